@@ -1,0 +1,86 @@
+package io.rangefetch;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A started download. Thread-safe; every method returns at once.
+ *
+ * <pre>{@code
+ * DownloadHandle download = downloader.start(request);
+ * download.pause();
+ * download.resume();
+ * DownloadResult result = download.result().join();
+ * }</pre>
+ */
+public interface DownloadHandle {
+
+  /**
+   * Returns the id of this download, unique within its {@link RangeDownloader}.
+   *
+   * @return a short id such as {@code "7"}
+   */
+  String id();
+
+  /**
+   * Returns the request that started this download.
+   *
+   * @return the request
+   */
+  DownloadRequest request();
+
+  /**
+   * Returns the file this download writes, once its name is known: at once when the request
+   * named a file, after the probe when it named a directory.
+   *
+   * @return the absolute path of the final file, or empty while the name is not chosen
+   */
+  Optional<Path> file();
+
+  /**
+   * Returns the URI as requested, without credentials.
+   *
+   * @return the URI
+   */
+  URI uri();
+
+  /**
+   * Returns the latest snapshot.
+   *
+   * @return the status now
+   */
+  DownloadStatus status();
+
+  /**
+   * Returns the outcome. It completes normally with the verified file, exceptionally with a
+   * {@link DownloadException}, or is cancelled by {@link #cancel()}. Cancelling the future
+   * itself does nothing to the download: use {@link #cancel()}.
+   *
+   * @return the future result
+   */
+  CompletableFuture<DownloadResult> result();
+
+  /**
+   * Stops the workers, closes their connections and keeps what was written. Pausing a paused
+   * or queued download is allowed and does nothing more.
+   *
+   * @throws IllegalStateException if the download is completed, failed or cancelled
+   */
+  void pause();
+
+  /**
+   * Goes on from the bytes already written: only what is missing is fetched. A server without
+   * ranges is asked for the whole file again. Resuming a running download does nothing.
+   *
+   * @throws IllegalStateException if the download is completed, failed or cancelled
+   */
+  void resume();
+
+  /**
+   * Stops the download for good and deletes its partial file. Idempotent; cancelling a
+   * finished download does nothing.
+   */
+  void cancel();
+}

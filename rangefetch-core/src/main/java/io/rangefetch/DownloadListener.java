@@ -1,0 +1,131 @@
+package io.rangefetch;
+
+import java.io.IOException;
+
+/**
+ * Receives the events of downloads. Every method does nothing by default; override those you
+ * need. The download is always the first argument, so one listener can serve many downloads.
+ *
+ * <p><b>Order.</b> For one download the events nest as follows:
+ * <pre>
+ * downloadQueued
+ *   probeStart, probeEnd                        (probeEnd is missing if the probe failed)
+ *   chunkStart, chunkEnd | chunkFailed          (repeated, several chunks at once)
+ *   progress                                    (at any time after probeStart)
+ *   downloadPaused, downloadResumed             (any number of pairs)
+ * downloadEnd | downloadFailed | downloadCancelled   (exactly one, always last)
+ * </pre>
+ * Every {@code chunkStart} is followed by exactly one {@code chunkEnd} or {@code chunkFailed}
+ * for the same range and attempt.
+ *
+ * <p><b>Threads.</b> Calls for one download are made one at a time, in the order above, never
+ * concurrently, on the downloader's callback executor (see
+ * {@link RangeDownloader.Builder#callbackExecutor}). Calls for different downloads may run in
+ * parallel. A slow listener does not slow the download: events queue up for it. Return quickly
+ * all the same; an exception thrown here is logged and ignored.
+ */
+public interface DownloadListener {
+
+  /** A listener that ignores every event. */
+  DownloadListener NONE = new DownloadListener() {};
+
+  /**
+   * The download was accepted; it starts as soon as a slot is free. Always the first event.
+   *
+   * @param download the download
+   */
+  default void downloadQueued(DownloadHandle download) {}
+
+  /**
+   * The first request is about to be sent. Fires again after a resume of a download whose
+   * server had not been probed yet, or after a restart because the file changed.
+   *
+   * @param download the download
+   */
+  default void probeStart(DownloadHandle download) {}
+
+  /**
+   * The server answered the first request: size, ranges and file name are known.
+   *
+   * @param download the download
+   * @param probe what the server said
+   */
+  default void probeEnd(DownloadHandle download, Probe probe) {}
+
+  /**
+   * A request for one chunk is about to be sent.
+   *
+   * @param download the download
+   * @param range the bytes asked for; a retry after a broken connection asks only for the rest
+   * @param attempt 1 for the first try of this chunk, then 2, 3 ...
+   */
+  default void chunkStart(DownloadHandle download, ByteRange range, int attempt) {}
+
+  /**
+   * All bytes of a chunk are written to the file.
+   *
+   * @param download the download
+   * @param range the range of the matching {@code chunkStart}
+   */
+  default void chunkEnd(DownloadHandle download, ByteRange range) {}
+
+  /**
+   * A chunk request failed. With {@code willRetry} a new {@code chunkStart} follows for the bytes
+   * still missing, after a back-off; otherwise the download fails, unless it was paused or
+   * cancelled.
+   *
+   * @param download the download
+   * @param range the range of the matching {@code chunkStart}
+   * @param cause what went wrong
+   * @param willRetry whether the chunk will be tried again
+   */
+  default void chunkFailed(DownloadHandle download, ByteRange range, IOException cause,
+      boolean willRetry) {}
+
+  /**
+   * Bytes were written. Rate-limited to at most one call per
+   * {@link RangeDownloader.Builder#progressInterval progress interval} per download; the last
+   * progress before {@code downloadEnd} shows every byte.
+   *
+   * @param download the download
+   * @param status a snapshot: bytes done, size, threads working, speed
+   */
+  default void progress(DownloadHandle download, DownloadStatus status) {}
+
+  /**
+   * The download was paused; its workers have stopped.
+   *
+   * @param download the download
+   */
+  default void downloadPaused(DownloadHandle download) {}
+
+  /**
+   * A paused download goes on.
+   *
+   * @param download the download
+   */
+  default void downloadResumed(DownloadHandle download) {}
+
+  /**
+   * The file is complete, verified and under its final name. Last event.
+   *
+   * @param download the download
+   * @param result the file, its size and SHA-256
+   */
+  default void downloadEnd(DownloadHandle download, DownloadResult result) {}
+
+  /**
+   * The download failed for good. Last event.
+   *
+   * @param download the download
+   * @param cause what happened and what to do
+   */
+  default void downloadFailed(DownloadHandle download, DownloadException cause) {}
+
+  /**
+   * The download was cancelled and its partial file deleted. Last event.
+   *
+   * @param download the download
+   */
+  default void downloadCancelled(DownloadHandle download) {}
+}

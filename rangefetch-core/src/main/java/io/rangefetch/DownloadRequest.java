@@ -1,0 +1,289 @@
+package io.rangefetch;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.regex.Pattern;
+import io.rangefetch.internal.Redaction;
+
+/**
+ * One download to start with {@link RangeDownloader#start(DownloadRequest)}. Immutable and
+ * thread-safe.
+ *
+ * <pre>{@code
+ * DownloadRequest request = DownloadRequest.newBuilder(
+ *         URI.create("https://example.org/a.iso"), Path.of("downloads"))
+ *     .threads(4)
+ *     .sha256("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+ *     .build();
+ * }</pre>
+ */
+public final class DownloadRequest {
+  private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+  // Headers the engine sets itself: letting a caller override them would break the ranges.
+  private static final Set<String> RESERVED_HEADERS = Set.of(
+      "range", "if-range", "accept-encoding", "host", "content-length", "transfer-encoding",
+      "connection");
+
+  private final URI uri;
+  private final Path target;
+  private final int threads;
+  private final long chunkBytes;
+  private final String sha256;
+  private final Map<String, String> headers;
+  private final IfExists ifExists;
+  private final DownloadListener listener;
+
+  private DownloadRequest(Builder builder) {
+    this.uri = builder.uri;
+    this.target = builder.target;
+    this.threads = builder.threads;
+    this.chunkBytes = builder.chunkBytes;
+    this.sha256 = builder.sha256;
+    this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(builder.headers));
+    this.ifExists = builder.ifExists;
+    this.listener = builder.listener;
+  }
+
+  /**
+   * Returns a builder for a download of {@code uri} into {@code target}.
+   *
+   * @param uri absolute {@code http} or {@code https} URI. Credentials in it
+   *     ({@code user:pass@host}) are sent as HTTP Basic authentication and never logged.
+   * @param target the file to write, or an existing directory: then the file name comes from
+   *     the server's {@code Content-Disposition} or the URL, reduced to a safe plain name
+   * @return a new builder
+   * @throws IllegalArgumentException if {@code uri} is not an absolute http(s) URI with a host
+   */
+  public static Builder newBuilder(URI uri, Path target) {
+    return new Builder(uri, target);
+  }
+
+  /**
+   * Returns the URI to download.
+   *
+   * @return the URI as given
+   */
+  public URI uri() {
+    return uri;
+  }
+
+  /**
+   * Returns the file to write, or the directory to pick a name in.
+   *
+   * @return the target as given
+   */
+  public Path target() {
+    return target;
+  }
+
+  /**
+   * Returns the number of parallel requests asked for; empty means the cap.
+   *
+   * @return the threads asked for
+   * @see Builder#threads(int)
+   */
+  public OptionalInt threads() {
+    return threads == 0 ? OptionalInt.empty() : OptionalInt.of(threads);
+  }
+
+  /**
+   * Returns the largest range request asked for; empty means the cap.
+   *
+   * @return the chunk size asked for, in bytes
+   * @see Builder#chunkBytes(long)
+   */
+  public OptionalLong chunkBytes() {
+    return chunkBytes == 0 ? OptionalLong.empty() : OptionalLong.of(chunkBytes);
+  }
+
+  /**
+   * Returns the expected SHA-256 of the complete file, as 64 lower-case hex digits.
+   *
+   * @return the expected digest, if one was given
+   */
+  public Optional<String> sha256() {
+    return Optional.ofNullable(sha256);
+  }
+
+  /**
+   * Returns the extra request headers, in the order they were added.
+   *
+   * @return an unmodifiable map of header name to value
+   */
+  public Map<String, String> headers() {
+    return headers;
+  }
+
+  /**
+   * Returns what happens when the target file exists.
+   *
+   * @return the policy
+   * @see Builder#ifExists(IfExists)
+   */
+  public IfExists ifExists() {
+    return ifExists;
+  }
+
+  /**
+   * Returns the listener of this download alone; it is called after the downloader's own.
+   *
+   * @return the listener, {@link DownloadListener#NONE} unless one was set
+   */
+  public DownloadListener listener() {
+    return listener;
+  }
+
+  @Override
+  public String toString() {
+    return "DownloadRequest{uri=" + Redaction.redact(uri) + ", target=" + target + "}";
+  }
+
+  /** Builds a {@link DownloadRequest}. Not thread-safe. */
+  public static final class Builder {
+    private final URI uri;
+    private final Path target;
+    private int threads;
+    private long chunkBytes;
+    private String sha256;
+    private final Map<String, String> headers = new LinkedHashMap<>();
+    private IfExists ifExists = IfExists.FAIL;
+    private DownloadListener listener = DownloadListener.NONE;
+
+    private Builder(URI uri, Path target) {
+      this.uri = checkUri(Objects.requireNonNull(uri, "uri"));
+      this.target = Objects.requireNonNull(target, "target");
+    }
+
+    private static URI checkUri(URI uri) {
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+      if (!uri.isAbsolute() || !(scheme.equals("http") || scheme.equals("https"))) {
+        throw new IllegalArgumentException("uri must be an absolute http or https URI, was "
+            + Redaction.redact(uri) + "; write it as https://host/path");
+      }
+      if (uri.getHost() == null || uri.getHost().isEmpty()) {
+        throw new IllegalArgumentException(
+            "uri has no host name, was " + Redaction.redact(uri) + "; write it as https://host/path");
+      }
+      return uri;
+    }
+
+    /**
+     * Asks for this many parallel range requests. Above {@link Limits#maxThreads()} the cap
+     * applies, and {@link DownloadStatus#maxThreads()} shows it.
+     *
+     * @param threads at least 1. Default: the cap.
+     * @return this builder
+     * @throws IllegalArgumentException if {@code threads < 1}
+     */
+    public Builder threads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException(
+            "threads must be at least 1, was " + threads + "; use 1 to download sequentially");
+      }
+      this.threads = threads;
+      return this;
+    }
+
+    /**
+     * Asks for range requests of at most this many bytes. Above
+     * {@link Limits#maxBytesPerThread()} the cap applies, and
+     * {@link DownloadStatus#chunkBytes()} shows it.
+     *
+     * @param bytes at least 1. Default: the cap.
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes < 1}
+     */
+    public Builder chunkBytes(long bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("chunkBytes must be at least 1, was " + bytes);
+      }
+      this.chunkBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Sets the SHA-256 the complete file must have; a mismatch fails the download with
+     * {@link DownloadException.Reason#CHECKSUM_MISMATCH} and removes the file.
+     *
+     * @param hex 64 hex digits, either case. Default: none, nothing is checked.
+     * @return this builder
+     * @throws IllegalArgumentException if {@code hex} is not 64 hex digits
+     */
+    public Builder sha256(String hex) {
+      String lower = Objects.requireNonNull(hex, "hex").toLowerCase(Locale.ROOT);
+      if (!SHA256_HEX.matcher(lower).matches()) {
+        throw new IllegalArgumentException(
+            "sha256 must be 64 hex digits, was \"" + hex + "\" (" + hex.length() + " characters)");
+      }
+      this.sha256 = lower;
+      return this;
+    }
+
+    /**
+     * Adds a header to every request of this download, for example a cookie or a token.
+     *
+     * @param name a header name other than those the downloader sets itself ({@code Range},
+     *     {@code If-Range}, {@code Accept-Encoding}, {@code Host}, {@code Content-Length},
+     *     {@code Transfer-Encoding}, {@code Connection})
+     * @param value the value, without line breaks
+     * @return this builder
+     * @throws IllegalArgumentException if the name is reserved or either part is malformed
+     */
+    public Builder header(String name, String value) {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(value, "value");
+      if (!name.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+        throw new IllegalArgumentException("header name is not a valid HTTP token: \"" + name + "\"");
+      }
+      if (RESERVED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+        throw new IllegalArgumentException(
+            "header " + name + " is set by the downloader itself and cannot be overridden");
+      }
+      if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
+        throw new IllegalArgumentException("header " + name + " has a line break in its value");
+      }
+      headers.put(name, value);
+      return this;
+    }
+
+    /**
+     * Sets what happens when the target file exists.
+     *
+     * @param policy the policy. Default: {@link IfExists#FAIL}.
+     * @return this builder
+     */
+    public Builder ifExists(IfExists policy) {
+      this.ifExists = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Sets a listener for this download alone.
+     *
+     * @param listener the listener. Default: {@link DownloadListener#NONE}.
+     * @return this builder
+     */
+    public Builder listener(DownloadListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Returns the request.
+     *
+     * @return an immutable request
+     */
+    public DownloadRequest build() {
+      return new DownloadRequest(this);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+package io.rangefetch;
+
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalDouble;
+
+/**
+ * A snapshot of one download. Immutable.
+ *
+ * @param state where the download is
+ * @param finalUri the URI after redirects once probed (the request URI before), without
+ *     credentials
+ * @param size total bytes, or {@code -1} while unknown
+ * @param ranges whether ranges work; {@link RangeSupport#UNKNOWN} before the probe
+ * @param activeThreads workers fetching right now; 0 when not downloading
+ * @param maxThreads the thread count in force: the request's, capped by {@link Limits}
+ * @param chunkBytes the largest request in force: the request's, capped by {@link Limits}
+ * @param bytesDone bytes written to the file so far
+ * @param bytesPerSecond the recent rate, 0 when nothing is moving
+ * @param updatedAt when this snapshot was taken
+ */
+public record DownloadStatus(DownloadState state, URI finalUri, long size, RangeSupport ranges,
+    int activeThreads, int maxThreads, long chunkBytes, long bytesDone, long bytesPerSecond,
+    Instant updatedAt) {
+
+  /**
+   * Checks the components.
+   *
+   * @throws IllegalArgumentException if a count is negative or {@code size < -1}
+   */
+  public DownloadStatus {
+    Objects.requireNonNull(state, "state");
+    Objects.requireNonNull(finalUri, "finalUri");
+    Objects.requireNonNull(ranges, "ranges");
+    Objects.requireNonNull(updatedAt, "updatedAt");
+    if (size < -1 || activeThreads < 0 || maxThreads < 1 || chunkBytes < 1 || bytesDone < 0
+        || bytesPerSecond < 0) {
+      throw new IllegalArgumentException("inconsistent status: size=" + size + ", activeThreads="
+          + activeThreads + ", maxThreads=" + maxThreads + ", chunkBytes=" + chunkBytes
+          + ", bytesDone=" + bytesDone + ", bytesPerSecond=" + bytesPerSecond);
+    }
+  }
+
+  /**
+   * Returns the fraction done.
+   *
+   * @return {@code bytesDone / size} in [0, 1], or empty while the size is unknown
+   */
+  public OptionalDouble progress() {
+    if (size < 0) {
+      return OptionalDouble.empty();
+    }
+    return OptionalDouble.of(size == 0 ? 1.0 : Math.min(1.0, (double) bytesDone / size));
+  }
+
+  /**
+   * Returns the time left at the recent rate.
+   *
+   * @return the estimate, or empty when the size is unknown or nothing is moving
+   */
+  public Optional<Duration> remaining() {
+    if (size < 0 || bytesPerSecond <= 0 || state != DownloadState.DOWNLOADING) {
+      return Optional.empty();
+    }
+    long left = Math.max(0, size - bytesDone);
+    return Optional.of(Duration.ofMillis(left * 1000 / bytesPerSecond));
+  }
+}

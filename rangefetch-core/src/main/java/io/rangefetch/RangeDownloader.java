@@ -1,0 +1,320 @@
+package io.rangefetch;
+
+import io.rangefetch.internal.DownloadEngine;
+import io.rangefetch.internal.EngineSettings;
+import java.net.InetAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Downloads URLs with parallel HTTP byte-range requests. Thread-safe: build one, share it, and
+ * close it when done. It owns a pool of keep-alive connections and the worker threads.
+ *
+ * <p>For each download it sends one ranged {@code GET} for the first chunk. That request is
+ * the probe: a {@code 206} with the {@code Content-Range} asked for proves that ranges work,
+ * gives the size, and its body is the first chunk. The other workers start as soon as its
+ * headers arrive and pull the remaining chunks, each at most
+ * {@link Limits#maxBytesPerThread()} bytes, from one shared queue. A server that ignores ranges
+ * is read as one stream from that same response. All workers write at their offsets into one
+ * {@code .part} file, which is renamed to its final name once complete and verified.
+ *
+ * <pre>{@code
+ * try (RangeDownloader downloader = RangeDownloader.newBuilder()
+ *     .limits(Limits.newBuilder().maxThreads(8).build())
+ *     .build()) {
+ *   DownloadResult result = downloader
+ *       .start(DownloadRequest.newBuilder(URI.create("https://example.org/a.iso"), Path.of(".")).build())
+ *       .result()
+ *       .join();
+ *   System.out.println(result.file() + " " + result.sha256());
+ * }
+ * }</pre>
+ */
+public final class RangeDownloader implements AutoCloseable {
+  private final DownloadEngine engine;
+
+  private RangeDownloader(Builder builder) {
+    this.engine = new DownloadEngine(new EngineSettings(builder.limits, builder.connectTimeout,
+        builder.readTimeout, builder.maxAttemptsPerChunk, builder.retryBackoff,
+        builder.maxRetryBackoff, builder.maxRedirects, builder.userAgent,
+        List.of(builder.listener), builder.callbackExecutor, builder.progressInterval,
+        builder.addressFilter));
+  }
+
+  /**
+   * Returns a downloader with every default: see {@link Builder}.
+   *
+   * @return a new downloader; close it when done
+   */
+  public static RangeDownloader create() {
+    return newBuilder().build();
+  }
+
+  /**
+   * Returns a builder holding the defaults.
+   *
+   * @return a new builder
+   */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns the caps in force.
+   *
+   * @return the limits given to the builder
+   */
+  public Limits limits() {
+    return engine.settings().limits();
+  }
+
+  /**
+   * Asks the server about {@code uri} and writes nothing: one ranged {@code GET} of the first
+   * byte, following redirects, closed as soon as the headers arrive.
+   *
+   * @param uri absolute http or https URI
+   * @return the answer; it completes exceptionally with a {@link DownloadException} if the
+   *     server cannot be reached or answers with an error
+   * @throws IllegalArgumentException if {@code uri} is not an absolute http(s) URI
+   * @throws IllegalStateException if this downloader is closed
+   */
+  public CompletableFuture<Probe> probe(URI uri) {
+    Objects.requireNonNull(uri, "uri");
+    return engine.probe(uri);
+  }
+
+  /**
+   * Starts a download and returns at once. The download runs when a slot is free: at most
+   * {@link Limits#maxConcurrentDownloads()} run at once, the others wait in
+   * {@link DownloadState#QUEUED}.
+   *
+   * @param request what to download, where
+   * @return the handle to watch and control the download
+   * @throws IllegalStateException if this downloader is closed
+   */
+  public DownloadHandle start(DownloadRequest request) {
+    Objects.requireNonNull(request, "request");
+    return engine.start(request);
+  }
+
+  /**
+   * Returns the downloads started by this downloader that have not ended.
+   *
+   * @return the handles, oldest first
+   */
+  public List<DownloadHandle> active() {
+    return engine.active();
+  }
+
+  /**
+   * Cancels every running and queued download, waits up to a few seconds for the workers to
+   * stop, and releases the connections and threads. Idempotent.
+   */
+  @Override
+  public void close() {
+    engine.close();
+  }
+
+  /** Builds a {@link RangeDownloader}. Not thread-safe. */
+  public static final class Builder {
+    private Limits limits = Limits.defaults();
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private Duration readTimeout = Duration.ofSeconds(30);
+    private int maxAttemptsPerChunk = 5;
+    private Duration retryBackoff = Duration.ofMillis(250);
+    private Duration maxRetryBackoff = Duration.ofSeconds(10);
+    private int maxRedirects = 10;
+    private String userAgent = "rangefetch/" + DownloadEngine.VERSION;
+    private DownloadListener listener = DownloadListener.NONE;
+    private @Nullable Executor callbackExecutor;
+    private Duration progressInterval = Duration.ofMillis(100);
+    private Predicate<InetAddress> addressFilter = address -> true;
+
+    private Builder() {}
+
+    /**
+     * Sets the caps on threads, chunk size, concurrent downloads and file size.
+     *
+     * @param limits the caps. Default: {@link Limits#defaults()}.
+     * @return this builder
+     */
+    public Builder limits(Limits limits) {
+      this.limits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /**
+     * Sets how long to wait for a TCP (and TLS) connection.
+     *
+     * @param timeout positive. Default: 10 seconds.
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive(timeout, "connectTimeout");
+      return this;
+    }
+
+    /**
+     * Sets how long a response may stay silent, between any two bytes, before the request is
+     * abandoned and retried.
+     *
+     * @param timeout positive. Default: 30 seconds.
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder readTimeout(Duration timeout) {
+      this.readTimeout = positive(timeout, "readTimeout");
+      return this;
+    }
+
+    /**
+     * Sets how many times one chunk is tried before the download fails. A retry after a broken
+     * connection asks only for the bytes still missing.
+     *
+     * @param attempts between 1 and 100. Default: 5.
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder maxAttemptsPerChunk(int attempts) {
+      if (attempts < 1 || attempts > 100) {
+        throw new IllegalArgumentException(
+            "maxAttemptsPerChunk must be between 1 and 100, was " + attempts);
+      }
+      this.maxAttemptsPerChunk = attempts;
+      return this;
+    }
+
+    /**
+     * Sets the back-off between attempts: it starts at {@code initial}, doubles each time, is
+     * capped at {@code max}, and each wait is drawn at random below the current bound ("full
+     * jitter"). A {@code Retry-After} from the server is honoured instead, up to two minutes.
+     *
+     * @param initial positive. Default: 250 ms.
+     * @param max at least {@code initial}. Default: 10 seconds.
+     * @return this builder
+     * @throws IllegalArgumentException if not positive or {@code max < initial}
+     */
+    public Builder retryBackoff(Duration initial, Duration max) {
+      positive(initial, "initial");
+      positive(max, "max");
+      if (max.compareTo(initial) < 0) {
+        throw new IllegalArgumentException(
+            "retryBackoff max (" + max + ") must not be below initial (" + initial + ")");
+      }
+      this.retryBackoff = initial;
+      this.maxRetryBackoff = max;
+      return this;
+    }
+
+    /**
+     * Sets how many redirects one request may follow. Only http and https hops are followed; a
+     * loop is an error.
+     *
+     * @param max between 0 and 50. Default: 10.
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder maxRedirects(int max) {
+      if (max < 0 || max > 50) {
+        throw new IllegalArgumentException("maxRedirects must be between 0 and 50, was " + max);
+      }
+      this.maxRedirects = max;
+      return this;
+    }
+
+    /**
+     * Sets the {@code User-Agent} header.
+     *
+     * @param userAgent not blank. Default: {@code rangefetch/<version>}.
+     * @return this builder
+     * @throws IllegalArgumentException if blank or containing a line break
+     */
+    public Builder userAgent(String userAgent) {
+      Objects.requireNonNull(userAgent, "userAgent");
+      if (userAgent.isBlank() || userAgent.contains("\r") || userAgent.contains("\n")) {
+        throw new IllegalArgumentException("userAgent must be one non-blank line");
+      }
+      this.userAgent = userAgent;
+      return this;
+    }
+
+    /**
+     * Sets a listener that receives the events of every download of this downloader, before the
+     * request's own listener.
+     *
+     * @param listener the listener. Default: {@link DownloadListener#NONE}.
+     * @return this builder
+     */
+    public Builder listener(DownloadListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Sets where listener methods run. Calls for one download stay serial whatever the
+     * executor.
+     *
+     * @param executor the executor. Default: a shared pool of daemon threads named
+     *     {@code rangefetch-callback-N}.
+     * @return this builder
+     */
+    public Builder callbackExecutor(Executor executor) {
+      this.callbackExecutor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * Sets the least time between two {@link DownloadListener#progress} calls of one download.
+     *
+     * @param interval between 10 ms and 1 minute. Default: 100 ms.
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder progressInterval(Duration interval) {
+      Objects.requireNonNull(interval, "interval");
+      if (interval.toMillis() < 10 || interval.compareTo(Duration.ofMinutes(1)) > 0) {
+        throw new IllegalArgumentException(
+            "progressInterval must be between 10 ms and 1 minute, was " + interval);
+      }
+      this.progressInterval = interval;
+      return this;
+    }
+
+    /**
+     * Sets which resolved addresses may be connected to, checked on every connection of every
+     * redirect hop. A server shared by many users refuses loopback and private addresses here.
+     *
+     * @param filter returns {@code true} for an address that may be used. Default: every
+     *     address.
+     * @return this builder
+     */
+    public Builder addressFilter(Predicate<InetAddress> filter) {
+      this.addressFilter = Objects.requireNonNull(filter, "filter");
+      return this;
+    }
+
+    /**
+     * Returns the downloader. It starts no thread until the first download.
+     *
+     * @return a new downloader
+     */
+    public RangeDownloader build() {
+      return new RangeDownloader(this);
+    }
+
+    private static Duration positive(Duration value, String name) {
+      Objects.requireNonNull(value, name);
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive, was " + value);
+      }
+      return value;
+    }
+  }
+}

@@ -1,0 +1,20 @@
+package io.rangefetch.internal;
+
+import io.rangefetch.DownloadListener;
+import io.rangefetch.Limits;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The settings of one {@link io.rangefetch.RangeDownloader}, checked by its builder.
+ *
+ * @param callbackExecutor where listener calls run, or {@code null} for the internal pool
+ */
+public record EngineSettings(Limits limits, Duration connectTimeout, Duration readTimeout,
+    int maxAttemptsPerChunk, Duration retryBackoff, Duration maxRetryBackoff, int maxRedirects,
+    String userAgent, List<DownloadListener> listeners, @Nullable Executor callbackExecutor,
+    Duration progressInterval, Predicate<InetAddress> addressFilter) {}
