@@ -1,0 +1,215 @@
+package io.rangefetch;
+
+import static io.rangefetch.testing.TestDownloaders.CHUNK;
+import static io.rangefetch.testing.TestDownloaders.THREADS;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rangefetch.testing.Outcome;
+import io.rangefetch.testing.RangeDispatcher;
+import io.rangefetch.testing.RangeDispatcher.Exchange;
+import io.rangefetch.testing.SeededBytes;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestDownloaders;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.junit5.StartStop;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Parallel and capped, asserted from the server's side; one file written in place. */
+class CapsTest {
+  private static final byte[] CONTENT = SeededBytes.of(640 * 1024 + 123, 2);
+
+  @StartStop private final MockWebServer server = new MockWebServer();
+  @TempDir Path dir;
+
+  private RangeDispatcher serve(byte[] content) {
+    RangeDispatcher files = new RangeDispatcher(content);
+    server.setDispatcher(files);
+    return files;
+  }
+
+  private URI uri() {
+    return server.url("/file.bin").uri();
+  }
+
+  private DownloadHandle start(RangeDownloader downloader, DownloadRequest.Builder request) {
+    return downloader.start(request.build());
+  }
+
+  @Test
+  void everyRangeIsOneClosedRangeWithinTheChunkCapAndTheRangesTileTheFile() throws Exception {
+    // given
+    RangeDispatcher files = serve(CONTENT);
+    Path target = dir.resolve("file.bin");
+
+    // when
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      Outcome.of(start(downloader, DownloadRequest.newBuilder(uri(), target))).completed();
+    }
+
+    // then each request is bytes=a-b with b-a+1 <= cap, and together they cover each byte once
+    List<Exchange> ranged = files.rangedExchanges();
+    assertEquals(files.exchanges().size(), ranged.size(), "every request is ranged");
+    for (Exchange e : ranged) {
+      assertTrue(e.isSingleClosedRange(), () -> "not one closed range: " + e);
+      assertTrue(e.last() - e.first() + 1 <= CHUNK, () -> "above the chunk cap: " + e);
+    }
+    List<Exchange> sorted = ranged.stream().sorted(Comparator.comparingLong(Exchange::first)).toList();
+    long next = 0;
+    for (Exchange e : sorted) {
+      assertEquals(next, e.first(), () -> "gap or overlap at " + e + " in " + sorted);
+      next = e.last() + 1;
+    }
+    assertEquals(CONTENT.length, next, () -> "ranges end early: " + sorted);
+    assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+  }
+
+  @Test
+  void requestsInFlightNeverExceedTheThreadCap() throws Exception {
+    // given a server slow enough that requests overlap
+    RangeDispatcher files = serve(CONTENT).throttle(8 * 1024, Duration.ofMillis(10));
+    Path target = dir.resolve("file.bin");
+
+    // when
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      Outcome.of(start(downloader, DownloadRequest.newBuilder(uri(), target))).completed();
+    }
+
+    // then
+    assertTrue(files.maxInFlight() <= THREADS, () -> "max in flight " + files.maxInFlight());
+    assertTrue(files.maxInFlight() >= 2, () -> "not parallel: " + files.maxInFlight());
+    assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+  }
+
+  @Test
+  void requestForFewerThreadsThanTheCapGetsFewer() throws Exception {
+    // given
+    RangeDispatcher files = serve(CONTENT).throttle(8 * 1024, Duration.ofMillis(10));
+    Path target = dir.resolve("file.bin");
+
+    // when the request asks for 2 threads under a cap of 4
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      DownloadHandle download =
+          start(downloader, DownloadRequest.newBuilder(uri(), target).threads(2));
+      Outcome.of(download).completed();
+
+      // then
+      assertEquals(2, download.status().maxThreads());
+    }
+    assertTrue(files.maxInFlight() <= 2, () -> "max in flight " + files.maxInFlight());
+    assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+  }
+
+  @Test
+  void requestAboveTheCapsGetsTheCaps() throws Exception {
+    // given
+    RangeDispatcher files = serve(CONTENT).throttle(8 * 1024, Duration.ofMillis(10));
+    Path target = dir.resolve("file.bin");
+
+    // when the request asks for 50 threads and 10 MiB chunks under caps of 4 and 64 KiB
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      DownloadHandle download = start(downloader,
+          DownloadRequest.newBuilder(uri(), target).threads(50).chunkBytes(10L << 20));
+      Outcome.of(download).completed();
+
+      // then the status shows the caps, and the server saw them kept
+      assertEquals(THREADS, download.status().maxThreads());
+      assertEquals(CHUNK, download.status().chunkBytes());
+    }
+    assertTrue(files.maxInFlight() <= THREADS, () -> "max in flight " + files.maxInFlight());
+    assertTrue(files.rangedExchanges().stream().allMatch(e -> e.last() - e.first() + 1 <= CHUNK),
+        files.exchanges()::toString);
+    assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+  }
+
+  @Test
+  void requestForSmallerChunksGetsSmallerRanges() throws Exception {
+    // given
+    RangeDispatcher files = serve(CONTENT);
+    Path target = dir.resolve("file.bin");
+    int small = 16 * 1024;
+
+    // when
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      DownloadHandle download =
+          start(downloader, DownloadRequest.newBuilder(uri(), target).chunkBytes(small));
+      Outcome.of(download).completed();
+      assertEquals(small, download.status().chunkBytes());
+    }
+
+    // then
+    assertEquals((CONTENT.length + small - 1) / small, files.rangedExchanges().size());
+    assertTrue(files.rangedExchanges().stream().allMatch(e -> e.last() - e.first() + 1 <= small),
+        files.exchanges()::toString);
+    assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+  }
+
+  @Test
+  void fileSmallerThanTheChunkIsExactlyOneRequest() throws Exception {
+    // given
+    byte[] small = SeededBytes.of(10 * 1024, 3);
+    RangeDispatcher files = serve(small);
+    Path target = dir.resolve("small.bin");
+
+    // when
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      Outcome.of(start(downloader, DownloadRequest.newBuilder(uri(), target))).completed();
+    }
+
+    // then
+    assertEquals(1, files.exchanges().size(), files.exchanges()::toString);
+    assertEquals(small.length, files.bytesServed());
+    assertEquals(Sha256.of(small), Sha256.of(target));
+  }
+
+  @Test
+  void rangedRequestsAskForIdentityEncoding() throws Exception {
+    // given
+    RangeDispatcher files = serve(CONTENT);
+
+    // when
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      Outcome.of(start(downloader, DownloadRequest.newBuilder(uri(), dir.resolve("f"))))
+          .completed();
+    }
+
+    // then
+    assertTrue(files.rangedExchanges().size() > 1);
+    for (Exchange e : files.rangedExchanges()) {
+      assertTrue(e.acceptEncoding().equalsIgnoreCase("identity"), () -> "Accept-Encoding of " + e
+          + ": " + e.acceptEncoding());
+    }
+  }
+
+  @Test
+  void successLeavesOnlyTheFinalFileWithItsRealDigest() throws Exception {
+    // given
+    serve(CONTENT);
+    Path target = dir.resolve("file.bin");
+
+    // when
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      DownloadHandle download = start(downloader, DownloadRequest.newBuilder(uri(), target));
+      DownloadResult result = Outcome.of(download).completed();
+
+      // then no .part or other temp file remains, and the result tells the truth
+      try (var listing = Files.list(dir)) {
+        assertEquals(List.of(target.getFileName().toString()),
+            listing.map(p -> p.getFileName().toString()).toList());
+      }
+      assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+      assertEquals(Sha256.of(CONTENT), result.sha256());
+      assertEquals(CONTENT.length, result.size());
+      assertEquals(target.toAbsolutePath(), result.file());
+      assertEquals(DownloadState.COMPLETED, download.status().state());
+      assertEquals(CONTENT.length, download.status().bytesDone());
+    }
+  }
+}
