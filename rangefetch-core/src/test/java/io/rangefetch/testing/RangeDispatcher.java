@@ -435,6 +435,9 @@ public final class RangeDispatcher extends Dispatcher {
       long written = 0;
       while (written < toWrite) {
         int n = (int) Math.min(sliceBytes, toWrite - written);
+        // Counted before the flush: the client may finish reading before this thread goes on.
+        exchange.bytesServed.addAndGet(n);
+        bytesServed.addAndGet(n);
         if (plan.framing == Framing.CHUNKED) {
           sink.writeUtf8(Integer.toHexString(n)).writeUtf8("\r\n");
         }
@@ -444,8 +447,6 @@ public final class RangeDispatcher extends Dispatcher {
         }
         sink.flush();
         written += n;
-        exchange.bytesServed.addAndGet(n);
-        bytesServed.addAndGet(n);
         if (slicePauseNanos > 0 && written < toWrite) {
           server.sleepWhileOpen(slicePauseNanos);
         }

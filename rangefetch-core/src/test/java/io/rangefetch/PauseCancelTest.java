@@ -1,0 +1,170 @@
+package io.rangefetch;
+
+import static io.rangefetch.testing.TestDownloaders.CHUNK;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rangefetch.testing.Outcome;
+import io.rangefetch.testing.RangeDispatcher;
+import io.rangefetch.testing.RangeDispatcher.Exchange;
+import io.rangefetch.testing.RecordingDownloadListener;
+import io.rangefetch.testing.RecordingDownloadListener.Event;
+import io.rangefetch.testing.SeededBytes;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestDownloaders;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.junit5.StartStop;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Pause stops every request and keeps what was written; resume fetches the rest; cancel cleans up. */
+class PauseCancelTest {
+  private static final byte[] CONTENT = SeededBytes.of(512 * 1024, 9);
+  private static final int THREADS = 2;
+  private static final Duration FEW_SECONDS = Duration.ofSeconds(5);
+
+  @StartStop private final MockWebServer server = new MockWebServer();
+  @TempDir Path dir;
+  private RangeDispatcher files;
+  private Path target;
+  private final RecordingDownloadListener listener = new RecordingDownloadListener();
+
+  @BeforeEach
+  void serveContentSlowly() {
+    // about 200 KB/s per response: a 64 KiB chunk takes about a third of a second
+    files = new RangeDispatcher(CONTENT).throttle(4 * 1024, Duration.ofMillis(20));
+    server.setDispatcher(files);
+    target = dir.resolve("file.bin");
+  }
+
+  private DownloadHandle start(RangeDownloader downloader) {
+    return downloader.start(DownloadRequest.newBuilder(server.url("/file.bin").uri(), target)
+        .threads(THREADS).listener(listener).build());
+  }
+
+  private List<String> namesInDir() throws Exception {
+    try (var listing = Files.list(dir)) {
+      return listing.map(p -> p.getFileName().toString()).toList();
+    }
+  }
+
+  @Test
+  void pauseStopsEveryRequestAndResumeFetchesOnlyWhatIsMissing() throws Exception {
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      // given a download that has finished at least one chunk
+      DownloadHandle download = start(downloader);
+      listener.await("chunkEnd", Outcome.PATIENCE);
+
+      // when paused
+      download.pause();
+      listener.await("downloadPaused", FEW_SECONDS);
+
+      // then it is paused, and the server soon has nothing in flight
+      assertEquals(DownloadState.PAUSED, download.status().state());
+      assertTrue(files.awaitIdle(FEW_SECONDS), () -> files.inFlight() + " responses in flight");
+      assertEquals(0, download.status().activeThreads());
+      int requestsAtPause = files.exchanges().size();
+      List<Event> verified = listener.named("chunkEnd");
+
+      // when resumed
+      download.resume();
+      DownloadResult result = Outcome.of(download).completed();
+
+      // then the file is right, and no verified chunk was fetched again
+      assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+      assertEquals(Sha256.of(CONTENT), result.sha256());
+      assertTrue(listener.names().contains("downloadResumed"), listener.names()::toString);
+      List<Exchange> afterResume = files.exchanges().subList(requestsAtPause, files.exchanges().size());
+      for (Event chunk : verified) {
+        ByteRange done = chunk.range();
+        for (Exchange e : afterResume) {
+          assertFalse(e.first() <= done.last() && e.last() >= done.first(),
+              () -> "verified chunk " + done + " fetched again by " + e);
+        }
+      }
+      assertTrue(files.bytesServed() <= CONTENT.length + (long) THREADS * CHUNK,
+          () -> files.bytesServed() + " bytes served for " + CONTENT.length);
+    }
+  }
+
+  @Test
+  void cancelStopsTheDownloadAndDeletesThePartialFile() throws Exception {
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      // given a download that has finished at least one chunk
+      DownloadHandle download = start(downloader);
+      listener.await("chunkEnd", Outcome.PATIENCE);
+
+      // when
+      download.cancel();
+
+      // then
+      assertTrue(Outcome.of(download).cancelled(), "the result future is cancelled");
+      assertEquals("downloadCancelled", listener.awaitTerminal(FEW_SECONDS).name());
+      assertEquals(DownloadState.CANCELLED, download.status().state());
+      assertTrue(files.awaitIdle(FEW_SECONDS), () -> files.inFlight() + " responses in flight");
+      assertEquals(List.of(), namesInDir(), "no partial file may remain");
+    }
+  }
+
+  @Test
+  void cancelOfAPausedDownloadDeletesThePartialFile() throws Exception {
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      // given a paused download
+      DownloadHandle download = start(downloader);
+      listener.await("chunkEnd", Outcome.PATIENCE);
+      download.pause();
+      listener.await("downloadPaused", FEW_SECONDS);
+
+      // when
+      download.cancel();
+
+      // then
+      assertTrue(Outcome.of(download).cancelled(), "the result future is cancelled");
+      assertEquals("downloadCancelled", listener.awaitTerminal(FEW_SECONDS).name());
+      assertEquals(List.of(), namesInDir(), "no partial file may remain");
+    }
+  }
+
+  @Test
+  void pauseAndResumeOfAFinishedDownloadAreRejectedAndCancelDoesNothing() throws Exception {
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      // given a completed download
+      DownloadHandle download = start(downloader);
+      Outcome.of(download).completed();
+
+      // when / then
+      assertThrows(IllegalStateException.class, download::pause);
+      assertThrows(IllegalStateException.class, download::resume);
+      download.cancel();
+      assertEquals(DownloadState.COMPLETED, download.status().state());
+      assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+    }
+  }
+
+  @Test
+  void pauseTwiceIsAllowed() throws Exception {
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      // given a paused download
+      DownloadHandle download = start(downloader);
+      listener.await("chunkEnd", Outcome.PATIENCE);
+      download.pause();
+      listener.await("downloadPaused", FEW_SECONDS);
+
+      // when paused again, then resumed
+      download.pause();
+      download.resume();
+
+      // then
+      Outcome.of(download).completed();
+      assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+      assertEquals(1, listener.named("downloadPaused").size(), listener.names()::toString);
+    }
+  }
+}
