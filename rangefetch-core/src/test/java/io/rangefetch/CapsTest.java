@@ -212,4 +212,53 @@ class CapsTest {
       assertEquals(CONTENT.length, download.status().bytesDone());
     }
   }
+
+  @Test
+  void downloadsAboveMaxConcurrentDownloadsWaitQueued() throws Exception {
+    // given one download slot and a slow server
+    RangeDispatcher files = serve(CONTENT).throttle(16 * 1024, Duration.ofMillis(10));
+    Limits oneAtATime = TestDownloaders.smallLimits().toBuilder().maxConcurrentDownloads(1).build();
+
+    // when two downloads start
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().limits(oneAtATime).build()) {
+      DownloadHandle first = downloader.start(
+          DownloadRequest.newBuilder(server.url("/a.bin").uri(), dir.resolve("a.bin")).build());
+      DownloadHandle second = downloader.start(
+          DownloadRequest.newBuilder(server.url("/b.bin").uri(), dir.resolve("b.bin")).build());
+
+      // then the second waits, and asks nothing until the first is done
+      assertEquals(DownloadState.QUEUED, second.status().state());
+      Outcome.of(first).completed();
+      Outcome.of(second).completed();
+    }
+    List<Exchange> requests = files.exchanges();
+    int lastOfFirst = requests.stream().filter(e -> e.path().equals("/a.bin"))
+        .mapToInt(Exchange::index).max().orElseThrow();
+    int firstOfSecond = requests.stream().filter(e -> e.path().equals("/b.bin"))
+        .mapToInt(Exchange::index).min().orElseThrow();
+    assertTrue(firstOfSecond > lastOfFirst, requests::toString);
+    assertEquals(Sha256.of(CONTENT), Sha256.of(dir.resolve("a.bin")));
+    assertEquals(Sha256.of(CONTENT), Sha256.of(dir.resolve("b.bin")));
+  }
+
+  @Test
+  void everyRequestCarriesTheCallersHeadersAndTheUserAgent() throws Exception {
+    // given
+    RangeDispatcher files = serve(CONTENT);
+
+    // when
+    try (RangeDownloader downloader =
+        TestDownloaders.newBuilder().userAgent("spec-test/1.0").build()) {
+      Outcome.of(start(downloader, DownloadRequest.newBuilder(uri(), dir.resolve("f"))
+          .header("Cookie", "session=abc").header("X-Trace", "42"))).completed();
+    }
+
+    // then
+    assertTrue(files.exchanges().size() > 1);
+    for (Exchange e : files.exchanges()) {
+      assertEquals("session=abc", e.header("Cookie"), e::toString);
+      assertEquals("42", e.header("X-Trace"), e::toString);
+      assertEquals("spec-test/1.0", e.header("User-Agent"), e::toString);
+    }
+  }
 }

@@ -11,6 +11,7 @@ import io.rangefetch.testing.RangeDispatcher.Fault;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;
+import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -169,5 +170,43 @@ class FailuresTest {
         IllegalStateException.class, () -> downloader.start(request));
     assertTrue(files.exchanges().isEmpty(), files.exchanges()::toString);
     assertTrue(e.getMessage() != null && !e.getMessage().isBlank());
+  }
+
+  @Test
+  void addressRefusedByTheFilterIsNeverContacted() throws Exception {
+    // given a downloader that refuses loopback addresses, and a server on loopback
+    RangeDownloader.Builder builder =
+        TestDownloaders.newBuilder().addressFilter(address -> !address.isLoopbackAddress());
+
+    // when
+    DownloadException failure = download(builder, DownloadRequest.newBuilder(uri(), target))
+        .failed();
+
+    // then
+    assertEquals(Reason.ADDRESS_REFUSED, failure.reason(), failure::getMessage);
+    assertTrue(files.exchanges().isEmpty(), files.exchanges()::toString);
+    assertDirectoryEmpty();
+  }
+
+  @Test
+  void redirectToARefusedAddressIsNeverFollowed() throws Exception {
+    // given a redirect to a second server on 127.0.0.2, an address the filter refuses
+    try (MockWebServer other = new MockWebServer()) {
+      other.start(InetAddress.getByName("127.0.0.2"), 0);
+      RangeDispatcher otherFiles = new RangeDispatcher(CONTENT);
+      other.setDispatcher(otherFiles);
+      files.redirect("/file.bin", 302, "http://127.0.0.2:" + other.getPort() + "/file.bin");
+      RangeDownloader.Builder builder = TestDownloaders.newBuilder()
+          .addressFilter(address -> !address.getHostAddress().equals("127.0.0.2"));
+
+      // when
+      DownloadException failure = download(builder, DownloadRequest.newBuilder(uri(), target))
+          .failed();
+
+      // then
+      assertEquals(Reason.ADDRESS_REFUSED, failure.reason(), failure::getMessage);
+      assertTrue(otherFiles.exchanges().isEmpty(), otherFiles.exchanges()::toString);
+      assertDirectoryEmpty();
+    }
   }
 }

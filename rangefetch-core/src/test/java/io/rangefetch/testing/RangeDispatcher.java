@@ -586,6 +586,7 @@ public final class RangeDispatcher extends Dispatcher {
     private final String acceptEncoding;
     private final String authorization;
     private final List<String> rangeHeaders;
+    private final okhttp3.Headers headers;
     private final long arrivalNanos = System.nanoTime();
     private volatile int status;
     private final AtomicLong bytesServed = new AtomicLong();
@@ -596,7 +597,8 @@ public final class RangeDispatcher extends Dispatcher {
       this.index = index;
       this.method = request.getMethod();
       this.path = request.getUrl().encodedPath();
-      this.rangeHeaders = request.getHeaders().values("Range");
+      this.headers = request.getHeaders();
+      this.rangeHeaders = headers.values("Range");
       this.range = orEmpty(request.getHeaders().get("Range"));
       this.ifRange = orEmpty(request.getHeaders().get("If-Range"));
       this.acceptEncoding = orEmpty(request.getHeaders().get("Accept-Encoding"));
@@ -667,6 +669,11 @@ public final class RangeDispatcher extends Dispatcher {
 
     public String authorization() {
       return authorization;
+    }
+
+    /** Any request header, or "" when absent. */
+    public String header(String name) {
+      return orEmpty(headers.get(name));
     }
 
     public long arrivalNanos() {
