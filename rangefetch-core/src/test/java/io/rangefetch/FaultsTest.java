@@ -189,8 +189,8 @@ class FaultsTest {
 
   @Test
   void shiftedContentRangeIsNeverWrittenAtTheWrongOffset() {
-    // given every range after the first is answered with bytes 1000 further on, labelled so
-    files.always(Fault.shiftedContentRange(1000), rangeStartingWithin(1, CONTENT.length));
+    // given the second chunk is always answered with the bytes 1000 further on, labelled so
+    files.always(Fault.shiftedContentRange(1000), rangeStartingWithin(SECOND_CHUNK, THIRD_CHUNK - 1));
 
     // when
     Outcome<DownloadResult> outcome = download(TestDownloaders.newBuilder());
@@ -217,10 +217,29 @@ class FaultsTest {
     files.inject(Fault.shortBody(), rangeStartingAt(SECOND_CHUNK), 1);
 
     // when
-    Outcome<DownloadResult> outcome = download(TestDownloaders.newBuilder());
+    DownloadResult result = download(TestDownloaders.newBuilder()).completed();
+
+    // then the missing half was asked for again, and the file is right
+    long half = SECOND_CHUNK + CHUNK / 2;
+    List<Exchange> second = requestsStartingWithin(SECOND_CHUNK, THIRD_CHUNK - 1);
+    assertTrue(second.size() >= 2 && second.get(1).first() <= half
+        && second.get(1).last() == THIRD_CHUNK - 1, files.exchanges()::toString);
+    assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+    assertEquals(Sha256.of(CONTENT), result.sha256());
+  }
+
+  @Test
+  void shortBodyEveryTimeFailsClearlyAndLeavesNoFile() {
+    // given the second chunk's 206 always carries half of what it claims
+    files.always(Fault.shortBody(), rangeStartingWithin(SECOND_CHUNK, THIRD_CHUNK - 1));
+
+    // when
+    DownloadException failure =
+        download(TestDownloaders.newBuilder().maxAttemptsPerChunk(2)).failed();
 
     // then
-    assertRightFileOrFailure(outcome, Set.of(Reason.SERVER_MISBEHAVED));
+    assertEquals(Reason.SERVER_MISBEHAVED, failure.reason(), failure::getMessage);
+    assertFalse(Files.exists(target), "a failed download left a file under the final name");
   }
 
   @Test
@@ -232,6 +251,18 @@ class FaultsTest {
     Outcome<DownloadResult> outcome = download(TestDownloaders.newBuilder());
 
     // then
+    assertRightFileOrFailure(outcome, Set.of(Reason.SERVER_MISBEHAVED));
+  }
+
+  @Test
+  void wholeBodyAlwaysAnsweredToALaterRangeIsMisbehaviourNotAChange() {
+    // given the third chunk is always answered with 200 and the whole file, same ETag
+    files.always(Fault.wholeBody200(), rangeStartingAt(THIRD_CHUNK));
+
+    // when
+    Outcome<DownloadResult> outcome = download(TestDownloaders.newBuilder());
+
+    // then the file did not change (same ETag, If-Range matched): it is the server that is wrong
     assertRightFileOrFailure(outcome, Set.of(Reason.SERVER_MISBEHAVED));
   }
 
