@@ -1,5 +1,6 @@
 package io.rangefetch;
 
+import static io.rangefetch.testing.RangeDispatcher.rangeStartingAt;
 import static io.rangefetch.testing.TestDownloaders.CHUNK;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
 import io.rangefetch.testing.RangeDispatcher.Exchange;
+import io.rangefetch.testing.RangeDispatcher.Fault;
 import io.rangefetch.testing.RecordingDownloadListener;
 import io.rangefetch.testing.RecordingDownloadListener.Event;
 import io.rangefetch.testing.SeededBytes;
@@ -165,6 +167,63 @@ class PauseCancelTest {
       Outcome.of(download).completed();
       assertEquals(Sha256.of(CONTENT), Sha256.of(target));
       assertEquals(1, listener.named("downloadPaused").size(), listener.names()::toString);
+    }
+  }
+
+  /**
+   * Starts a one-thread download whose third chunk stalls after half its bytes, and returns once
+   * those bytes are written: the worker is then blocked reading a silent connection.
+   */
+  private DownloadHandle startAndStallInTheThirdChunk(RangeDownloader downloader)
+      throws Exception {
+    files.inject(Fault.stallHalfway(), rangeStartingAt(2L * CHUNK), 1);
+    DownloadHandle download = downloader.start(DownloadRequest
+        .newBuilder(server.url("/file.bin").uri(), target).threads(1).listener(listener).build());
+    long stalledAt = 2L * CHUNK + CHUNK / 2;
+    listener.await(e -> e.name().equals("progress") && e.status().bytesDone() >= stalledAt,
+        "progress up to the stall", Outcome.PATIENCE);
+    return download;
+  }
+
+  @Test
+  void pauseStopsEvenARequestThatIsStalledAndResumeAsksOnlyForTheRest() throws Exception {
+    // given a read timeout far longer than the test waits, and a worker blocked on a stall
+    try (RangeDownloader downloader = TestDownloaders.newBuilder()
+        .readTimeout(Duration.ofSeconds(60)).progressInterval(Duration.ofMillis(10)).build()) {
+      DownloadHandle download = startAndStallInTheThirdChunk(downloader);
+
+      // when
+      download.pause();
+
+      // then the stalled connection is closed at once, not after the read timeout
+      listener.await("downloadPaused", FEW_SECONDS);
+      assertTrue(files.awaitIdle(FEW_SECONDS), () -> files.inFlight() + " responses in flight");
+
+      // and once resumed, only the missing half of the stalled chunk is asked for
+      download.resume();
+      Outcome.of(download).completed();
+      assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+      List<Exchange> third = files.rangedExchanges().stream()
+          .filter(e -> e.first() >= 2L * CHUNK && e.first() < 3L * CHUNK).toList();
+      assertEquals(2, third.size(), files.exchanges()::toString);
+      assertEquals("bytes=" + (2L * CHUNK + CHUNK / 2) + "-" + (3L * CHUNK - 1), third.get(1).range());
+    }
+  }
+
+  @Test
+  void cancelStopsEvenARequestThatIsStalled() throws Exception {
+    // given a read timeout far longer than the test waits, and a worker blocked on a stall
+    try (RangeDownloader downloader = TestDownloaders.newBuilder()
+        .readTimeout(Duration.ofSeconds(60)).progressInterval(Duration.ofMillis(10)).build()) {
+      DownloadHandle download = startAndStallInTheThirdChunk(downloader);
+
+      // when
+      download.cancel();
+
+      // then
+      assertEquals("downloadCancelled", listener.awaitTerminal(FEW_SECONDS).name());
+      assertTrue(files.awaitIdle(FEW_SECONDS), () -> files.inFlight() + " responses in flight");
+      assertEquals(List.of(), namesInDir(), "no partial file may remain");
     }
   }
 }

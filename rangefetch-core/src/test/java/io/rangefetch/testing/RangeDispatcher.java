@@ -85,7 +85,7 @@ public final class RangeDispatcher extends Dispatcher {
   private final AtomicInteger requestCount = new AtomicInteger();
   private final AtomicLong bytesServed = new AtomicLong();
   private final ReentrantLock flightLock = new ReentrantLock();
-  private final Condition flightChanged = flightLock.newCondition();
+  private final Condition flightChanged = flightLock.newCondition(); // also: a request came
   private int inFlight; // guarded by flightLock
   private int maxInFlight; // guarded by flightLock
 
@@ -262,12 +262,44 @@ public final class RangeDispatcher extends Dispatcher {
     }
   }
 
+  /**
+   * Waits until a request that {@code matching} accepts has arrived.
+   *
+   * @return the first such request, or null if none came within {@code timeout}
+   */
+  public Exchange awaitRequest(Predicate<Exchange> matching, Duration timeout)
+      throws InterruptedException {
+    long left = timeout.toNanos();
+    flightLock.lock();
+    try {
+      while (true) {
+        for (Exchange e : exchanges) {
+          if (matching.test(e)) {
+            return e;
+          }
+        }
+        if (left <= 0) {
+          return null;
+        }
+        left = flightChanged.awaitNanos(left);
+      }
+    } finally {
+      flightLock.unlock();
+    }
+  }
+
   // ---------------------------------------------------------------- serving
 
   @Override
   public MockResponse dispatch(RecordedRequest request) {
     Exchange exchange = new Exchange(requestCount.incrementAndGet(), request);
     exchanges.add(exchange);
+    flightLock.lock();
+    try {
+      flightChanged.signalAll();
+    } finally {
+      flightLock.unlock();
+    }
     Version version = exchange.index() > changeAfterRequests ? changed : original;
 
     if (requiredAuthorization != null
@@ -352,6 +384,10 @@ public final class RangeDispatcher extends Dispatcher {
           plan.length = plan.length / 2;
         }
         case STALL -> plan.stall = true;
+        case STALL_HALFWAY -> {
+          plan.cutAfter = plan.length / 2;
+          plan.stall = true;
+        }
         default -> { }
       }
     }
@@ -421,10 +457,8 @@ public final class RangeDispatcher extends Dispatcher {
     MockWebServerSocket server = (MockWebServerSocket) socket;
     enterFlight();
     try {
-      if (plan.stall) {
-        // Send nothing; hold the exchange until the client hangs up (or the server closes).
-        server.getSource().exhausted();
-        server.cancel();
+      if (plan.stall && plan.cutAfter < 0) {
+        holdUntilTheClientLeaves(server);
         return;
       }
       if (plan.head) {
@@ -455,7 +489,9 @@ public final class RangeDispatcher extends Dispatcher {
         sink.writeUtf8("0\r\n\r\n");
         sink.flush();
       }
-      if (plan.cutAfter >= 0 || plan.framing == Framing.CLOSE_DELIMITED) {
+      if (plan.stall) {
+        holdUntilTheClientLeaves(server);
+      } else if (plan.cutAfter >= 0 || plan.framing == Framing.CLOSE_DELIMITED) {
         // A FIN, not a reset: the client reads every byte written, then the end of the stream.
         server.shutdownOutput();
       }
@@ -464,6 +500,12 @@ public final class RangeDispatcher extends Dispatcher {
     } finally {
       exitFlight();
     }
+  }
+
+  /** Sends nothing more until the client hangs up (or the server closes). */
+  private static void holdUntilTheClientLeaves(MockWebServerSocket server) throws IOException {
+    server.getSource().exhausted();
+    server.cancel();
   }
 
   private void enterFlight() {
@@ -521,7 +563,8 @@ public final class RangeDispatcher extends Dispatcher {
   /** One way to misbehave. */
   public static final class Fault {
     enum Kind {
-      STATUS, DISCONNECT_HALFWAY, SHORT_BODY, STALL, SHIFTED_CONTENT_RANGE, WRONG_TOTAL,
+      STATUS, DISCONNECT_HALFWAY, SHORT_BODY, STALL, STALL_HALFWAY, SHIFTED_CONTENT_RANGE,
+      WRONG_TOTAL,
       WHOLE_BODY_200
     }
 
@@ -558,6 +601,11 @@ public final class RangeDispatcher extends Dispatcher {
     /** Sends the headers, then nothing, until the client gives up. */
     public static Fault stall() {
       return new Fault(Kind.STALL, 0, 0);
+    }
+
+    /** Sends the headers and half the body, then nothing, until the client gives up. */
+    public static Fault stallHalfway() {
+      return new Fault(Kind.STALL_HALFWAY, 0, 0);
     }
 
     /** Serves (and labels) the range {@code by} bytes later than the one asked for. */
