@@ -15,7 +15,11 @@ import io.rangefetch.testing.RangeDispatcher.Framing;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -221,5 +225,53 @@ class HostileServerTest {
         assertFalse(text.contains("secret"), text);
       }
     }
+  }
+
+  @Test
+  void credentialsAreNotSentToAnotherHostAfterARedirect() throws Exception {
+    // given a server that wants user:secret and redirects to another host, 127.0.0.2
+    try (MockWebServer other = new MockWebServer()) {
+      other.start(InetAddress.getByName("127.0.0.2"), 0);
+      RangeDispatcher elsewhere = new RangeDispatcher(CONTENT);
+      other.setDispatcher(elsewhere);
+      serve(CONTENT).requireBasicAuth("user", "secret")
+          .redirect("/file.bin", 302, "http://127.0.0.2:" + other.getPort() + "/file.bin");
+      URI uri = URI.create("http://user:secret@" + server.getHostName() + ":" + server.getPort()
+          + "/file.bin");
+
+      // when
+      download(TestDownloaders.newBuilder(), uri).completed();
+
+      // then the other host got the file requests, and never the credentials
+      assertTrue(elsewhere.exchanges().size() > 1, elsewhere.exchanges()::toString);
+      for (Exchange e : elsewhere.exchanges()) {
+        assertEquals("", e.authorization(), e::toString);
+      }
+      assertEquals(Sha256.of(CONTENT), Sha256.of(target()));
+    }
+  }
+
+  @Test
+  void credentialsNeverAppearInTheLog() throws Exception {
+    // given a download with credentials that retries once and then fails, logging as it goes
+    serve(CONTENT).inject(Fault.disconnectHalfway(), anyRequest(), 1)
+        .always(Fault.status(404), RangeDispatcher.rangeStartingWithin(1, CONTENT.length));
+    URI uri = URI.create("http://user:secret@" + server.getHostName() + ":" + server.getPort()
+        + "/file.bin");
+    PrintStream original = System.err;
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+
+    // when the log (slf4j-simple writes to System.err) is captured
+    System.setErr(new PrintStream(log, true, StandardCharsets.UTF_8));
+    try {
+      download(TestDownloaders.newBuilder(), uri).failed();
+    } finally {
+      System.setErr(original);
+    }
+
+    // then something was logged about it, and never the password
+    String text = log.toString(StandardCharsets.UTF_8);
+    assertTrue(text.contains("/file.bin"), () -> "nothing logged about the download: " + text);
+    assertFalse(text.contains("secret"), text);
   }
 }
