@@ -261,4 +261,28 @@ class CapsTest {
       assertEquals("spec-test/1.0", e.header("User-Agent"), e::toString);
     }
   }
+
+  @Test
+  void statusNeverShowsMoreActiveThreadsThanInForce() throws Exception {
+    // given a slow server and frequent progress
+    serve(CONTENT).throttle(8 * 1024, Duration.ofMillis(10));
+    io.rangefetch.testing.RecordingDownloadListener listener =
+        new io.rangefetch.testing.RecordingDownloadListener();
+
+    // when the request asks for 3 threads
+    try (RangeDownloader downloader =
+        TestDownloaders.newBuilder().progressInterval(Duration.ofMillis(10)).build()) {
+      Outcome.of(start(downloader, DownloadRequest.newBuilder(uri(), dir.resolve("f"))
+          .threads(3).listener(listener))).completed();
+      listener.awaitTerminal(Outcome.PATIENCE);
+    }
+
+    // then
+    List<DownloadStatus> progress = listener.named("progress").stream()
+        .map(io.rangefetch.testing.RecordingDownloadListener.Event::status).toList();
+    assertTrue(progress.size() > 3, progress::toString);
+    assertTrue(progress.stream().allMatch(s -> s.activeThreads() <= 3 && s.maxThreads() == 3),
+        progress::toString);
+    assertTrue(progress.stream().anyMatch(s -> s.activeThreads() >= 2), progress::toString);
+  }
 }

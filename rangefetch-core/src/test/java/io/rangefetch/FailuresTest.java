@@ -209,4 +209,40 @@ class FailuresTest {
       assertDirectoryEmpty();
     }
   }
+
+  @Test
+  void bodyGrowingPastMaxFileBytesIsCutOff() throws Exception {
+    // given a chunked body without a length, larger than the ceiling
+    files.ignoreRange().wholeBodyFraming(RangeDispatcher.Framing.CHUNKED);
+
+    // when
+    DownloadException failure = download(
+        TestDownloaders.newBuilder().limits(
+            TestDownloaders.smallLimits().toBuilder().maxFileBytes(100_000).build()),
+        DownloadRequest.newBuilder(uri(), target)).failed();
+
+    // then
+    assertEquals(Reason.TOO_LARGE, failure.reason(), failure::getMessage);
+    assertDirectoryEmpty();
+  }
+
+  @Test
+  void twoDownloadsToTheSameFileNeverShareIt() throws Exception {
+    // given a slow server, and two downloads of it to one target
+    files.throttle(16 * 1024, java.time.Duration.ofMillis(10));
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      DownloadHandle first = downloader.start(DownloadRequest.newBuilder(uri(), target).build());
+      DownloadHandle second = downloader.start(DownloadRequest.newBuilder(uri(), target).build());
+
+      // when
+      Outcome<DownloadResult> one = Outcome.of(first);
+      Outcome<DownloadResult> two = Outcome.of(second);
+
+      // then one of them gets the file, the other is told the file is taken
+      assertTrue(one.succeeded() != two.succeeded(), () -> one + " / " + two);
+      DownloadException failure = one.succeeded() ? two.failed() : one.failed();
+      assertEquals(Reason.FILE_EXISTS, failure.reason(), failure::getMessage);
+      assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+    }
+  }
 }

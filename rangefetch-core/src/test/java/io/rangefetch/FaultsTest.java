@@ -302,4 +302,88 @@ class FaultsTest {
     assertEquals(Sha256.of(CONTENT), Sha256.of(target));
     assertEquals(Sha256.of(CONTENT), result.sha256());
   }
+
+  @Test
+  void contentChangedOnAServerIgnoringIfRangeIsStillNeverMixed() throws Exception {
+    // given the file changes after two requests, and the server serves 206 whatever If-Range says
+    byte[] changed = SeededBytes.of(CONTENT.length, 98);
+    files.ignoreIfRange().changeContentAfter(2, changed);
+
+    // when
+    Outcome<DownloadResult> outcome = download(TestDownloaders.newBuilder());
+
+    // then the new ETag on the 206 gives the change away
+    assertNewVersionOrResourceChanged(outcome, changed);
+  }
+
+  @Test
+  void contentChangedWithoutEtagIsDetectedByLastModified() throws Exception {
+    // given a server without ETag whose Last-Modified changes after two requests
+    byte[] changed = SeededBytes.of(CONTENT.length, 97);
+    files.withoutEtag().changeContentAfter(2, changed);
+
+    // when
+    Outcome<DownloadResult> outcome = download(TestDownloaders.newBuilder());
+
+    // then
+    assertNewVersionOrResourceChanged(outcome, changed);
+  }
+
+  @Test
+  void contentChangedToAnotherSizeEndsInTheNewFileOrResourceChanged() throws Exception {
+    // given the file grows by 10000 bytes after two requests
+    byte[] changed = SeededBytes.of(CONTENT.length + 10_000, 96);
+    files.ignoreIfRange().changeContentAfter(2, changed);
+
+    // when
+    Outcome<DownloadResult> outcome = download(TestDownloaders.newBuilder());
+
+    // then
+    assertNewVersionOrResourceChanged(outcome, changed);
+  }
+
+  private void assertNewVersionOrResourceChanged(Outcome<DownloadResult> outcome, byte[] changed)
+      throws Exception {
+    if (outcome.succeeded()) {
+      assertArrayEquals(changed, Files.readAllBytes(target), "not the new version entirely");
+      assertEquals(Sha256.of(changed), outcome.result().sha256());
+      assertEquals(changed.length, outcome.result().size());
+    } else {
+      DownloadException failure = outcome.failed();
+      assertEquals(Reason.RESOURCE_CHANGED, failure.reason(), failure::getMessage);
+      assertFalse(Files.exists(target), "a failed download left a file under the final name");
+    }
+  }
+
+  @Test
+  void retryAfterAsAnHttpDateIsHonoured() {
+    // given the first request gets 503 with Retry-After two seconds from now, as an HTTP date
+    String inTwoSeconds = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
+        .format(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(2));
+    files.inject(Fault.status(503, "Retry-After: " + inTwoSeconds), anyRequest(), 1);
+
+    // when
+    download(TestDownloaders.newBuilder()).completed();
+
+    // then
+    List<Exchange> requests = files.exchanges();
+    long waitedMillis = (requests.get(1).arrivalNanos() - requests.get(0).arrivalNanos()) / 1_000_000;
+    assertTrue(waitedMillis >= 900, () -> "retried after " + waitedMillis + " ms");
+    assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+  }
+
+  @Test
+  void serverErrorOnTheFirstRequestIsRetriedAndBounded() {
+    // given the first request always gets 500
+    files.always(Fault.status(500), anyRequest());
+
+    // when
+    DownloadException failure =
+        download(TestDownloaders.newBuilder().maxAttemptsPerChunk(3)).failed();
+
+    // then
+    assertEquals(Reason.HTTP_STATUS, failure.reason(), failure::getMessage);
+    assertEquals(500, failure.statusCode());
+    assertEquals(3, files.exchanges().size(), files.exchanges()::toString);
+  }
 }

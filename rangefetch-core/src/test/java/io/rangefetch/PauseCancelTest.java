@@ -226,4 +226,50 @@ class PauseCancelTest {
       assertEquals(List.of(), namesInDir(), "no partial file may remain");
     }
   }
+
+  @Test
+  void pauseAndResumeWithoutRangesStartsOverAndGivesTheRightFile() throws Exception {
+    // given a slow server that ignores Range
+    files.ignoreRange();
+    try (RangeDownloader downloader = TestDownloaders.newBuilder()
+        .progressInterval(Duration.ofMillis(10)).build()) {
+      DownloadHandle download = start(downloader);
+      listener.await(e -> e.name().equals("progress") && e.status().bytesDone() > 0,
+          "some progress", Outcome.PATIENCE);
+
+      // when
+      download.pause();
+      listener.await("downloadPaused", FEW_SECONDS);
+      assertTrue(files.awaitIdle(FEW_SECONDS), () -> files.inFlight() + " responses in flight");
+      download.resume();
+
+      // then
+      DownloadResult result = Outcome.of(download).completed();
+      assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+      assertEquals(Sha256.of(CONTENT), result.sha256());
+    }
+  }
+
+  @Test
+  void cancelOfAQueuedDownloadEndsItWithoutARequest() throws Exception {
+    // given one download slot, taken by a slow download
+    Limits oneAtATime = TestDownloaders.smallLimits().toBuilder().maxConcurrentDownloads(1).build();
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().limits(oneAtATime).build()) {
+      DownloadHandle running = downloader.start(DownloadRequest
+          .newBuilder(server.url("/running.bin").uri(), dir.resolve("running.bin")).build());
+      DownloadHandle queued = start(downloader);
+      assertEquals(DownloadState.QUEUED, queued.status().state());
+
+      // when
+      queued.cancel();
+      queued.cancel();
+
+      // then
+      assertTrue(Outcome.of(queued).cancelled(), "the result future is cancelled");
+      listener.awaitTerminal(FEW_SECONDS);
+      assertEquals(List.of("downloadQueued", "downloadCancelled"), listener.namesWithoutProgress());
+      Outcome.of(running).completed();
+      assertTrue(files.exchangesTo("/file.bin").isEmpty(), files.exchanges()::toString);
+    }
+  }
 }

@@ -217,4 +217,37 @@ class ProbeTest {
       assertEquals(CONTENT.length, progress.get(progress.size() - 1).bytesDone());
     }
   }
+
+  @Test
+  void probeOfAMissingFileFailsWithTheStatus() {
+    // given
+    files.always(RangeDispatcher.Fault.status(404), RangeDispatcher.anyRequest());
+
+    // when
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      Throwable failure = Outcome.of(downloader.probe(uri("/file.bin")), "probe").failure();
+
+      // then
+      assertTrue(failure instanceof DownloadException, () -> "not a DownloadException: " + failure);
+      DownloadException exception = (DownloadException) failure;
+      assertEquals(DownloadException.Reason.HTTP_STATUS, exception.reason());
+      assertEquals(404, exception.statusCode());
+      assertEquals(1, files.exchanges().size(), files.exchanges()::toString);
+    }
+  }
+
+  @Test
+  void probeRefusesARedirectToAnotherScheme() {
+    // given
+    files.redirect("/go", 302, "file:///etc/passwd");
+
+    // when
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      Throwable failure = Outcome.of(downloader.probe(uri("/go")), "probe").failure();
+
+      // then
+      assertTrue(failure instanceof DownloadException, () -> "not a DownloadException: " + failure);
+      assertEquals(DownloadException.Reason.REDIRECT, ((DownloadException) failure).reason());
+    }
+  }
 }

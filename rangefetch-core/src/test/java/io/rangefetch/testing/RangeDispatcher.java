@@ -69,6 +69,8 @@ public final class RangeDispatcher extends Dispatcher {
   private volatile int changeAfterRequests = Integer.MAX_VALUE;
   private volatile boolean ignoreRange;
   private volatile boolean advertiseRanges = true;
+  private volatile boolean honourIfRange = true;
+  private volatile boolean sendEtag = true;
   private volatile Framing wholeBodyFraming = Framing.CONTENT_LENGTH;
   private volatile String contentDisposition;
   private volatile List<String> contentLengthOverride = List.of();
@@ -99,6 +101,18 @@ public final class RangeDispatcher extends Dispatcher {
   /** Answers every request with {@code 200} and the whole body, while still advertising ranges. */
   public RangeDispatcher ignoreRange() {
     this.ignoreRange = true;
+    return this;
+  }
+
+  /** Serves ranges whatever the {@code If-Range} says, as some caches do. */
+  public RangeDispatcher ignoreIfRange() {
+    this.honourIfRange = false;
+    return this;
+  }
+
+  /** Sends no {@code ETag}: Last-Modified is the only validator. */
+  public RangeDispatcher withoutEtag() {
+    this.sendEtag = false;
     return this;
   }
 
@@ -332,7 +346,9 @@ public final class RangeDispatcher extends Dispatcher {
     Plan plan = new Plan();
     plan.bytes = bytes;
     plan.head = exchange.method().equals("HEAD");
-    plan.header("ETag", version.etag());
+    if (sendEtag) {
+      plan.header("ETag", version.etag());
+    }
     plan.header("Last-Modified", version.lastModified());
     plan.header("Content-Type", "application/octet-stream");
     if (advertiseRanges) {
@@ -344,7 +360,7 @@ public final class RangeDispatcher extends Dispatcher {
 
     Matcher single = exchange.hasRange() ? SINGLE_RANGE.matcher(exchange.range().trim()) : null;
     boolean ranged = single != null && single.matches() && !ignoreRange
-        && ifRangeMatches(exchange.ifRange(), version)
+        && (!honourIfRange || ifRangeMatches(exchange.ifRange(), version))
         && (fault == null || fault.kind != Fault.Kind.WHOLE_BODY_200);
     if (!ranged) {
       plan.code = 200;
