@@ -2,6 +2,7 @@ package io.rangefetch;
 
 import static io.rangefetch.testing.RangeDispatcher.rangeStartingAt;
 import static io.rangefetch.testing.TestDownloaders.CHUNK;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -271,5 +272,55 @@ class PauseCancelTest {
       Outcome.of(running).completed();
       assertTrue(files.exchangesTo("/file.bin").isEmpty(), files.exchanges()::toString);
     }
+  }
+
+  /** Runs a one-thread download that fails for good (404) on its third chunk. */
+  private void failOnTheThirdChunk() {
+    files.inject(Fault.status(404), rangeStartingAt(2L * CHUNK), 1);
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      DownloadException failure = Outcome.of(downloader.start(DownloadRequest
+          .newBuilder(server.url("/file.bin").uri(), target).threads(1).build())).failed();
+      assertEquals(404, failure.statusCode(), failure::getMessage);
+    }
+  }
+
+  @Test
+  void theNextRunAfterAFailureFetchesOnlyWhatIsMissing() throws Exception {
+    // given a first run that wrote two chunks and then failed
+    failOnTheThirdChunk();
+    int firstRun = files.exchanges().size();
+
+    // when the same URL is downloaded to the same target by a new downloader
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      DownloadResult result = Outcome.of(start(downloader)).completed();
+
+      // then the two chunks on disk are kept, and only the rest is asked for
+      assertEquals(Sha256.of(CONTENT), result.sha256());
+      assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+    }
+    assertEquals(2L * CHUNK, (Long) listener.await("downloadContinued", FEW_SECONDS).args().get(0));
+    List<Exchange> secondRun = files.exchanges().subList(firstRun + 1, files.exchanges().size());
+    for (Exchange e : secondRun) {
+      assertTrue(e.first() >= 2L * CHUNK, () -> "fetched again: " + e + " in " + secondRun);
+    }
+    assertEquals(List.of("file.bin"), namesInDir());
+  }
+
+  @Test
+  void theNextRunAfterAFailureStartsOverWhenTheFileChanged() throws Exception {
+    // given a first run that wrote two chunks and failed, and then the file changed
+    failOnTheThirdChunk();
+    byte[] changed = SeededBytes.of(CONTENT.length, 90);
+    files.changeContentAfter(files.exchanges().size(), changed);
+
+    // when
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      DownloadResult result = Outcome.of(start(downloader)).completed();
+
+      // then the file is the new version entirely
+      assertArrayEquals(changed, Files.readAllBytes(target), "two versions spliced");
+      assertEquals(Sha256.of(changed), result.sha256());
+    }
+    assertTrue(listener.named("downloadContinued").isEmpty(), listener.names()::toString);
   }
 }

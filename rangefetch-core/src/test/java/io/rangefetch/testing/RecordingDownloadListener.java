@@ -121,6 +121,11 @@ public final class RecordingDownloadListener implements DownloadListener {
   }
 
   @Override
+  public void downloadContinued(DownloadHandle download, long bytesOnDisk) {
+    record("downloadContinued", download, bytesOnDisk);
+  }
+
+  @Override
   public void chunkStart(DownloadHandle download, ByteRange range, int attempt) {
     record("chunkStart", download, range, attempt);
   }
