@@ -285,4 +285,20 @@ class CapsTest {
         progress::toString);
     assertTrue(progress.stream().anyMatch(s -> s.activeThreads() >= 2), progress::toString);
   }
+
+  @Test
+  void oneThreadMeansOneRequestAtATime() throws Exception {
+    // given
+    RangeDispatcher files = serve(CONTENT).throttle(8 * 1024, Duration.ofMillis(5));
+
+    // when
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      Outcome.of(start(downloader, DownloadRequest.newBuilder(uri(), dir.resolve("f")).threads(1)))
+          .completed();
+    }
+
+    // then
+    assertEquals(1, files.maxInFlight());
+    assertEquals(Sha256.of(CONTENT), Sha256.of(dir.resolve("f")));
+  }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.rangefetch.DownloadException.Reason;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
+import io.rangefetch.testing.RecordingDownloadListener;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;
@@ -224,5 +225,54 @@ class FileNamesTest {
     assertEquals(Sha256.of(CONTENT), Sha256.of(target));
     assertEquals(target.toRealPath(), result.file().toRealPath());
     assertEquals(List.of("data.bin"), namesIn(downloads));
+  }
+
+  @Test
+  void renameOfALongestNameStaysWithinTheLimit() throws Exception {
+    // given a 1000-character name, downloaded once already under its shortened name
+    files.contentDisposition("attachment; filename=\"" + "n".repeat(1000) + ".txt\"");
+    String first = downloadInto(downloads, IfExists.FAIL).completed().file().getFileName()
+        .toString();
+
+    // when downloaded again beside it
+    DownloadResult second = downloadInto(downloads, IfExists.RENAME).completed();
+
+    // then the numbered name is safe too, and both files are whole
+    String name = second.file().getFileName().toString();
+    assertSafePlainName(name);
+    assertTrue(!name.equals(first), name);
+    assertEquals(List.of(first, name).stream().sorted().toList(), namesIn(downloads));
+    assertEquals(Sha256.of(CONTENT), Sha256.of(second.file()));
+    assertEquals(Sha256.of(CONTENT), Sha256.of(downloads.resolve(first)));
+  }
+
+  @Test
+  void aDownloadUnderTheLongestNameCanStillBeContinuedAfterAFailure() throws Exception {
+    // given a first run under a 1000-character name that fails for good on its second chunk
+    files.contentDisposition("attachment; filename=\"" + "n".repeat(1000) + ".txt\"")
+        .inject(RangeDispatcher.Fault.status(404),
+            RangeDispatcher.rangeStartingAt(TestDownloaders.CHUNK), 1);
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      Outcome.of(downloader.start(DownloadRequest
+          .newBuilder(server.url("/files/file.bin").uri(), downloads).threads(1).build()))
+          .failed();
+    }
+    int firstRun = files.exchanges().size();
+
+    // when downloaded again
+    RecordingDownloadListener listener = new RecordingDownloadListener();
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      DownloadResult result = Outcome.of(downloader.start(DownloadRequest
+          .newBuilder(server.url("/files/file.bin").uri(), downloads).listener(listener).build()))
+          .completed();
+      assertEquals(Sha256.of(CONTENT), Sha256.of(result.file()));
+    }
+
+    // then the first chunk, kept on disk, was not fetched again
+    listener.awaitTerminal(Outcome.PATIENCE);
+    assertEquals(List.of(TestDownloaders.CHUNK), listener.named("downloadContinued").stream()
+        .map(e -> ((Long) e.args().get(0)).intValue()).toList(), listener.names()::toString);
+    assertTrue(files.exchanges().subList(firstRun + 1, files.exchanges().size()).stream()
+        .allMatch(e -> e.first() >= TestDownloaders.CHUNK), files.exchanges()::toString);
   }
 }

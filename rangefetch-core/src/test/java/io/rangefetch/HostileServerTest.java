@@ -274,4 +274,17 @@ class HostileServerTest {
     assertTrue(text.contains("/file.bin"), () -> "nothing logged about the download: " + text);
     assertFalse(text.contains("secret"), text);
   }
+
+  @Test
+  void contentLengthBeyondALongEndsInTheRightFileOrAClearError() {
+    serve(CONTENT).ignoreRange().contentLengthHeaders("99999999999999999999999");
+    assertRightFileOrClearFailure(download());
+  }
+
+  @Test
+  void contentRangeWithNegativeNumbersEndsInTheRightFileOrAClearError() {
+    // given every 206 labelled with a negative total
+    serve(CONTENT).announceTotal(-5);
+    assertRightFileOrClearFailure(download());
+  }
 }

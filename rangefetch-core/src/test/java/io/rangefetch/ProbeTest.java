@@ -250,4 +250,23 @@ class ProbeTest {
       assertEquals(DownloadException.Reason.REDIRECT, ((DownloadException) failure).reason());
     }
   }
+
+  @Test
+  void firstResponseWithAnotherRangeThanAskedIsReadAsOneStream() throws Exception {
+    // given the first request is answered with bytes 1000 further on, labelled so
+    files.always(RangeDispatcher.Fault.shiftedContentRange(1000), RangeDispatcher.rangeStartingAt(0));
+    Path target = dir.resolve("file.bin");
+
+    // when
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      DownloadHandle download =
+          downloader.start(DownloadRequest.newBuilder(uri("/file.bin"), target).build());
+      DownloadResult result = Outcome.of(download).completed();
+
+      // then ranges are not trusted, and the file is right
+      assertFalse(result.ranged(), "result.ranged()");
+      assertEquals(RangeSupport.NOT_SUPPORTED, download.status().ranges());
+      assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+    }
+  }
 }

@@ -74,7 +74,7 @@ public final class RangeDispatcher extends Dispatcher {
   private volatile Framing wholeBodyFraming = Framing.CONTENT_LENGTH;
   private volatile String contentDisposition;
   private volatile List<String> contentLengthOverride = List.of();
-  private volatile long announcedTotal = -1;
+  private volatile long announcedTotal = Long.MIN_VALUE; // MIN_VALUE: the honest total
   private volatile int fillerHeaders;
   private volatile String requiredAuthorization;
   private volatile int sliceBytes = WRITE_SLICE;
@@ -144,7 +144,7 @@ public final class RangeDispatcher extends Dispatcher {
     return this;
   }
 
-  /** Claims this total in every {@code Content-Range} of a 206, while the bodies stay honest. */
+  /** Claims this total, even a negative one, in every 206's {@code Content-Range}; bodies stay honest. */
   public RangeDispatcher announceTotal(long total) {
     this.announcedTotal = total;
     return this;
@@ -378,7 +378,7 @@ public final class RangeDispatcher extends Dispatcher {
       }
       long first = bounds[0];
       long last = bounds[1];
-      long labelTotal = announcedTotal >= 0 ? announcedTotal : total;
+      long labelTotal = announcedTotal != Long.MIN_VALUE ? announcedTotal : total;
       if (fault != null && fault.kind == Fault.Kind.SHIFTED_CONTENT_RANGE) {
         first = Math.min(first + fault.shift, total - 1);
         last = Math.min(last + fault.shift, total - 1);
