@@ -275,4 +275,38 @@ class FileNamesTest {
     assertTrue(files.exchanges().subList(firstRun + 1, files.exchanges().size()).stream()
         .allMatch(e -> e.first() >= TestDownloaders.CHUNK), files.exchanges()::toString);
   }
+
+  @Test
+  void aNamedFileIsKnownToTheHandleAtOnce() throws Exception {
+    // given a slow server
+    files.throttle(8 * 1024, java.time.Duration.ofMillis(10));
+    Path target = downloads.resolve("chosen.bin");
+
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      // when a file is named
+      DownloadHandle download = downloader.start(
+          DownloadRequest.newBuilder(server.url("/a").uri(), target).build());
+
+      // then the handle knows it at once, as DownloadHandle.file() promises
+      assertEquals(java.util.Optional.of(target.toAbsolutePath()), download.file());
+      Outcome.of(download).completed();
+    }
+  }
+
+  @Test
+  void aFileChosenInADirectoryIsKnownToTheHandleAfterTheProbe() throws Exception {
+    // given
+    files.contentDisposition("attachment; filename=\"named.bin\"");
+
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      // when a directory is named
+      DownloadHandle download = downloader.start(
+          DownloadRequest.newBuilder(server.url("/b").uri(), downloads).build());
+      DownloadResult result = Outcome.of(download).completed();
+
+      // then
+      assertEquals(downloads.resolve("named.bin").toAbsolutePath(), result.file());
+      assertEquals(java.util.Optional.of(result.file()), download.file());
+    }
+  }
 }
