@@ -194,4 +194,63 @@ class ListenerContractTest {
     assertEquals("downloadQueued", names.get(0));
     assertEquals("downloadEnd", names.get(names.size() - 1));
   }
+
+  @Test
+  void theDownloadersListenerHearsEachEventBeforeTheRequestsOwn() throws Exception {
+    // given two listeners writing to one list
+    serve(CONTENT);
+    List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    RecordingDownloadListener last = new RecordingDownloadListener();
+    DownloadListener first = new DownloadListener() {
+      @Override
+      public void chunkEnd(DownloadHandle download, ByteRange range) {
+        heard.add("downloader " + range);
+      }
+    };
+    DownloadListener second = new DownloadListener() {
+      @Override
+      public void chunkEnd(DownloadHandle download, ByteRange range) {
+        heard.add("request " + range);
+        last.chunkEnd(download, range);
+      }
+
+      @Override
+      public void downloadEnd(DownloadHandle download, DownloadResult result) {
+        last.downloadEnd(download, result);
+      }
+    };
+
+    // when
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().listener(first).build()) {
+      Outcome.of(downloader.start(request().listener(second).build())).completed();
+      last.awaitTerminal(Outcome.PATIENCE);
+    }
+
+    // then
+    assertTrue(heard.size() >= 10, heard::toString);
+    for (int i = 0; i < heard.size(); i += 2) {
+      String range = heard.get(i).substring("downloader ".length());
+      assertEquals(List.of("downloader " + range, "request " + range), heard.subList(i, i + 2));
+    }
+  }
+
+  @Test
+  void downloadFailedCarriesTheExceptionOfTheResult() throws Exception {
+    // given
+    serve(CONTENT).always(Fault.status(410), anyRequest());
+    RecordingDownloadListener listener = new RecordingDownloadListener();
+
+    // when
+    DownloadException failure;
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      failure = Outcome.of(downloader.start(request().listener(listener).build())).failed();
+    }
+
+    // then
+    Event failed = listener.await("downloadFailed", Outcome.PATIENCE);
+    DownloadException told = (DownloadException) failed.args().get(0);
+    assertEquals(failure.reason(), told.reason());
+    assertEquals(failure.getMessage(), told.getMessage());
+    assertEquals(410, told.statusCode());
+  }
 }

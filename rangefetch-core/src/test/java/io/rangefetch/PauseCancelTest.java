@@ -323,4 +323,38 @@ class PauseCancelTest {
     }
     assertTrue(listener.named("downloadContinued").isEmpty(), listener.names()::toString);
   }
+
+  @Test
+  void closingTheDownloaderCancelsItsRunningDownloads() throws Exception {
+    // given a running download
+    RangeDownloader downloader = TestDownloaders.newBuilder().build();
+    DownloadHandle download = start(downloader);
+    listener.await("chunkEnd", Outcome.PATIENCE);
+    assertEquals(List.of(download), downloader.active());
+
+    // when
+    downloader.close();
+
+    // then
+    assertTrue(Outcome.of(download).cancelled(), "the result future is cancelled");
+    assertEquals("downloadCancelled", listener.awaitTerminal(FEW_SECONDS).name());
+    assertTrue(files.awaitIdle(FEW_SECONDS), () -> files.inFlight() + " responses in flight");
+    assertEquals(List.of(), namesInDir(), "no partial file may remain");
+    assertThrows(IllegalStateException.class,
+        () -> downloader.probe(server.url("/file.bin").uri()));
+  }
+
+  @Test
+  void aFinishedDownloadLeavesTheActiveList() throws Exception {
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      // given
+      DownloadHandle download = start(downloader);
+
+      // when
+      Outcome.of(download).completed();
+
+      // then
+      assertEquals(List.of(), downloader.active());
+    }
+  }
 }
