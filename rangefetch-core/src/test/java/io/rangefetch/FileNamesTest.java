@@ -141,6 +141,28 @@ class FileNamesTest {
   }
 
   @Test
+  void nameFromTheUrlIsPercentDecoded() throws Exception {
+    // when
+    DownloadResult result = download("/files/q3%20report%2Bnotes.pdf", downloads, IfExists.FAIL)
+        .completed();
+
+    // then
+    assertEquals("q3 report+notes.pdf", result.file().getFileName().toString());
+  }
+
+  @Test
+  void encodedSlashesInTheUrlNeverLeaveTheDirectory() throws Exception {
+    // when
+    DownloadResult result = download("/files/..%2F..%2Fevil.txt", downloads, IfExists.FAIL)
+        .completed();
+
+    // then
+    assertEquals(downloads.toRealPath(), result.file().getParent().toRealPath());
+    assertSafePlainName(result.file().getFileName().toString());
+    assertEquals(List.of("downloads"), namesIn(root));
+  }
+
+  @Test
   void urlWithoutANameGivesDownload() throws Exception {
     // when
     DownloadResult result = download("/", downloads, IfExists.FAIL).completed();

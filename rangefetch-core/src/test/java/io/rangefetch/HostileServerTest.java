@@ -127,7 +127,7 @@ class HostileServerTest {
   }
 
   @Test
-  void fiveThousandResponseHeadersEndInTheRightFileOrAClearError() {
+  void fiveThousandResponseHeadersEndInTheRightFileOrServerMisbehaved() {
     serve(CONTENT).fillerHeaders(5000);
     assertRightFileOrClearFailure(download());
   }
