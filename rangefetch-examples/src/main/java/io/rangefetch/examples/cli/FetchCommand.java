@@ -253,31 +253,43 @@ public final class FetchCommand implements Callable<Integer> {
 
   private int download(DownloadRequest request, Limits limits) {
     try (RangeDownloader downloader = RangeDownloader.newBuilder().limits(limits).build()) {
-      DownloadHandle download = downloader.start(request);
+      // Registered before the start, so a Ctrl+C at any moment cancels: closing the downloader
+      // cancels its downloads, which deletes their partial files.
       Thread cancelOnExit = new Thread(() -> {
-        download.cancel();
         downloader.close();
         err.println();
         err.println("rangefetch: cancelled; the partial file was removed");
       }, "rangefetch-cancel-on-exit");
       Runtime.getRuntime().addShutdownHook(cancelOnExit);
       try {
-        DownloadResult result = await(download.result());
-        finishProgress(request, download);
-        out.println(result.file().toUri());
-        return OK;
-      } catch (DownloadException e) {
-        finishProgress(request, download);
-        err.println("rangefetch: " + e.getMessage());
-        if (e.reason() == DownloadException.Reason.FILE_EXISTS) {
-          err.println("rangefetch: add --overwrite to replace it, or choose another -o");
+        DownloadHandle download;
+        try {
+          download = downloader.start(request);
+        } catch (IllegalStateException closedByTheHook) {
+          return FAILED;
         }
-        return FAILED;
-      } catch (CancellationException e) {
-        return FAILED;
+        return awaitFile(request, download);
       } finally {
         removeHook(cancelOnExit);
       }
+    }
+  }
+
+  private int awaitFile(DownloadRequest request, DownloadHandle download) {
+    try {
+      DownloadResult result = await(download.result());
+      finishProgress(request, download);
+      out.println(result.file().toUri());
+      return OK;
+    } catch (DownloadException e) {
+      finishProgress(request, download);
+      err.println("rangefetch: " + e.getMessage());
+      if (e.reason() == DownloadException.Reason.FILE_EXISTS) {
+        err.println("rangefetch: add --overwrite to replace it, or choose another -o");
+      }
+      return FAILED;
+    } catch (CancellationException cancelledByTheHook) {
+      return FAILED;
     }
   }
 

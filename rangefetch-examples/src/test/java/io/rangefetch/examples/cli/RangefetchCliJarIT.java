@@ -73,10 +73,13 @@ class RangefetchCliJarIT {
 
     String firstProgress = child.awaitErrLine(line -> line.contains("threads"));
     assertNotNull(firstProgress, "no progress line; stderr so far: " + child.err());
-    child.process.destroy();
+    // SIGTERM, as Ctrl+C's SIGINT, runs the shutdown hooks. Process.destroy() would also close
+    // our end of the pipes and lose what the child prints while it exits.
+    child.process.toHandle().destroy();
     child.waitFor();
 
-    assertTrue(child.err().contains("rangefetch: cancelled"), child.err());
+    assertTrue(child.err().contains("rangefetch: cancelled"),
+        "exit " + child.process.exitValue() + ", stderr: " + child.err());
     try (Stream<Path> files = Files.list(workingDir)) {
       assertEquals(List.of(), files.toList(), "neither the file nor its partial file may stay");
     }
