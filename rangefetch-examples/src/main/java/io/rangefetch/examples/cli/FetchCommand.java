@@ -16,6 +16,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -278,11 +279,11 @@ public final class FetchCommand implements Callable<Integer> {
   private int awaitFile(DownloadRequest request, DownloadHandle download) {
     try {
       DownloadResult result = await(download.result());
-      finishProgress(request, download);
+      finishProgress(request, download, result.elapsed());
       out.println(result.file().toUri());
       return OK;
     } catch (DownloadException e) {
-      finishProgress(request, download);
+      finishProgress(request, download, Duration.ZERO);
       err.println("rangefetch: " + e.getMessage());
       if (e.reason() == DownloadException.Reason.FILE_EXISTS) {
         err.println("rangefetch: add --overwrite to replace it, or choose another -o");
@@ -293,9 +294,10 @@ public final class FetchCommand implements Callable<Integer> {
     }
   }
 
-  private static void finishProgress(DownloadRequest request, DownloadHandle download) {
+  private static void finishProgress(DownloadRequest request, DownloadHandle download,
+      Duration elapsed) {
     if (request.listener() instanceof ProgressPrinter printer) {
-      printer.finish(download.status());
+      printer.finish(download.status(), elapsed);
     }
   }
 

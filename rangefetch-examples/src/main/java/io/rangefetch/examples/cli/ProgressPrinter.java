@@ -65,8 +65,9 @@ public final class ProgressPrinter implements DownloadListener {
    * any progress was shown. Later events are ignored.
    *
    * @param status the download's status once its result is in
+   * @param elapsed the time the download took: a completed download shows its average speed
    */
-  public synchronized void finish(DownloadStatus status) {
+  public synchronized void finish(DownloadStatus status, Duration elapsed) {
     if (finished) {
       return;
     }
@@ -74,13 +75,21 @@ public final class ProgressPrinter implements DownloadListener {
     if (!printed && status.state() != DownloadState.COMPLETED) {
       return;
     }
+    DownloadStatus last = status.state() == DownloadState.COMPLETED && elapsed.toMillis() > 0
+        ? withSpeed(status, status.bytesDone() * 1000 / elapsed.toMillis())
+        : status;
     if (terminal) {
-      redraw(status);
+      redraw(last);
       out.println();
     } else {
-      out.println(line(status));
+      out.println(line(last));
     }
     out.flush();
+  }
+
+  private static DownloadStatus withSpeed(DownloadStatus s, long bytesPerSecond) {
+    return new DownloadStatus(s.state(), s.finalUri(), s.size(), s.ranges(), s.activeThreads(),
+        s.maxThreads(), s.chunkBytes(), s.bytesDone(), bytesPerSecond, s.updatedAt());
   }
 
   private void redraw(DownloadStatus status) {

@@ -10,6 +10,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -72,19 +73,20 @@ class ProgressPrinterTest {
   }
 
   @Test
-  void finish_terminal_drawsTheFinalStateAndEndsTheLine() {
+  void finish_terminal_drawsTheFinalStateWithAverageSpeedAndEndsTheLine() {
     ProgressPrinter printer = new ProgressPrinter(stream, true, clock::get);
     printer.progress(null, status(DownloadState.DOWNLOADING, 100, 50, 5, 1, 1));
 
-    printer.finish(status(DownloadState.COMPLETED, 100, 100, 0, 0, 1));
+    printer.finish(status(DownloadState.COMPLETED, 100, 100, 0, 0, 1), Duration.ofSeconds(4));
 
-    assertTrue(output().endsWith("100%  100 B of 100 B  0 B/s  threads 0/1  completed\n"), output());
+    assertTrue(output().endsWith("100%  100 B of 100 B  25 B/s  threads 0/1  completed\n"),
+        output());
   }
 
   @Test
   void finish_ignoresEventsThatArriveLater() {
     ProgressPrinter printer = new ProgressPrinter(stream, false, clock::get);
-    printer.finish(status(DownloadState.COMPLETED, 100, 100, 0, 0, 1));
+    printer.finish(status(DownloadState.COMPLETED, 100, 100, 0, 0, 1), Duration.ofSeconds(1));
     String finished = output();
 
     clock.addAndGet(ProgressPrinter.PLAIN_INTERVAL.toNanos());
@@ -98,7 +100,7 @@ class ProgressPrinterTest {
   void finish_afterFailureWithoutProgress_printsNothing() {
     ProgressPrinter printer = new ProgressPrinter(stream, true, clock::get);
 
-    printer.finish(status(DownloadState.FAILED, -1, 0, 0, 0, 1));
+    printer.finish(status(DownloadState.FAILED, -1, 0, 0, 0, 1), Duration.ZERO);
 
     assertEquals("", output());
   }
