@@ -5,6 +5,7 @@ import io.rangefetch.DownloadListener;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -60,13 +61,20 @@ final class EventDispatcher {
       active = tasks.poll();
       if (active != null) {
         Runnable current = active;
-        executor.execute(() -> {
-          try {
-            current.run();
-          } finally {
-            scheduleNext();
-          }
-        });
+        try {
+          executor.execute(() -> {
+            try {
+              current.run();
+            } finally {
+              scheduleNext();
+            }
+          });
+        } catch (RejectedExecutionException e) {
+          // The caller's executor was shut down: run here rather than lose the final events.
+          active = null;
+          current.run();
+          scheduleNext();
+        }
       }
     }
   }
