@@ -17,11 +17,13 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -70,6 +72,10 @@ public final class FetchCommand implements Callable<Integer> {
   public static final int FAILED = 1;
   /** Exit code of bad usage: options, URL, config. */
   public static final int USAGE = 2;
+  /** Failures after which the core keeps the part file, so a new run continues it. */
+  private static final Set<DownloadException.Reason> KEEPS_PART_FILE = EnumSet.of(
+      DownloadException.Reason.NETWORK, DownloadException.Reason.TIMEOUT,
+      DownloadException.Reason.HTTP_STATUS, DownloadException.Reason.DISK);
 
   @Option(names = {"-t", "--threads"}, paramLabel = "N",
       description = "Parallel range requests; above limits.max-threads the cap is used."
@@ -253,26 +259,19 @@ public final class FetchCommand implements Callable<Integer> {
   }
 
   private int download(DownloadRequest request, Limits limits) {
-    try (RangeDownloader downloader = RangeDownloader.newBuilder().limits(limits).build()) {
-      // Registered before the start, so a Ctrl+C at any moment cancels: closing the downloader
-      // cancels its downloads, which deletes their partial files.
-      Thread cancelOnExit = new Thread(() -> {
-        downloader.close();
-        err.println();
-        err.println("rangefetch: cancelled; the partial file was removed");
-      }, "rangefetch-cancel-on-exit");
-      Runtime.getRuntime().addShutdownHook(cancelOnExit);
-      try {
-        DownloadHandle download;
-        try {
-          download = downloader.start(request);
-        } catch (IllegalStateException closedByTheHook) {
-          return FAILED;
-        }
-        return awaitFile(request, download);
-      } finally {
-        removeHook(cancelOnExit);
-      }
+    ExitGuard exitGuard = new ExitGuard(err);
+    RangeDownloader downloader =
+        RangeDownloader.newBuilder().limits(limits).listener(exitGuard).build();
+    exitGuard.arm();
+    try {
+      DownloadHandle download = downloader.start(request);
+      exitGuard.watch(download);
+      return awaitFile(request, download);
+    } finally {
+      // Not reached when the JVM exits early, as the paused download never ends: good, since
+      // closing would cancel it and delete the part file the exit guard keeps for the next run.
+      exitGuard.disarm();
+      downloader.close();
     }
   }
 
@@ -287,9 +286,12 @@ public final class FetchCommand implements Callable<Integer> {
       err.println("rangefetch: " + e.getMessage());
       if (e.reason() == DownloadException.Reason.FILE_EXISTS) {
         err.println("rangefetch: add --overwrite to replace it, or choose another -o");
+      } else if (KEEPS_PART_FILE.contains(e.reason()) && download.status().bytesDone() > 0) {
+        err.println("rangefetch: the part file is kept; run the same command again to continue");
       }
       return FAILED;
-    } catch (CancellationException cancelledByTheHook) {
+    } catch (CancellationException cancelled) {
+      err.println("rangefetch: the download was cancelled");
       return FAILED;
     }
   }
@@ -298,14 +300,6 @@ public final class FetchCommand implements Callable<Integer> {
       Duration elapsed) {
     if (request.listener() instanceof ProgressPrinter printer) {
       printer.finish(download.status(), elapsed);
-    }
-  }
-
-  private static void removeHook(Thread hook) {
-    try {
-      Runtime.getRuntime().removeShutdownHook(hook);
-    } catch (IllegalStateException shuttingDown) {
-      // The hook is running or has run: the JVM is exiting and the hook does the cleanup.
     }
   }
 

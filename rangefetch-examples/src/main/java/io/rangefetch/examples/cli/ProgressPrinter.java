@@ -14,8 +14,9 @@ import java.util.function.LongSupplier;
  * Shows the progress of one download on a stream: a bar redrawn in place on a terminal, a plain
  * line every few seconds anywhere else (a log file, a CI console). Thread-safe.
  *
- * <p>It listens to {@link DownloadListener#progress}; the command calls {@link #finish} once the
- * result is in, after which late events are ignored, so the last line drawn is the final one.
+ * <p>It listens to {@link DownloadListener#progress} and {@link DownloadListener#downloadContinued};
+ * the command calls {@link #finish} once the result is in, after which late events are ignored,
+ * so the last line drawn is the final one.
  */
 public final class ProgressPrinter implements DownloadListener {
   /** How often a plain line is printed when the stream is not a terminal. */
@@ -58,6 +59,26 @@ public final class ProgressPrinter implements DownloadListener {
     }
     printed = true;
     lastPrintNanos = now;
+  }
+
+  /**
+   * Says that an earlier run's part file is continued, on a line of its own.
+   *
+   * @param download the download
+   * @param bytesOnDisk the bytes kept from the earlier run
+   */
+  @Override
+  public synchronized void downloadContinued(DownloadHandle download, long bytesOnDisk) {
+    if (finished) {
+      return;
+    }
+    if (terminal && lastWidth > 0) {
+      out.println();
+      lastWidth = 0;
+    }
+    out.println("continuing the part file of an earlier run: " + ByteSize.format(bytesOnDisk)
+        + " already on disk");
+    out.flush();
   }
 
   /**
