@@ -34,6 +34,7 @@ public final class RangeDispatcher extends Dispatcher {
   private final Queue<String> rangeHeaders = new ConcurrentLinkedQueue<>();
   private final CountDownLatch firstRequest = new CountDownLatch(1);
   private final AtomicInteger requests = new AtomicInteger();
+  // Set by the test thread, read by MockWebServer's threads.
   private volatile long throttleBytes;
   private volatile Duration throttlePeriod = Duration.ZERO;
   private volatile int failFrom = Integer.MAX_VALUE;

@@ -77,6 +77,8 @@ public final class FetchCommand implements Callable<Integer> {
       DownloadException.Reason.NETWORK, DownloadException.Reason.TIMEOUT,
       DownloadException.Reason.HTTP_STATUS, DownloadException.Reason.DISK);
 
+  // The options are set by picocli while parsing, on the thread that calls execute(), before
+  // call() runs on that same thread.
   @Option(names = {"-t", "--threads"}, paramLabel = "N",
       description = "Parallel range requests; above limits.max-threads the cap is used."
           + " Default: the cap.")
@@ -113,7 +115,7 @@ public final class FetchCommand implements Callable<Integer> {
   private boolean quiet;
 
   @Parameters(paramLabel = "URL", description = "The http or https URL to download.")
-  private String url;
+  private String url = "";
 
   private final PrintStream out;
   private final PrintStream err;

@@ -56,9 +56,11 @@ public final class ProgressPrinter implements DownloadListener {
       redraw(status);
     } else if (!printed || now - lastPrintNanos >= PLAIN_INTERVAL.toNanos()) {
       out.println(line(status));
+      lastPrintNanos = now;
+    } else {
+      return;
     }
     printed = true;
-    lastPrintNanos = now;
   }
 
   /**

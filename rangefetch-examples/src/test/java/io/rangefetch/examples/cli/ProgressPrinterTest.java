@@ -63,6 +63,21 @@ class ProgressPrinterTest {
   }
 
   @Test
+  void plain_frequentEvents_stillPrintOneLinePerInterval() {
+    ProgressPrinter printer = new ProgressPrinter(stream, false, clock::get);
+
+    for (int second = 0; second <= 11; second++) {
+      printer.progress(null, status(DownloadState.DOWNLOADING, 100, second, 5, 1, 1));
+      clock.addAndGet(SECOND);
+    }
+
+    String[] lines = output().split("\n");
+    assertEquals(3, lines.length, output());
+    assertTrue(lines[1].contains(" 5 B of 100 B"), lines[1]);
+    assertTrue(lines[2].contains(" 10 B of 100 B"), lines[2]);
+  }
+
+  @Test
   void terminal_redrawsOneLineInPlace() {
     ProgressPrinter printer = new ProgressPrinter(stream, true, clock::get);
 
