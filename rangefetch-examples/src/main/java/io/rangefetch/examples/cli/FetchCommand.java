@@ -62,9 +62,12 @@ import picocli.CommandLine.TypeConversionException;
         "  1  the download failed; the message says why and what to do",
         "  2  bad usage: an unknown option, a bad size or URL, a bad config value",
         "",
-        "Caps come from the environment (RANGEFETCH_LIMITS_MAX_THREADS, ...), then --config or",
-        "./rangefetch.properties (limits.max-threads, limits.max-bytes-per-thread,",
-        "limits.max-concurrent-downloads, limits.max-file-bytes), then the defaults."})
+        "Ctrl+C pauses: run the same command again to continue.",
+        "",
+        "Caps (limits.max-threads, limits.max-bytes-per-thread, ...), first match wins:",
+        "  1. environment: RANGEFETCH_LIMITS_MAX_THREADS, ...",
+        "  2. --config FILE, or else ./rangefetch.properties",
+        "  3. the defaults: 8 threads, 4M per request"})
 public final class FetchCommand implements Callable<Integer> {
   /** Exit code of a complete download or probe. */
   public static final int OK = 0;

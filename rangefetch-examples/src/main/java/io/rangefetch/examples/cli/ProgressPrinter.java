@@ -32,6 +32,7 @@ public final class ProgressPrinter implements DownloadListener {
   private long lastPrintNanos;
   private int lastWidth;
   private boolean finished;
+  private long continuedBytes;
 
   /**
    * Creates a printer.
@@ -74,6 +75,7 @@ public final class ProgressPrinter implements DownloadListener {
     if (finished) {
       return;
     }
+    continuedBytes = bytesOnDisk;
     if (terminal && lastWidth > 0) {
       out.println();
       lastWidth = 0;
@@ -88,7 +90,8 @@ public final class ProgressPrinter implements DownloadListener {
    * any progress was shown. Later events are ignored.
    *
    * @param status the download's status once its result is in
-   * @param elapsed the time the download took: a completed download shows its average speed
+   * @param elapsed the time this run took: a completed download shows its average speed, not
+   *     counting bytes continued from an earlier run
    */
   public synchronized void finish(DownloadStatus status, Duration elapsed) {
     if (finished) {
@@ -99,7 +102,7 @@ public final class ProgressPrinter implements DownloadListener {
       return;
     }
     DownloadStatus last = status.state() == DownloadState.COMPLETED && elapsed.toMillis() > 0
-        ? withSpeed(status, status.bytesDone() * 1000 / elapsed.toMillis())
+        ? withSpeed(status, (status.bytesDone() - continuedBytes) * 1000 / elapsed.toMillis())
         : status;
     if (terminal) {
       redraw(last);
@@ -134,7 +137,7 @@ public final class ProgressPrinter implements DownloadListener {
     StringBuilder line = new StringBuilder();
     if (status.progress().isPresent()) {
       double fraction = status.progress().getAsDouble();
-      int filled = (int) Math.round(fraction * BAR_WIDTH);
+      int filled = (int) (fraction * BAR_WIDTH);
       line.append('[').append("#".repeat(filled)).append("-".repeat(BAR_WIDTH - filled))
           .append(']')
           .append(String.format(Locale.ROOT, " %3d%%  ", (int) Math.floor(fraction * 100)))

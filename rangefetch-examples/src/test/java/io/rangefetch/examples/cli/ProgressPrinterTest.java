@@ -99,6 +99,26 @@ class ProgressPrinterTest {
   }
 
   @Test
+  void finish_afterContinuing_countsOnlyTheBytesOfThisRunInTheSpeed() {
+    ProgressPrinter printer = new ProgressPrinter(stream, false, clock::get);
+
+    printer.downloadContinued(null, 60);
+    printer.finish(status(DownloadState.COMPLETED, 100, 100, 0, 0, 1), Duration.ofSeconds(2));
+
+    assertEquals("continuing the part file of an earlier run: 60 B already on disk\n"
+        + "[########################] 100%  100 B of 100 B  20 B/s  threads 0/1  completed\n",
+        output());
+  }
+
+  @Test
+  void line_almostDone_doesNotShowAFullBar() {
+    DownloadStatus status = status(DownloadState.DOWNLOADING, 1000, 999, 0, 1, 1);
+
+    assertTrue(ProgressPrinter.line(status).startsWith("[#######################-]  99%"),
+        ProgressPrinter.line(status));
+  }
+
+  @Test
   void finish_ignoresEventsThatArriveLater() {
     ProgressPrinter printer = new ProgressPrinter(stream, false, clock::get);
     printer.finish(status(DownloadState.COMPLETED, 100, 100, 0, 0, 1), Duration.ofSeconds(1));
