@@ -25,7 +25,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ExitGuard implements DownloadListener {
   /** How long the exiting JVM waits for the workers to stop and the record to be written. */
-  static final Duration PAUSE_TIMEOUT = Duration.ofSeconds(10);
+  static final Duration PAUSE_TIMEOUT = Duration.ofSeconds(5);
 
   private final PrintStream err;
   private final CountDownLatch stopped = new CountDownLatch(1);
@@ -79,20 +79,27 @@ public final class ExitGuard implements DownloadListener {
     } catch (IllegalStateException alreadyEnded) {
       return;
     }
-    boolean paused;
+    boolean stoppedInTime;
     try {
-      paused = stopped.await(PAUSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      stoppedInTime = stopped.await(PAUSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      paused = false;
+      stoppedInTime = false;
     }
     DownloadStatus status = download.status();
+    if (status.state().isTerminal()) {
+      return;
+    }
     err.println();
-    err.println("rangefetch: interrupted"
-        + (paused ? "" : " (the workers did not stop within " + PAUSE_TIMEOUT.toSeconds() + " s)")
-        + "; " + ByteSize.format(status.bytesDone())
-        + (status.size() >= 0 ? " of " + ByteSize.format(status.size()) : "")
-        + " kept in the part file; run the same command again to continue");
+    if (stoppedInTime) {
+      err.println("rangefetch: interrupted; " + ByteSize.format(status.bytesDone())
+          + (status.size() >= 0 ? " of " + ByteSize.format(status.size()) : "")
+          + " kept in the part file; run the same command again to continue");
+    } else {
+      err.println("rangefetch: interrupted; the workers did not stop within "
+          + PAUSE_TIMEOUT.toSeconds() + " s, so the part file keeps what its last checkpoint"
+          + " recorded; run the same command again to continue");
+    }
     err.flush();
   }
 
