@@ -325,8 +325,8 @@ class PauseCancelTest {
   }
 
   @Test
-  void closingTheDownloaderCancelsItsRunningDownloads() throws Exception {
-    // given a running download
+  void closingTheDownloaderStopsItsDownloadsAndANewOneContinuesThem() throws Exception {
+    // given a running download that has finished at least one chunk
     RangeDownloader downloader = TestDownloaders.newBuilder().build();
     DownloadHandle download = start(downloader);
     listener.await("chunkEnd", Outcome.PATIENCE);
@@ -335,13 +335,28 @@ class PauseCancelTest {
     // when
     downloader.close();
 
-    // then
+    // then it ends as cancelled, but keeps its part file for a later run
     assertTrue(Outcome.of(download).cancelled(), "the result future is cancelled");
     assertEquals("downloadCancelled", listener.awaitTerminal(FEW_SECONDS).name());
+    assertEquals(DownloadState.CANCELLED, download.status().state());
     assertTrue(files.awaitIdle(FEW_SECONDS), () -> files.inFlight() + " responses in flight");
-    assertEquals(List.of(), namesInDir(), "no partial file may remain");
     assertThrows(IllegalStateException.class,
         () -> downloader.probe(server.url("/file.bin").uri()));
+    assertFalse(Files.exists(target), "an incomplete file under the final name");
+
+    // when a new downloader starts the same request
+    RecordingDownloadListener again = new RecordingDownloadListener();
+    try (RangeDownloader next = TestDownloaders.newBuilder().build()) {
+      DownloadResult result = Outcome.of(next.start(DownloadRequest
+          .newBuilder(server.url("/file.bin").uri(), target).listener(again).build())).completed();
+
+      // then it continues from what is on disk and ends with the right file, alone
+      assertEquals(Sha256.of(CONTENT), result.sha256());
+    }
+    long kept = (Long) again.await("downloadContinued", FEW_SECONDS).args().get(0);
+    assertTrue(kept >= CHUNK, () -> kept + " bytes kept, events " + again.names());
+    assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+    assertEquals(List.of("file.bin"), namesInDir());
   }
 
   @Test
