@@ -301,4 +301,52 @@ class CapsTest {
     assertEquals(1, files.maxInFlight());
     assertEquals(Sha256.of(CONTENT), Sha256.of(dir.resolve("f")));
   }
+
+  @Test
+  void tinyChunksTileAnOddSizedFileExactly() throws Exception {
+    // given a 1000-byte file and 7-byte chunks
+    byte[] odd = SeededBytes.of(1000, 13);
+    RangeDispatcher files = serve(odd);
+
+    // when
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      Outcome.of(start(downloader, DownloadRequest.newBuilder(uri(), dir.resolve("f"))
+          .chunkBytes(7))).completed();
+    }
+
+    // then 143 ranges, 7 bytes each but the last, covering each byte once
+    List<Exchange> sorted = files.rangedExchanges().stream()
+        .sorted(Comparator.comparingLong(Exchange::first)).toList();
+    assertEquals(143, sorted.size(), files.exchanges()::toString);
+    for (int i = 0; i < sorted.size(); i++) {
+      assertEquals("bytes=" + (7 * i) + "-" + Math.min(7 * i + 6, 999), sorted.get(i).range());
+    }
+    assertEquals(Sha256.of(odd), Sha256.of(dir.resolve("f")));
+  }
+
+  @Test
+  void aFileOfExactlyOneChunkIsOneRequestAndOneByteMoreIsTwo() throws Exception {
+    // given files of exactly one chunk and of one chunk and a byte
+    byte[] one = SeededBytes.of(CHUNK, 14);
+    byte[] oneAndAByte = SeededBytes.of(CHUNK + 1, 15);
+
+    // when / then
+    RangeDispatcher files = serve(one);
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      Outcome.of(start(downloader, DownloadRequest.newBuilder(uri(), dir.resolve("one"))))
+          .completed();
+    }
+    assertEquals(List.of("bytes=0-" + (CHUNK - 1)),
+        files.exchanges().stream().map(Exchange::range).toList());
+    assertEquals(Sha256.of(one), Sha256.of(dir.resolve("one")));
+
+    files = serve(oneAndAByte);
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      Outcome.of(start(downloader, DownloadRequest.newBuilder(uri(), dir.resolve("more"))))
+          .completed();
+    }
+    assertEquals(List.of("bytes=0-" + (CHUNK - 1), "bytes=" + CHUNK + "-" + CHUNK),
+        files.exchanges().stream().map(Exchange::range).toList());
+    assertEquals(Sha256.of(oneAndAByte), Sha256.of(dir.resolve("more")));
+  }
 }
