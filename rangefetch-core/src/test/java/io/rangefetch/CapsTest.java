@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
 import io.rangefetch.testing.RangeDispatcher.Exchange;
+import io.rangefetch.testing.RecordingDownloadListener;
+import io.rangefetch.testing.RecordingDownloadListener.Event;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;
@@ -266,8 +268,7 @@ class CapsTest {
   void statusNeverShowsMoreActiveThreadsThanInForce() throws Exception {
     // given a slow server and frequent progress
     serve(CONTENT).throttle(8 * 1024, Duration.ofMillis(10));
-    io.rangefetch.testing.RecordingDownloadListener listener =
-        new io.rangefetch.testing.RecordingDownloadListener();
+    RecordingDownloadListener listener = new RecordingDownloadListener();
 
     // when the request asks for 3 threads
     try (RangeDownloader downloader =
@@ -279,7 +280,7 @@ class CapsTest {
 
     // then
     List<DownloadStatus> progress = listener.named("progress").stream()
-        .map(io.rangefetch.testing.RecordingDownloadListener.Event::status).toList();
+        .map(Event::status).toList();
     assertTrue(progress.size() > 3, progress::toString);
     assertTrue(progress.stream().allMatch(s -> s.activeThreads() <= 3 && s.maxThreads() == 3),
         progress::toString);

@@ -2,6 +2,7 @@ package io.rangefetch;
 
 import static io.rangefetch.testing.RangeDispatcher.anyRequest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rangefetch.DownloadException.Reason;
@@ -15,6 +16,7 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.junit5.StartStop;
@@ -166,7 +168,7 @@ class FailuresTest {
 
     // when / then
     DownloadRequest request = DownloadRequest.newBuilder(uri(), target).build();
-    IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(
+    IllegalStateException e = assertThrows(
         IllegalStateException.class, () -> downloader.start(request));
     assertTrue(files.exchanges().isEmpty(), files.exchanges()::toString);
     assertTrue(e.getMessage() != null && !e.getMessage().isBlank());
@@ -229,7 +231,7 @@ class FailuresTest {
   @Test
   void twoDownloadsToTheSameFileNeverShareIt() throws Exception {
     // given a slow server, and two downloads of it to one target
-    files.throttle(16 * 1024, java.time.Duration.ofMillis(10));
+    files.throttle(16 * 1024, Duration.ofMillis(10));
     try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
       DownloadHandle first = downloader.start(DownloadRequest.newBuilder(uri(), target).build());
       DownloadHandle second = downloader.start(DownloadRequest.newBuilder(uri(), target).build());

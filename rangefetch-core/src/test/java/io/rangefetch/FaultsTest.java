@@ -21,6 +21,9 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Set;
 import mockwebserver3.MockWebServer;
@@ -358,8 +361,8 @@ class FaultsTest {
   @Test
   void retryAfterAsAnHttpDateIsHonoured() {
     // given the first request gets 503 with Retry-After two seconds from now, as an HTTP date
-    String inTwoSeconds = java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME
-        .format(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(2));
+    String inTwoSeconds = DateTimeFormatter.RFC_1123_DATE_TIME
+        .format(ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(2));
     files.inject(Fault.status(503, "Retry-After: " + inTwoSeconds), anyRequest(), 1);
 
     // when

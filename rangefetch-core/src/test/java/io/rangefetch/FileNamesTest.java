@@ -15,7 +15,9 @@ import io.rangefetch.testing.TestDownloaders;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.junit5.StartStop;
@@ -301,7 +303,7 @@ class FileNamesTest {
   @Test
   void aNamedFileIsKnownToTheHandleAtOnce() throws Exception {
     // given a slow server
-    files.throttle(8 * 1024, java.time.Duration.ofMillis(10));
+    files.throttle(8 * 1024, Duration.ofMillis(10));
     Path target = downloads.resolve("chosen.bin");
 
     try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
@@ -310,7 +312,7 @@ class FileNamesTest {
           DownloadRequest.newBuilder(server.url("/a").uri(), target).build());
 
       // then the handle knows it at once, as DownloadHandle.file() promises
-      assertEquals(java.util.Optional.of(target.toAbsolutePath()), download.file());
+      assertEquals(Optional.of(target.toAbsolutePath()), download.file());
       Outcome.of(download).completed();
     }
   }
@@ -328,7 +330,7 @@ class FileNamesTest {
 
       // then
       assertEquals(downloads.resolve("named.bin").toAbsolutePath(), result.file());
-      assertEquals(java.util.Optional.of(result.file()), download.file());
+      assertEquals(Optional.of(result.file()), download.file());
     }
   }
 }

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -199,7 +200,7 @@ class ListenerContractTest {
   void theDownloadersListenerHearsEachEventBeforeTheRequestsOwn() throws Exception {
     // given two listeners writing to one list
     serve(CONTENT);
-    List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<String> heard = new CopyOnWriteArrayList<>();
     RecordingDownloadListener last = new RecordingDownloadListener();
     DownloadListener first = new DownloadListener() {
       @Override

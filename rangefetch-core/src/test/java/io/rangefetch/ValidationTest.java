@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
@@ -165,7 +166,7 @@ class ValidationTest {
   @Test
   void header_acceptedAndKeptInOrder() {
     DownloadRequest built = request().header("X-B", "2").header("Cookie", "a=1").build();
-    assertEquals(java.util.List.of("X-B", "Cookie"), java.util.List.copyOf(built.headers().keySet()));
+    assertEquals(List.of("X-B", "Cookie"), List.copyOf(built.headers().keySet()));
   }
 
   @Test
