@@ -228,8 +228,12 @@ class CapsTest {
       DownloadHandle second = downloader.start(
           DownloadRequest.newBuilder(server.url("/b.bin").uri(), dir.resolve("b.bin")).build());
 
-      // then the second waits, and asks nothing until the first is done
-      assertEquals(DownloadState.QUEUED, second.status().state());
+      // then the second waits, knowing nothing yet, and asks nothing until the first is done
+      DownloadStatus waiting = second.status();
+      assertEquals(DownloadState.QUEUED, waiting.state());
+      assertEquals(-1, waiting.size());
+      assertEquals(RangeSupport.UNKNOWN, waiting.ranges());
+      assertEquals(server.url("/b.bin").uri(), waiting.finalUri());
       Outcome.of(first).completed();
       Outcome.of(second).completed();
     }

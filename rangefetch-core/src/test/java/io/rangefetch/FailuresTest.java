@@ -247,4 +247,24 @@ class FailuresTest {
       assertEquals(Sha256.of(CONTENT), Sha256.of(target));
     }
   }
+
+  @ParameterizedTest(name = "{0} on a later chunk fails at once")
+  @ValueSource(ints = {404, 403, 410})
+  void clientErrorOnALaterChunkFailsAtOnceWithoutRetries(int status) throws Exception {
+    // given the file answers its first request, then the third chunk is gone
+    long third = 2L * TestDownloaders.CHUNK;
+    files.always(Fault.status(status), RangeDispatcher.rangeStartingWithin(third,
+        third + TestDownloaders.CHUNK - 1));
+
+    // when
+    DownloadException failure = download(TestDownloaders.newBuilder(),
+        DownloadRequest.newBuilder(uri(), target)).failed();
+
+    // then
+    assertEquals(Reason.HTTP_STATUS, failure.reason(), failure::getMessage);
+    assertEquals(status, failure.statusCode());
+    assertEquals(1, files.rangedExchanges().stream().filter(e -> e.first() == third).count(),
+        files.exchanges()::toString);
+    assertTrue(!Files.exists(target), "a failed download left a file under the final name");
+  }
 }

@@ -372,4 +372,28 @@ class PauseCancelTest {
       assertEquals(List.of(), downloader.active());
     }
   }
+
+  @Test
+  void aPausedQueuedDownloadWaitsUntilResumed() throws Exception {
+    // given one download slot, taken by a slow download, and a second one queued
+    Limits oneAtATime = TestDownloaders.smallLimits().toBuilder().maxConcurrentDownloads(1).build();
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().limits(oneAtATime).build()) {
+      DownloadHandle running = downloader.start(DownloadRequest
+          .newBuilder(server.url("/running.bin").uri(), dir.resolve("running.bin")).build());
+      DownloadHandle queued = start(downloader);
+
+      // when the queued one is paused, and the slot becomes free
+      queued.pause();
+      Outcome.of(running).completed();
+
+      // then it stays paused and asks nothing, until resumed
+      assertEquals(DownloadState.PAUSED, queued.status().state());
+      assertTrue(files.exchangesTo("/file.bin").isEmpty(), files.exchanges()::toString);
+      queued.resume();
+      Outcome.of(queued).completed();
+      assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+      assertEquals(List.of("downloadQueued", "downloadPaused", "downloadResumed"),
+          listener.namesWithoutProgress().subList(0, 3));
+    }
+  }
 }
