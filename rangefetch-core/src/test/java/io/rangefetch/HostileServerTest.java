@@ -291,4 +291,35 @@ class HostileServerTest {
     serve(CONTENT).announceTotal(-5);
     assertRightFileOrClearFailure(download());
   }
+
+  @Test
+  void callersAuthorizationAndCookieAreNotSentToAnotherHostAfterARedirect() throws Exception {
+    // given a server that redirects to another host, 127.0.0.2
+    try (MockWebServer other = new MockWebServer()) {
+      other.start(InetAddress.getByName("127.0.0.2"), 0);
+      RangeDispatcher elsewhere = new RangeDispatcher(CONTENT);
+      other.setDispatcher(elsewhere);
+      serve(CONTENT).redirect("/file.bin", 302,
+          "http://127.0.0.2:" + other.getPort() + "/file.bin");
+
+      // when the caller adds a token and a cookie meant for the first host
+      try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+        Outcome.of(downloader.start(DownloadRequest
+            .newBuilder(server.url("/file.bin").uri(), target())
+            .header("Authorization", "Bearer token-for-the-first-host")
+            .header("Cookie", "session=for-the-first-host")
+            .header("X-Trace", "42")
+            .build())).completed();
+      }
+
+      // then the other host gets neither, as curl and browsers do, but gets the harmless header
+      assertTrue(elsewhere.exchanges().size() > 1, elsewhere.exchanges()::toString);
+      for (Exchange e : elsewhere.exchanges()) {
+        assertEquals("", e.authorization(), e::toString);
+        assertEquals("", e.header("Cookie"), e::toString);
+        assertEquals("42", e.header("X-Trace"), e::toString);
+      }
+      assertEquals(Sha256.of(CONTENT), Sha256.of(target()));
+    }
+  }
 }
