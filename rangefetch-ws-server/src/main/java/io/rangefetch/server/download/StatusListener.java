@@ -1,0 +1,28 @@
+package io.rangefetch.server.download;
+
+import io.rangefetch.server.protocol.StatusJson;
+
+/**
+ * Receives the changes of the server's downloads. Calls for one download come one at a time, in
+ * order; calls for different downloads may be concurrent. Return quickly: the caller is the
+ * downloader's callback thread or a session's thread.
+ */
+public interface StatusListener {
+
+  /**
+   * A download was added or changed.
+   *
+   * @param status its status now
+   * @param stateChanged whether its {@code state} differs from the last call (always true for a
+   *     new download); such a change must reach every client, a mere progress change may be
+   *     superseded by the next
+   */
+  void changed(StatusJson status, boolean stateChanged);
+
+  /**
+   * A download was removed from the list.
+   *
+   * @param id its id
+   */
+  void removed(String id);
+}
