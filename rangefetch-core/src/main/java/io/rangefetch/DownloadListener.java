@@ -16,7 +16,9 @@ import java.io.IOException;
  * downloadEnd | downloadFailed | downloadCancelled   (exactly one, always last)
  * </pre>
  * Every {@code chunkStart} is followed by exactly one {@code chunkEnd} or {@code chunkFailed}
- * for the same range and attempt.
+ * for the same range and attempt. A file read as one stream (the server ignores ranges) is one
+ * chunk covering the whole file; when the server gives no length either, it has no chunk events,
+ * only progress.
  *
  * <p><b>Threads.</b> Calls for one download are made one at a time, in the order above, never
  * concurrently, on the downloader's callback executor (see
