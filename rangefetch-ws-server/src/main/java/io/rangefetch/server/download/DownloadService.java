@@ -28,6 +28,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -43,6 +46,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class DownloadService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DownloadService.class);
+  private static final int CANCEL_WAIT_SECONDS = 10;
 
   private final RangeDownloader downloader;
   private final Path downloadDir;
@@ -197,8 +201,12 @@ public final class DownloadService implements AutoCloseable {
       } catch (IllegalStateException e) {
         throw conflict(download, "pause");
       }
-      update(download, handle);
     }
+    boolean stateChanged = download.requestPause();
+    if (stateChanged) {
+      persist();
+    }
+    notifyChanged(download, stateChanged);
     return download.status();
   }
 
@@ -227,6 +235,7 @@ public final class DownloadService implements AutoCloseable {
     } catch (IllegalStateException e) {
       throw conflict(download, "resume");
     }
+    download.requestResume();
     update(download, handle);
     return download.status();
   }
@@ -326,6 +335,7 @@ public final class DownloadService implements AutoCloseable {
     DownloadHandle handle = download.handle();
     if (handle != null) {
       handle.cancel();
+      awaitEnd(handle);
       DownloadState after = handle.status().state();
       if (after == DownloadState.COMPLETED || after == DownloadState.FAILED) {
         return; // it ended before the cancel came: the core's end event tells the rest
@@ -334,6 +344,22 @@ public final class DownloadService implements AutoCloseable {
     if (download.cancelled()) {
       persist();
       notifyChanged(download, true);
+    }
+  }
+
+  /**
+   * Waits a little for the core to stop the workers and delete the partial file, so that a
+   * client told "cancelled" finds no partial file. The workers' connections are aborted, so this
+   * takes milliseconds; a core that needs longer finishes on its own.
+   */
+  private static void awaitEnd(DownloadHandle handle) {
+    try {
+      handle.result().handle((result, failure) -> null).get(CANCEL_WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.warn("download {} did not stop within {} s of its cancel; it will stop on its own",
+          handle.id(), CANCEL_WAIT_SECONDS);
     }
   }
 

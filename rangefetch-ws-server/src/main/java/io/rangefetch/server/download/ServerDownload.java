@@ -38,6 +38,9 @@ final class ServerDownload {
   private long generation;
   // guarded by this: set by remove; a removed download takes no more events
   private boolean removed;
+  // guarded by this: a pause was asked for. The core stops its workers asynchronously; until
+  // they have stopped, its state still says downloading, but clients are shown paused at once
+  private boolean pauseRequested;
   // guarded by this: the status fields
   private DownloadState state = DownloadState.QUEUED;
   private @Nullable URI finalUri;
@@ -101,6 +104,7 @@ final class ServerDownload {
   synchronized long nextGeneration() {
     generation++;
     handle = null;
+    pauseRequested = false;
     state = DownloadState.QUEUED;
     size = -1;
     ranges = RangeSupport.UNKNOWN;
@@ -132,7 +136,7 @@ final class ServerDownload {
 
   /**
    * Takes over a snapshot of the core. Once the download has ended only another end counts: the
-   * core's own terminal event is the truth.
+   * core's own end event is the truth.
    *
    * @param status the core's snapshot
    * @param chosenFile the file the core writes, once named
@@ -143,7 +147,11 @@ final class ServerDownload {
       return false;
     }
     DownloadState before = state;
-    state = status.state();
+    // A terminal state is taken only from the core's end event, which carries the file, the
+    // digest or the error: a snapshot may show it a moment earlier, without them.
+    if (!status.state().isTerminal()) {
+      state = pauseRequested ? DownloadState.PAUSED : status.state();
+    }
     if (status.ranges() != RangeSupport.UNKNOWN) {
       finalUri = status.finalUri();
     }
@@ -158,6 +166,28 @@ final class ServerDownload {
     chosenFile.ifPresent(path -> fileName = path.getFileName().toString());
     updatedAt = Instant.now();
     return before != state;
+  }
+
+  /**
+   * Shows the download paused from now on, while the core stops its workers.
+   *
+   * @return whether the state changed
+   */
+  synchronized boolean requestPause() {
+    if (state.isTerminal()) {
+      return false;
+    }
+    pauseRequested = true;
+    DownloadState before = state;
+    state = DownloadState.PAUSED;
+    threads = 0;
+    updatedAt = Instant.now();
+    return before != state;
+  }
+
+  /** Shows the core's state again: a resume was asked for. */
+  synchronized void requestResume() {
+    pauseRequested = false;
   }
 
   synchronized boolean complete(DownloadResult result) {

@@ -7,7 +7,7 @@ import io.rangefetch.server.protocol.Replies;
  * The JSON API on {@code /ws}: {@code hello}, then the {@code list}, then replies and pushes.
  * Not thread-safe by itself: Jetty calls one session's listener one event at a time.
  */
-final class ApiEndpoint extends TextEndpoint {
+public final class ApiEndpoint extends TextEndpoint {
   private final String hello;
   private final CommandHandler commands;
 

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * pushes until it sends {@code {"op":"subscribe"}}. Not thread-safe by itself: Jetty calls one
  * session's listener one event at a time.
  */
-final class ConsoleEndpoint extends TextEndpoint {
+public final class ConsoleEndpoint extends TextEndpoint {
   private static final Pattern LOOKS_LIKE_URL = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*:.*");
 
   private final String hello;

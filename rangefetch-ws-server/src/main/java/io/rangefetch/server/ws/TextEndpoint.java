@@ -12,9 +12,9 @@ import org.slf4j.LoggerFactory;
 /**
  * What both endpoints share: one {@link SessionSender} per session, the message size limit and
  * the refusal of binary frames. Not thread-safe by itself: Jetty calls one session's listener one
- * event at a time.
+ * event at a time. Public only because Jetty looks the listener methods up with a public lookup.
  */
-abstract class TextEndpoint implements Session.Listener.AutoDemanding {
+public abstract class TextEndpoint implements Session.Listener.AutoDemanding {
   private static final Logger LOG = LoggerFactory.getLogger(TextEndpoint.class);
 
   private final OpenSessions sessions;
