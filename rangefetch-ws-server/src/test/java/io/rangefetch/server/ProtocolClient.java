@@ -12,7 +12,6 @@ import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
@@ -40,6 +39,8 @@ final class ProtocolClient implements AutoCloseable {
   private final BlockingQueue<Object> frames = new LinkedBlockingQueue<>();
   // frames passed over while waiting for another; later waits look here first, in order
   private final Deque<Object> skipped = new ArrayDeque<>();
+  // every text frame ever received, in order
+  private final List<String> history = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final WebSocket socket;
   private volatile boolean reading;
 
@@ -178,15 +179,9 @@ final class ProtocolClient implements AutoCloseable {
     return take(wait.toNanos());
   }
 
-  /** Every frame received and not yet taken. */
-  List<Object> drain() {
-    List<Object> all = new ArrayList<>();
-    synchronized (skipped) {
-      all.addAll(skipped);
-      skipped.clear();
-    }
-    frames.drainTo(all);
-    return all;
+  /** Every text frame received so far, taken or not, in order. */
+  List<String> history() {
+    return List.copyOf(history);
   }
 
   void assertHello() throws Exception {
@@ -216,6 +211,7 @@ final class ProtocolClient implements AutoCloseable {
     public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
       partial.append(data);
       if (last) {
+        history.add(partial.toString());
         frames.add(partial.toString());
         partial.setLength(0);
       }

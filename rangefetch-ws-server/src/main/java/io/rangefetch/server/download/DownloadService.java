@@ -511,7 +511,6 @@ public final class DownloadService implements AutoCloseable {
     @Override
     public void downloadFailed(DownloadHandle handle, DownloadException cause) {
       if (current()) {
-        LOG.info("download {} failed: {}", download.id(), cause.getMessage());
         ended(download, download.fail(cause));
       }
     }
