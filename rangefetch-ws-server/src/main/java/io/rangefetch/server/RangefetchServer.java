@@ -11,6 +11,7 @@ import io.rangefetch.server.http.HealthHandler;
 import io.rangefetch.server.http.HttpRoutes;
 import io.rangefetch.server.http.LoopbackHostGuard;
 import io.rangefetch.server.http.MetricsHandler;
+import io.rangefetch.server.http.PlainErrorHandler;
 import io.rangefetch.server.http.TokenCheck;
 import io.rangefetch.server.metrics.DownloadMetrics;
 import io.rangefetch.server.protocol.Replies;
@@ -220,6 +221,7 @@ public final class RangefetchServer implements AutoCloseable {
       threads.setName("rangefetch-http");
       server = new Server(threads);
       server.setStopTimeout(5_000);
+      server.setErrorHandler(new PlainErrorHandler());
       connector = new ServerConnector(server);
       connector.setHost(config.host());
       connector.setPort(config.port());
@@ -231,6 +233,7 @@ public final class RangefetchServer implements AutoCloseable {
           new HealthHandler(version, () -> downloads.list().size(), sessions::count),
           new MetricsHandler(registry), new FilesHandler(downloads, token));
       ContextHandler context = new ContextHandler("/");
+      context.setErrorHandler(new PlainErrorHandler());
       WebSocketRoutes ws = new WebSocketRoutes(
           new UpgradeGuard(token, config.allowedOrigins(), sessions, config.maxSessions()),
           sessions, new CommandHandler(downloads), downloads,

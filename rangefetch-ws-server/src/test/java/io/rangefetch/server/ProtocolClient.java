@@ -73,6 +73,11 @@ final class ProtocolClient implements AutoCloseable {
     socket.sendText(text, true).join();
   }
 
+  /** Sends without waiting: for a message the server may cut off by closing. */
+  void sendWithoutWaiting(String text) {
+    socket.sendText(text, true);
+  }
+
   void sendBinary(byte[] bytes) {
     socket.sendBinary(ByteBuffer.wrap(bytes), true).join();
   }
