@@ -68,7 +68,8 @@ final class ConfigKeys {
    * @throws BadConfigException naming the first bad key and value
    */
   static ServerConfig parse(Map<String, Setting> settings, Path workDir) {
-    ServerConfig.Builder config = ServerConfig.newBuilder();
+    // The default directory is relative to the working directory given, like any other path.
+    ServerConfig.Builder config = ServerConfig.newBuilder().downloadDir(workDir.resolve("downloads"));
     Limits.Builder limits = Limits.newBuilder();
     apply(settings, HOST, "a host name or IP address such as 127.0.0.1", config::host);
     apply(settings, PORT, "a port from 0 to 65535 (0 picks a free one)",
