@@ -107,6 +107,11 @@ final class OriginServer implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + connector.getLocalPort() + path);
   }
 
+  /** @return every request, in the order they arrived */
+  List<Seen> requests() {
+    return List.copyOf(seen);
+  }
+
   List<Seen> requests(String path) {
     return seen.stream().filter(s -> s.path().equals(path)).toList();
   }
@@ -129,6 +134,7 @@ final class OriginServer implements AutoCloseable {
     seen.add(new Seen(path, range == null ? "" : range));
     int now = inFlight.incrementAndGet();
     maxInFlight.accumulateAndGet(now, Math::max);
+    boolean done = false;
     try {
       byte[] content = files.get(path);
       if (content == null) {
@@ -169,13 +175,26 @@ final class OriginServer implements AutoCloseable {
           }
           hold.await(60, TimeUnit.SECONDS);
         }
-        out.write(content, (int) first + head, (int) (last - first + 1 - head));
+        int rest = (int) (last - first + 1 - head);
+        if (rest > 0) {
+          out.write(content, (int) first + head, rest - 1);
+          out.flush();
+        }
+        // Counted as done before the last byte goes out: the client cannot have read the whole
+        // response, and started its next request, before this request stops counting.
+        done = true;
+        inFlight.decrementAndGet();
+        if (rest > 0) {
+          out.write(content, (int) last, 1);
+        }
       }
       callback.succeeded();
     } catch (Exception e) {
       callback.failed(e);
     } finally {
-      inFlight.decrementAndGet();
+      if (!done) {
+        inFlight.decrementAndGet();
+      }
     }
   }
 

@@ -138,7 +138,9 @@ final class ProtocolClient implements AutoCloseable {
       long left = deadline - System.nanoTime();
       Object frame = frames.poll(Math.max(0, left), TimeUnit.NANOSECONDS);
       if (frame == null) {
-        fail("waited " + WAIT + " for " + what);
+        List<String> seen = history();
+        fail("waited " + WAIT + " for " + what + "; the last frames were "
+            + seen.subList(Math.max(0, seen.size() - 6), seen.size()));
       }
       if (frame instanceof Closed closed) {
         fail("the connection closed while waiting for " + what + ": " + closed);

@@ -392,7 +392,13 @@ public final class DownloadService implements AutoCloseable {
   }
 
   private void update(ServerDownload download, DownloadHandle handle) {
-    boolean stateChanged = download.apply(handle.status(), handle.file());
+    DownloadStatus now = handle.status();
+    update(download, handle, now, now.state());
+  }
+
+  private void update(ServerDownload download, DownloadHandle handle, DownloadStatus status,
+      DownloadState shown) {
+    boolean stateChanged = download.apply(status, shown, handle.file());
     if (stateChanged) {
       persist();
     }
@@ -465,40 +471,42 @@ public final class DownloadService implements AutoCloseable {
       return !closing && download.accepts(generation);
     }
 
-    private void changed(DownloadHandle handle) {
+    // Each event stands for the state the core was in when it fired; the events of one
+    // download come in order, so clients see the states in the order the core went through.
+    private void changed(DownloadHandle handle, DownloadStatus status, DownloadState shown) {
       if (current()) {
-        update(download, handle);
+        update(download, handle, status, shown);
       }
     }
 
     @Override
     public void downloadQueued(DownloadHandle handle) {
-      changed(handle);
+      changed(handle, handle.status(), DownloadState.QUEUED);
     }
 
     @Override
     public void probeStart(DownloadHandle handle) {
-      changed(handle);
+      changed(handle, handle.status(), DownloadState.PROBING);
     }
 
     @Override
     public void probeEnd(DownloadHandle handle, Probe probe) {
-      changed(handle);
+      changed(handle, handle.status(), DownloadState.DOWNLOADING);
     }
 
     @Override
     public void progress(DownloadHandle handle, DownloadStatus status) {
-      changed(handle);
+      changed(handle, status, status.state());
     }
 
     @Override
     public void downloadPaused(DownloadHandle handle) {
-      changed(handle);
+      changed(handle, handle.status(), DownloadState.PAUSED);
     }
 
     @Override
     public void downloadResumed(DownloadHandle handle) {
-      changed(handle);
+      changed(handle, handle.status(), DownloadState.QUEUED);
     }
 
     @Override

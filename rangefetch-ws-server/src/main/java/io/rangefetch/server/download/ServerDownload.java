@@ -135,22 +135,22 @@ final class ServerDownload {
   }
 
   /**
-   * Takes over a snapshot of the core. Once the download has ended only another end counts: the
-   * core's own end event is the truth.
+   * Takes over what the core reported. Once the download has ended only another end counts, and
+   * a terminal state is taken only from the core's end event, which carries the file, the digest
+   * or the error.
    *
-   * @param status the core's snapshot
+   * @param status the core's numbers
+   * @param shown the state the event stands for, in the order the core went through them
    * @param chosenFile the file the core writes, once named
    * @return whether the state changed
    */
-  synchronized boolean apply(DownloadStatus status, Optional<Path> chosenFile) {
+  synchronized boolean apply(DownloadStatus status, DownloadState shown, Optional<Path> chosenFile) {
     if (state.isTerminal()) {
       return false;
     }
     DownloadState before = state;
-    // A terminal state is taken only from the core's end event, which carries the file, the
-    // digest or the error: a snapshot may show it a moment earlier, without them.
-    if (!status.state().isTerminal()) {
-      state = pauseRequested ? DownloadState.PAUSED : status.state();
+    if (!shown.isTerminal()) {
+      state = pauseRequested ? DownloadState.PAUSED : shown;
     }
     if (status.ranges() != RangeSupport.UNKNOWN) {
       finalUri = status.finalUri();
