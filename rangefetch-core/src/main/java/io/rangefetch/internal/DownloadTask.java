@@ -43,6 +43,10 @@ import org.slf4j.LoggerFactory;
 final class DownloadTask implements DownloadHandle {
   private static final Logger LOG = LoggerFactory.getLogger(DownloadTask.class);
 
+  /** Failures after which the part file and its control file stay, to be continued later. */
+  private static final java.util.Set<Reason> KEEP_PART_AFTER =
+      java.util.EnumSet.of(Reason.NETWORK, Reason.TIMEOUT, Reason.HTTP_STATUS, Reason.DISK);
+
   /** Why the workers of a run must stop; CANCEL overrides the others. */
   private enum Stop { NONE, PAUSE, CANCEL, FAIL }
 
@@ -86,6 +90,9 @@ final class DownloadTask implements DownloadHandle {
   // Coordinator only: one run at a time, handed over through the scheduler's executor.
   private @Nullable Validators validators;
   private @Nullable PartFile part;
+  private @Nullable Checkpointer checkpointer;
+  // Ranges a control file of an earlier run lists as done, until the chunks are planned.
+  private @Nullable RangeSet onDisk;
   private boolean restarted;
   private boolean resubmit;
   private @Nullable ScheduledFuture<?> ticker;
@@ -309,10 +316,10 @@ final class DownloadTask implements DownloadHandle {
     bytesDone.set(0);
     queue.clear();
     if (part != null) {
-      part.truncate();
+      startOver();
     }
     if (file == null && !Files.isDirectory(request.target())) {
-      file = engine.targets().reserve(request.target(), request.ifExists());
+      file = engine.targets().reserve(request.target(), request.ifExists(), this::resumable);
     }
     events.post((l, d) -> l.probeStart(d));
     ByteRange first = ByteRange.of(0, chunkBytes);
@@ -329,15 +336,39 @@ final class DownloadTask implements DownloadHandle {
       ranges = probe.ranges();
       size = probe.size();
       events.post((l, d) -> l.probeEnd(d, probe));
-      prepareFile(probe);
+      prepareFile(probe, response.kind());
       switch (response.kind()) {
         case EMPTY -> closeQuietly(response.open());
         case WHOLE -> readStream(response);
         case RANGED -> {
           validators = Validators.of(probe);
-          planChunks(first.last() + 1);
           ByteRange served = new ByteRange(0, Math.min(first.last(), probe.size() - 1));
-          fetchChunks(response.open(), served);
+          RangeSet done = onDisk == null ? new RangeSet() : onDisk;
+          onDisk = null;
+          boolean useFirst = !done.contains(served);
+          if (useFirst) {
+            // The first response is read anyway: its bytes count once, as they arrive.
+            done.remove(served);
+          }
+          checkpointer = new Checkpointer(requireFile(), requirePart(), controlHeader(probe),
+              done, engine.workers());
+          bytesDone.set(done.bytes());
+          if (done.bytes() > 0) {
+            long kept = done.bytes();
+            LOG.info("download {}: continuing {} from {} bytes already on disk", id, file, kept);
+            events.post((l, d) -> l.downloadContinued(d, kept));
+          }
+          RangeSet planned = done.copy();
+          if (useFirst) {
+            planned.add(served);
+          }
+          planChunks(planned);
+          if (useFirst) {
+            fetchChunks(response.open(), served);
+          } else {
+            closeQuietly(response.open());
+            fetchChunks(null, null);
+          }
         }
         default -> throw new IllegalStateException("unexpected " + response.kind());
       }
@@ -364,7 +395,7 @@ final class DownloadTask implements DownloadHandle {
     }
   }
 
-  private void prepareFile(Probe probe) throws FetchFailure {
+  private void prepareFile(Probe probe, FirstResponse.Kind kind) throws FetchFailure {
     long max = engine.settings().limits().maxFileBytes();
     if (probe.size() > max) {
       throw FetchFailure.fatal(Reason.TOO_LARGE, probe.finalUri() + " is " + probe.size()
@@ -373,15 +404,83 @@ final class DownloadTask implements DownloadHandle {
     }
     if (file == null) {
       file = engine.targets().reserve(request.target().resolve(probe.fileName()),
-          request.ifExists());
+          request.ifExists(), this::resumable);
     }
-    Path target = file;
+    Path target = requireFile();
+    if (part == null && kind == FirstResponse.Kind.RANGED) {
+      onDisk = savedProgress(target, probe);
+      if (onDisk != null) {
+        part = PartFile.reopen(target);
+      }
+    }
     if (probe.size() > 0) {
-      checkFreeSpace(target.getParent(), probe.size());
+      checkFreeSpace(target.getParent(), probe.size() - (onDisk == null ? 0 : onDisk.bytes()));
     }
     if (part == null) {
+      ControlFile.delete(target);
       part = PartFile.create(target);
     }
+  }
+
+  /** Whether the part file beside {@code target} was left by an earlier run of this URL. */
+  private boolean resumable(Path target) {
+    return ControlFile.read(target).map(c -> c.url().equals(uri.toString())).orElse(false);
+  }
+
+  /**
+   * The ranges an earlier run left complete on disk for this same version of the file, or null
+   * when there is nothing to continue: then the download starts over.
+   */
+  private @Nullable RangeSet savedProgress(Path target, Probe probe) {
+    ControlFile saved = ControlFile.read(target).orElse(null);
+    if (saved == null) {
+      return null;
+    }
+    Path partPath = target.resolveSibling(target.getFileName() + PartFile.SUFFIX);
+    String mismatch = null;
+    long partSize = -1;
+    try {
+      partSize = Files.size(partPath);
+    } catch (IOException e) {
+      mismatch = "its part file " + partPath + " is missing";
+    }
+    RangeSet done = RangeSet.of(saved.done());
+    if (mismatch != null) {
+      // Reported below.
+    } else if (!saved.url().equals(uri.toString())) {
+      mismatch = "it belongs to another URL (" + saved.url() + ")";
+    } else if (saved.size() != probe.size()) {
+      mismatch = "the file is now " + probe.size() + " bytes, not " + saved.size();
+    } else if (!saved.etag().equals(probe.etag())) {
+      mismatch = "the file changed on the server (ETag " + saved.etag() + " -> " + probe.etag() + ")";
+    } else if (!saved.lastModified().equals(probe.lastModified())) {
+      mismatch = "the file changed on the server (Last-Modified " + saved.lastModified() + " -> "
+          + probe.lastModified() + ")";
+    } else if (done.end() >= partSize) {
+      mismatch = "its part file is shorter (" + partSize + " bytes) than the ranges it lists";
+    }
+    if (mismatch != null) {
+      LOG.warn("download {}: ignoring the control file of {}: {}; starting over", id, target,
+          mismatch);
+      return null;
+    }
+    return done;
+  }
+
+  private ControlFile controlHeader(Probe probe) {
+    return new ControlFile(uri.toString(), Redaction.redact(probe.finalUri()).toString(),
+        probe.size(), probe.etag(), probe.lastModified(), chunkBytes, java.util.List.of());
+  }
+
+  /** Drops what an earlier attempt wrote: the file changed, or ranges do not work. */
+  private void startOver() throws FetchFailure {
+    Checkpointer old = checkpointer;
+    if (old != null) {
+      old.close();
+      checkpointer = null;
+    }
+    requirePart().truncate();
+    ControlFile.delete(requireFile());
   }
 
   private static void checkFreeSpace(Path dir, long needed) throws FetchFailure {
@@ -397,9 +496,12 @@ final class DownloadTask implements DownloadHandle {
     }
   }
 
-  private void planChunks(long from) {
-    for (long first = from; first < size; first += chunkBytes) {
-      queue.add(new ByteRange(first, Math.min(size, first + chunkBytes) - 1));
+  /** Queues every range not in {@code planned}, cut into chunks. */
+  private void planChunks(RangeSet planned) {
+    for (ByteRange gap : planned.gaps(size)) {
+      for (long first = gap.first(); first <= gap.last(); first += chunkBytes) {
+        queue.add(new ByteRange(first, Math.min(gap.last(), first + chunkBytes - 1)));
+      }
     }
   }
 
@@ -520,13 +622,13 @@ final class DownloadTask implements DownloadHandle {
         } else {
           chunkFetcher.fetch(finalUri, want, expected, target, buffer, sink, this::stopping);
         }
-        events.post((l, d) -> l.chunkEnd(d, want));
+        chunkDone(chunk, want);
         return;
       } catch (IOException | RuntimeException e) {
         next += written.get();
         ByteRange rest = next <= chunk.last() ? new ByteRange(next, chunk.last()) : null;
         if (rest == null) {
-          events.post((l, d) -> l.chunkEnd(d, want));
+          chunkDone(chunk, want);
           return;
         }
         if (stop != Stop.NONE) {
@@ -549,6 +651,14 @@ final class DownloadTask implements DownloadHandle {
         activeThreads.decrementAndGet();
       }
     }
+  }
+
+  private void chunkDone(ByteRange chunk, ByteRange lastAttempt) {
+    Checkpointer recorder = checkpointer;
+    if (recorder != null) {
+      recorder.completed(chunk);
+    }
+    events.post((l, d) -> l.chunkEnd(d, lastAttempt));
   }
 
   private void awaitWorker(Future<?> worker) {
@@ -648,8 +758,10 @@ final class DownloadTask implements DownloadHandle {
       failed();
       return;
     }
+    closeCheckpointer();
     try {
       written.commit(target);
+      ControlFile.delete(target);
     } catch (FetchFailure f) {
       recordFailure(f, null);
       failed();
@@ -681,6 +793,9 @@ final class DownloadTask implements DownloadHandle {
     if (ranges != RangeSupport.SUPPORTED) {
       // Without ranges a resumed download starts over from the first request.
       validators = null;
+    } else {
+      // A crash while paused then loses nothing.
+      recordWhatIsOnDisk();
     }
     speed.reset();
     events.post((l, d) -> l.downloadPaused(d));
@@ -698,6 +813,7 @@ final class DownloadTask implements DownloadHandle {
       }
       state = DownloadState.CANCELLED;
     }
+    closeCheckpointer();
     discardPart();
     engine.ended(this, file);
     events.post((l, d) -> l.downloadCancelled(d));
@@ -715,7 +831,18 @@ final class DownloadTask implements DownloadHandle {
           : FetchFailure.fatal(Reason.NETWORK, "the download stopped for an unknown reason");
       cause = f.toDownloadException(uri, failedRange);
     }
-    discardPart();
+    boolean keep = false;
+    if (checkpointer != null && KEEP_PART_AFTER.contains(cause.reason())) {
+      recordWhatIsOnDisk();
+      keep = checkpointer.hasRecorded();
+    }
+    closeCheckpointer();
+    if (keep) {
+      // Start it again to continue from here, as curl -C - and aria2c -c do.
+      requirePart().close();
+    } else {
+      discardPart();
+    }
     engine.ended(this, file);
     LOG.warn("download {} failed: {}", id, cause.getMessage());
     events.post((l, d) -> l.downloadFailed(d, cause));
@@ -726,6 +853,30 @@ final class DownloadTask implements DownloadHandle {
     PartFile written = part;
     if (written != null) {
       written.discard();
+    }
+    Path target = file;
+    if (target != null) {
+      ControlFile.delete(target);
+    }
+  }
+
+  /**
+   * Once the workers have stopped, records exactly what is on disk: everything but the queue,
+   * which holds the chunks never started and the rest of every chunk that was cut.
+   */
+  private void recordWhatIsOnDisk() {
+    Checkpointer recorder = checkpointer;
+    if (recorder != null) {
+      RangeSet missing = new RangeSet();
+      queue.forEach(missing::add);
+      recorder.recordNow(RangeSet.of(missing.gaps(size)));
+    }
+  }
+
+  private void closeCheckpointer() {
+    Checkpointer recorder = checkpointer;
+    if (recorder != null) {
+      recorder.close();
     }
   }
 
@@ -772,6 +923,14 @@ final class DownloadTask implements DownloadHandle {
       throw new IllegalStateException("no part file before the probe");
     }
     return p;
+  }
+
+  private Path requireFile() {
+    Path f = file;
+    if (f == null) {
+      throw new IllegalStateException("no target file before it is reserved");
+    }
+    return f;
   }
 
   private Validators requireValidators() {

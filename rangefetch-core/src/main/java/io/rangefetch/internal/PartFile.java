@@ -53,6 +53,22 @@ final class PartFile implements AutoCloseable {
     }
   }
 
+  /** Opens the part file of an earlier run as it is, to continue it. */
+  static PartFile reopen(Path target) throws FetchFailure {
+    Path path = target.resolveSibling(target.getFileName() + SUFFIX);
+    try {
+      return new PartFile(path, FileChannel.open(path, LinkOption.NOFOLLOW_LINKS,
+          StandardOpenOption.WRITE, StandardOpenOption.READ));
+    } catch (IOException e) {
+      throw diskFailure("opening " + path, e);
+    }
+  }
+
+  /** Forces written bytes to the disk, so that a control file may list them as done. */
+  void force() throws IOException {
+    channel.force(false);
+  }
+
   /** Drops everything written, for a download that starts over. */
   void truncate() throws FetchFailure {
     try {

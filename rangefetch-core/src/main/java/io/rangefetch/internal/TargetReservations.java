@@ -7,6 +7,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * The final file names that running downloads of one engine will write, so that two downloads
@@ -20,12 +21,13 @@ final class TargetReservations {
 
   /**
    * Reserves {@code wanted}, or under {@link IfExists#RENAME} the first free numbered name
-   * beside it.
+   * beside it; a name whose part file {@code resumable} accepts counts as free.
    *
    * @return the absolute path the download will write
    * @throws FetchFailure if the directory is missing or the name is taken
    */
-  synchronized Path reserve(Path wanted, IfExists policy) throws FetchFailure {
+  synchronized Path reserve(Path wanted, IfExists policy, Predicate<Path> resumable)
+      throws FetchFailure {
     Path target = wanted.toAbsolutePath().normalize();
     Path dir = target.getParent();
     if (dir == null || !Files.isDirectory(dir)) {
@@ -47,7 +49,7 @@ final class TargetReservations {
         }
         break;
       case RENAME:
-        target = firstFree(dir, target);
+        target = firstFree(dir, target, resumable);
         break;
       default:
         throw new IllegalStateException("unknown policy " + policy);
@@ -56,14 +58,14 @@ final class TargetReservations {
     return target;
   }
 
-  private Path firstFree(Path dir, Path target) throws FetchFailure {
-    if (!takenOrWritten(target)) {
+  private Path firstFree(Path dir, Path target, Predicate<Path> resumable) throws FetchFailure {
+    if (free(target, resumable)) {
       return target;
     }
     String name = target.getFileName().toString();
     for (int n = 1; n <= MAX_NUMBERED; n++) {
       Path candidate = dir.resolve(FileNames.numbered(name, n));
-      if (!takenOrWritten(candidate)) {
+      if (free(candidate, resumable)) {
         return candidate;
       }
     }
@@ -75,10 +77,13 @@ final class TargetReservations {
     return reserved.contains(path) || Files.exists(path, LinkOption.NOFOLLOW_LINKS);
   }
 
-  /** Also avoids a name whose part file exists: another process may be writing it. */
-  private boolean takenOrWritten(Path path) {
-    return taken(path) || Files.exists(path.resolveSibling(path.getFileName() + PartFile.SUFFIX),
-        LinkOption.NOFOLLOW_LINKS);
+  /**
+   * Whether a new download may use {@code path}: nobody has it, and a part file beside it, if
+   * any, is one this download can continue (another process may be writing any other).
+   */
+  private boolean free(Path path, Predicate<Path> resumable) {
+    return !taken(path) && (!Files.exists(path.resolveSibling(path.getFileName()
+        + PartFile.SUFFIX), LinkOption.NOFOLLOW_LINKS) || resumable.test(path));
   }
 
   synchronized void release(Path path) {
