@@ -89,6 +89,25 @@ class HttpEndpointsTest {
   }
 
   @Test
+  void metricsCountRetriedChunks() throws Exception {
+    byte[] content = origin.file("/r.bin", 3 * 1024 * 1024);
+    origin.failLaterChunks("/r.bin", 2);
+    server.close();
+    server = RunningServer.start(dir, ServerConfig.newBuilder().limits(
+        io.rangefetch.Limits.newBuilder().maxThreads(1).maxBytesPerThread(1024 * 1024).build()));
+    try (ProtocolClient client = server.connectApi()) {
+      String id = client.request("r", ApiCommandsTest.add(origin.uri("/r.bin")))
+          .get("download").get("id").asText();
+      assertEquals(OriginServer.sha256(content),
+          client.awaitState(id, "completed").get("sha256").asText());
+
+      String text = new String(server.get("/metrics").body(), StandardCharsets.UTF_8);
+
+      assertTrue(text.contains("rangefetch_chunk_retries_total 2.0"), text);
+    }
+  }
+
+  @Test
   void filesServesACompletedDownloadWithRanges() throws Exception {
     byte[] content = origin.file("/f.bin", 50_000);
     try (ProtocolClient client = server.connectApi()) {

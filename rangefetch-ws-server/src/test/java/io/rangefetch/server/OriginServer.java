@@ -29,7 +29,7 @@ import org.eclipse.jetty.util.Callback;
  * requests in flight, and can hold a file's responses until released (to keep a download running
  * while a test pauses, cancels or restarts). Thread-safe.
  */
-final class OriginServer implements AutoCloseable {
+final class OriginServer {
   private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d*)");
 
   /** One request as the origin saw it. */
@@ -50,6 +50,7 @@ final class OriginServer implements AutoCloseable {
   private final Map<String, String> dispositions = new ConcurrentHashMap<>();
   private final Map<String, CountDownLatch> holds = new ConcurrentHashMap<>();
   private final Map<String, CountDownLatch> reached = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
   private final List<Seen> seen = new CopyOnWriteArrayList<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
@@ -78,6 +79,11 @@ final class OriginServer implements AutoCloseable {
     new Random(path.hashCode()).nextBytes(content);
     files.put(path, content);
     return content;
+  }
+
+  /** Answers the next {@code count} requests for a later chunk (not the first) with 503. */
+  void failLaterChunks(String path, int count) {
+    failures.put(path, new AtomicInteger(count));
   }
 
   /** Sends this Content-Disposition with the file. */
@@ -141,6 +147,12 @@ final class OriginServer implements AutoCloseable {
         Response.writeError(request, response, callback, 404, "no such file");
         return;
       }
+      AtomicInteger failing = failures.get(path);
+      if (failing != null && range != null && !range.startsWith("bytes=0-")
+          && failing.getAndDecrement() > 0) {
+        Response.writeError(request, response, callback, 503, "try again");
+        return;
+      }
       long first = 0;
       long last = content.length - 1;
       Matcher m = range == null ? null : RANGE.matcher(range);
@@ -198,8 +210,7 @@ final class OriginServer implements AutoCloseable {
     }
   }
 
-  @Override
-  public void close() throws Exception {
+  void close() throws Exception {
     holds.values().forEach(CountDownLatch::countDown);
     server.stop();
   }

@@ -220,7 +220,12 @@ class SecurityTest {
   void refusesSessionsBeyondTheCapWith503() throws Exception {
     server = RunningServer.start(dir, ServerConfig.newBuilder().maxSessions(2));
     try (ProtocolClient one = server.connectApi(); ProtocolClient two = server.connectApi()) {
-      assertEquals(503, handshakeStatus(server.api(), Map.of()));
+
+      int third = handshakeStatus(server.api(), Map.of());
+
+      assertEquals(503, third);
+      assertEquals("list", one.request("l", "{\"op\":\"list\"}").get("type").asText());
+      assertEquals("list", two.request("l", "{\"op\":\"list\"}").get("type").asText());
     }
   }
 

@@ -77,11 +77,12 @@ public abstract class TextEndpoint implements Session.Listener.AutoDemanding {
   }
 
   @Override
-  public void onWebSocketClose(int statusCode, @Nullable String reason) {
+  public void onWebSocketClose(int statusCode, @Nullable String reason, Callback callback) {
     SessionSender s = sender;
     if (s != null) {
       sessions.closed(s);
     }
+    callback.succeed();
   }
 
   @Override
