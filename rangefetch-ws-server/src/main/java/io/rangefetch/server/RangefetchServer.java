@@ -167,9 +167,9 @@ public final class RangefetchServer implements AutoCloseable {
   }
 
   /**
-   * Stops the server: sessions are closed with 1001, downloads stop (their partial files are
-   * deleted, and the list keeps them to start again at the next start), the port is released.
-   * Idempotent.
+   * Stops the server: sessions are closed with 1001, downloads stop (their part files stay, and
+   * the list keeps them to continue at the next start; nothing is left under a final name), the
+   * port is released. Idempotent.
    */
   @Override
   public void close() {

@@ -44,9 +44,7 @@ class ConsoleTest {
 
     console.send(url);
     String first = console.next();
-    try (ProtocolClient watcher = server.connectApi()) {
-      watcher.awaitState("1", "completed");
-    }
+    server.awaitState("1", "completed");
     console.send(url);
     String again = console.next();
 
@@ -63,9 +61,7 @@ class ConsoleTest {
     String url = origin.uri("/nothing.iso").toString();
     console.send(url);
     console.next();
-    try (ProtocolClient watcher = server.connectApi()) {
-      watcher.awaitState("1", "failed");
-    }
+    server.awaitState("1", "failed");
 
     console.send("list");
     String line = console.next();
@@ -135,9 +131,7 @@ class ConsoleTest {
     origin.file("/b", 10);
     console.send(origin.uri("/a").toString());
     console.next();
-    try (ProtocolClient watcher = server.connectApi()) {
-      watcher.awaitState("1", "completed");
-    }
+    server.awaitState("1", "completed");
     console.send("list");
     String onlyLine = console.next();
 

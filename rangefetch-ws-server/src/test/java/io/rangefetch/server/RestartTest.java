@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -50,6 +51,10 @@ class RestartTest {
       var runningReached = origin.hold("/running.bin");
       runningId = id(client.request("c", ApiCommandsTest.add(origin.uri("/running.bin"))));
       assertTrue(runningReached.await(60, TimeUnit.SECONDS));
+    }
+    try (var listing = Files.list(dir)) {
+      List<String> names = listing.map(p -> p.getFileName().toString()).sorted().toList();
+      assertFalse(names.contains("running.bin"), "nothing under a final name: " + names);
     }
     origin.release("/paused.bin");
     origin.release("/running.bin");

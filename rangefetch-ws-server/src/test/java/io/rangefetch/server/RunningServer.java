@@ -1,5 +1,6 @@
 package io.rangefetch.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -58,6 +59,23 @@ final class RunningServer implements AutoCloseable {
     client.assertHello();
     client.await("list");
     return client;
+  }
+
+  /**
+   * Waits, on a new session, until download {@code id} is in {@code state}: in the first list if
+   * it got there before the session opened, else in a push.
+   */
+  JsonNode awaitState(String id, String state) throws Exception {
+    try (ProtocolClient watcher = ProtocolClient.connect(api())) {
+      watcher.assertHello();
+      for (JsonNode download : watcher.await("list").get("downloads")) {
+        if (download.get("id").asText().equals(id)
+            && download.get("state").asText().equals(state)) {
+          return download;
+        }
+      }
+      return watcher.awaitState(id, state);
+    }
   }
 
   @Override

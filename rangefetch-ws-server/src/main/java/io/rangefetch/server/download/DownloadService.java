@@ -91,8 +91,8 @@ public final class DownloadService implements AutoCloseable {
 
   /**
    * Creates the download directory and restores the list of the last run: completed downloads
-   * keep their files (or fail if the file is gone), running ones start again from the beginning,
-   * paused ones stay paused.
+   * keep their files (or fail if the file is gone), running ones start again and the core
+   * continues them from their part files, paused ones stay paused.
    *
    * @throws IOException if the download directory cannot be created
    */
@@ -211,8 +211,9 @@ public final class DownloadService implements AutoCloseable {
   }
 
   /**
-   * Resumes a paused download. A download paused before a restart starts again from the
-   * beginning, as the core cannot take over a partial file. Resuming a running one does nothing.
+   * Resumes a paused download. A download paused before a restart is started again with the same
+   * URL and target, and the core continues it from its part file. Resuming a running one does
+   * nothing.
    *
    * @param id its id
    * @return its status after the resume
@@ -322,7 +323,8 @@ public final class DownloadService implements AutoCloseable {
 
   /**
    * Saves the list, then stops every download. The state file keeps running downloads as
-   * running, so the next start begins them again; the core deletes their partial files.
+   * running, so the next start begins them again; the core keeps their part files, which it
+   * continues then.
    */
   @Override
   public void close() {
