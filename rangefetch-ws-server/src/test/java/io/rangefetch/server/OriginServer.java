@@ -51,6 +51,7 @@ final class OriginServer {
   private final Map<String, CountDownLatch> holds = new ConcurrentHashMap<>();
   private final Map<String, CountDownLatch> reached = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
+  private final Map<String, String> redirects = new ConcurrentHashMap<>();
   private final List<Seen> seen = new CopyOnWriteArrayList<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
@@ -84,6 +85,11 @@ final class OriginServer {
   /** Answers the next {@code count} requests for a later chunk (not the first) with 503. */
   void failLaterChunks(String path, int count) {
     failures.put(path, new AtomicInteger(count));
+  }
+
+  /** Answers requests for {@code path} with a 302 to {@code location}. */
+  void redirect(String path, String location) {
+    redirects.put(path, location);
   }
 
   /** Sends this Content-Disposition with the file. */
@@ -142,6 +148,14 @@ final class OriginServer {
     maxInFlight.accumulateAndGet(now, Math::max);
     boolean done = false;
     try {
+      String location = redirects.get(path);
+      if (location != null) {
+        response.setStatus(302);
+        response.getHeaders().put(HttpHeader.LOCATION, location);
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0);
+        response.write(true, java.nio.ByteBuffer.allocate(0), callback);
+        return;
+      }
       byte[] content = files.get(path);
       if (content == null) {
         Response.writeError(request, response, callback, 404, "no such file");

@@ -197,6 +197,41 @@ class SecurityTest {
   }
 
   @Test
+  void redirectToASchemeOtherThanHttpFailsTheDownload() throws Exception {
+    server = RunningServer.start(dir);
+    origin.redirect("/moved", "file:///etc/passwd");
+    try (ProtocolClient client = server.connectApi()) {
+      String id = client.request("r", ApiCommandsTest.add(origin.uri("/moved")))
+          .get("download").get("id").asText();
+
+      JsonNode failed = client.awaitState(id, "failed");
+
+      assertEquals("redirect", failed.get("error").get("code").asText());
+      try (Stream<Path> files = Files.list(dir)) {
+        assertEquals(List.of(".rangefetch-state.json"),
+            files.map(p -> p.getFileName().toString()).toList());
+      }
+    }
+  }
+
+  @Test
+  void redirectIsFollowedAndShownAsFinalUrl() throws Exception {
+    server = RunningServer.start(dir);
+    byte[] content = origin.file("/real.bin", 5000);
+    origin.redirect("/short", origin.uri("/real.bin").toString());
+    try (ProtocolClient client = server.connectApi()) {
+      String id = client.request("r", ApiCommandsTest.add(origin.uri("/short")))
+          .get("download").get("id").asText();
+
+      JsonNode done = client.awaitState(id, "completed");
+
+      assertEquals(origin.uri("/short").toString(), done.get("url").asText());
+      assertEquals(origin.uri("/real.bin").toString(), done.get("finalUrl").asText());
+      assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
+    }
+  }
+
+  @Test
   void blockPrivateNetworksRefusesLocalAddresses() throws Exception {
     server = RunningServer.start(dir, ServerConfig.newBuilder().blockPrivateNetworks(true));
     origin.file("/a.bin", 100);

@@ -45,6 +45,7 @@ public final class WebSocketRoutes {
   public void configure(ServerWebSocketContainer container) {
     // Jetty closes with 1009 above this; up to it, the endpoint replies with a limit error first.
     container.setMaxTextMessageSize(2L * maxMessageBytes);
+    container.setMaxFrameSize(2L * maxMessageBytes);
     container.setMaxBinaryMessageSize(1024);
     // One frame of ours is in flight at a time; the rest are pings. More means a stuck client.
     container.setMaxOutgoingFrames(64);
