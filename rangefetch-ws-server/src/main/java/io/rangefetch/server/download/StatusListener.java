@@ -3,9 +3,10 @@ package io.rangefetch.server.download;
 import io.rangefetch.server.protocol.StatusJson;
 
 /**
- * Receives the changes of the server's downloads. Calls for one download come one at a time, in
- * order; calls for different downloads may be concurrent. Return quickly: the caller is the
- * downloader's callback thread or a session's thread.
+ * Receives the changes of the server's downloads. Implementations must be thread-safe. Calls
+ * come one at a time, in the order the statuses were taken, under the service's notification
+ * lock. Return quickly: the caller is the downloader's callback thread or a session's thread,
+ * and every other notification waits.
  */
 public interface StatusListener {
 

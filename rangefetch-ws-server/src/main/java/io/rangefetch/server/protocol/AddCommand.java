@@ -4,7 +4,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The fields of an {@code add}, checked for type and range but not yet against the URL policy.
- * Immutable.
+ * Immutable and thread-safe.
  *
  * @param url the URL as sent
  * @param threads the threads asked for, at least 1, or null for the cap

@@ -3,7 +3,7 @@ package io.rangefetch.server.protocol;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One parsed client message. Immutable.
+ * One parsed client message. Immutable and thread-safe.
  *
  * @param op what to do
  * @param requestId the id to echo in the reply, or null

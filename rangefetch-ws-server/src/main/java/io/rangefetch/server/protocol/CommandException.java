@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /**
  * A command that cannot be carried out; it becomes an {@code error} reply and changes nothing.
- * Immutable.
+ * Immutable and thread-safe.
  */
 public final class CommandException extends RuntimeException {
   private static final long serialVersionUID = 1L;

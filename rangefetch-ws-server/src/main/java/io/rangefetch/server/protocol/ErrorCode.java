@@ -2,7 +2,10 @@ package io.rangefetch.server.protocol;
 
 import java.util.Locale;
 
-/** The {@code code} of an {@code error} reply, as the protocol names it. */
+/**
+ * The {@code code} of an {@code error} reply, as the protocol names it. Immutable and
+ * thread-safe.
+ */
 public enum ErrorCode {
   /** Not JSON, no or unknown {@code op}, a missing or ill-typed field. */
   BAD_REQUEST,

@@ -3,7 +3,7 @@ package io.rangefetch.server.protocol;
 import java.util.List;
 
 /**
- * The content of the server's state file. Immutable.
+ * The content of the server's state file. Immutable and thread-safe.
  *
  * @param version the format version, 1
  * @param nextId the id the next download gets

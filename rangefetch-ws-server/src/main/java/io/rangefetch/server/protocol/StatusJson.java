@@ -3,7 +3,7 @@ package io.rangefetch.server.protocol;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The protocol's status object of one download. Immutable. Absent values are written as JSON
+ * The protocol's status object of one download. Immutable and thread-safe. Absent values are written as JSON
  * {@code null}, as the protocol shows them.
  *
  * @param id unique within the server, stable across restarts

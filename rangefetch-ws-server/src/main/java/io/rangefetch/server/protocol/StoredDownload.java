@@ -3,7 +3,7 @@ package io.rangefetch.server.protocol;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One download as the state file keeps it across restarts. Immutable.
+ * One download as the state file keeps it across restarts. Immutable and thread-safe.
  *
  * @param url the URL as added, credentials included, so that it can be fetched again
  * @param threads the threads asked for, or null
