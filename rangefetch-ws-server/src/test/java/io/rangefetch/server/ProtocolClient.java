@@ -73,9 +73,14 @@ final class ProtocolClient implements AutoCloseable {
     socket.sendText(text, true).join();
   }
 
-  /** Sends without waiting: for a message the server may cut off by closing. */
-  void sendWithoutWaiting(String text) {
-    socket.sendText(text, true);
+  /**
+   * Sends the first parts of a message, as separate frames, and never its end: the server sees
+   * the message grow without a frame too large to read.
+   */
+  void sendUnfinished(String... parts) {
+    for (String part : parts) {
+      socket.sendText(part, false).join();
+    }
   }
 
   void sendBinary(byte[] bytes) {

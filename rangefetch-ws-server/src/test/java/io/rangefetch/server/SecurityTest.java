@@ -150,10 +150,10 @@ class SecurityTest {
   }
 
   @Test
-  void hugeMessageClosesWith1009() throws Exception {
+  void messageAboveTwiceTheLimitIsCutOffWith1009() throws Exception {
     server = RunningServer.start(dir, ServerConfig.newBuilder().maxMessageBytes(1024));
     try (ProtocolClient client = server.connectApi()) {
-      client.sendWithoutWaiting("x".repeat(100_000));
+      client.sendUnfinished("x".repeat(1000), "x".repeat(1000), "x".repeat(1000));
 
       assertEquals(1009, client.awaitClose().code());
     }
