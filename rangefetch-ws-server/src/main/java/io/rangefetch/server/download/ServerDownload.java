@@ -41,6 +41,9 @@ final class ServerDownload {
   // guarded by this: a pause was asked for. The core stops its workers asynchronously; until
   // they have stopped, its state still says downloading, but clients are shown paused at once
   private boolean pauseRequested;
+  // guarded by this: a resume was accepted while the core was still stopping for the pause; the
+  // core goes on by itself, and until it reports anything but paused, clients see queued
+  private boolean resumeRequested;
   // guarded by this: the status fields
   private DownloadState state = DownloadState.QUEUED;
   private @Nullable URI finalUri;
@@ -105,6 +108,7 @@ final class ServerDownload {
     generation++;
     handle = null;
     pauseRequested = false;
+    resumeRequested = false;
     state = DownloadState.QUEUED;
     size = -1;
     ranges = RangeSupport.UNKNOWN;
@@ -150,7 +154,7 @@ final class ServerDownload {
     }
     DownloadState before = state;
     if (!shown.isTerminal()) {
-      state = pauseRequested ? DownloadState.PAUSED : shown;
+      state = shownFor(shown);
     }
     if (status.ranges() != RangeSupport.UNKNOWN) {
       finalUri = status.finalUri();
@@ -168,6 +172,18 @@ final class ServerDownload {
     return before != state;
   }
 
+  // guarded by this: the caller holds the lock
+  private DownloadState shownFor(DownloadState reported) {
+    if (pauseRequested) {
+      return DownloadState.PAUSED;
+    }
+    if (resumeRequested && reported == DownloadState.PAUSED) {
+      return DownloadState.QUEUED;
+    }
+    resumeRequested = false;
+    return reported;
+  }
+
   /**
    * Shows the download paused from now on, while the core stops its workers.
    *
@@ -178,6 +194,7 @@ final class ServerDownload {
       return false;
     }
     pauseRequested = true;
+    resumeRequested = false;
     DownloadState before = state;
     state = DownloadState.PAUSED;
     threads = 0;
@@ -185,9 +202,10 @@ final class ServerDownload {
     return before != state;
   }
 
-  /** Shows the core's state again: a resume was asked for. */
+  /** A resume was accepted: shows the core's state again, and queued while it still says paused. */
   synchronized void requestResume() {
     pauseRequested = false;
+    resumeRequested = true;
   }
 
   synchronized boolean complete(DownloadResult result) {
