@@ -70,6 +70,12 @@ public final class DownloadMetrics implements DownloadListener {
   }
 
   @Override
+  public void downloadContinued(DownloadHandle download, long bytesOnDisk) {
+    // Those bytes were counted by the run that wrote them.
+    counted.put(download.id(), bytesOnDisk);
+  }
+
+  @Override
   public void chunkFailed(DownloadHandle download, ByteRange range, IOException cause,
       boolean willRetry) {
     if (willRetry) {
