@@ -71,7 +71,7 @@ public final class DownloadMetrics implements DownloadListener {
 
   @Override
   public void downloadContinued(DownloadHandle download, long bytesOnDisk) {
-    // Those bytes were counted by the run that wrote them.
+    // Those bytes were fetched by an earlier run, not now: they are not downloaded again.
     counted.put(download.id(), bytesOnDisk);
   }
 
