@@ -230,6 +230,8 @@ public final class DownloadRequest {
 
     /**
      * Adds a header to every request of this download, for example a cookie or a token.
+     * {@code Authorization}, {@code Cookie} and {@code Proxy-Authorization} are sent only to the
+     * origin (scheme, host, port) of the request's URI, not after a redirect to another one.
      *
      * @param name a header name other than those the downloader sets itself ({@code Range},
      *     {@code If-Range}, {@code Accept-Encoding}, {@code Host}, {@code Content-Length},

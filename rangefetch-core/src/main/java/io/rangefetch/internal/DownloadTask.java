@@ -98,6 +98,8 @@ final class DownloadTask implements DownloadHandle {
   private @Nullable RangeSet onDisk;
   private boolean restarted;
   private boolean resubmit;
+  // Coordinator only: a failure found before the first run, reported by that run.
+  private @Nullable FetchFailure earlyFailure;
   private @Nullable ScheduledFuture<?> ticker;
   // Progress ticker thread only.
   private long reportedBytes = -1;
@@ -118,6 +120,14 @@ final class DownloadTask implements DownloadHandle {
         engine.settings().limits().maxThreads());
     this.chunkBytes = Math.min(request.chunkBytes().orElse(Long.MAX_VALUE),
         engine.settings().limits().maxBytesPerThread());
+    if (!Files.isDirectory(request.target())) {
+      // A named file is known, and held against other downloads, from the start.
+      try {
+        file = engine.targets().reserve(request.target(), request.ifExists(), this::resumable);
+      } catch (FetchFailure f) {
+        earlyFailure = f;
+      }
+    }
   }
 
   // ---- DownloadHandle ----
@@ -318,6 +328,10 @@ final class DownloadTask implements DownloadHandle {
       if (state.isTerminal()) {
         return;
       }
+    }
+    if (earlyFailure != null) {
+      recordFailure(earlyFailure, null);
+      earlyFailure = null;
     }
     if (stop == Stop.NONE) {
       startTicker();
