@@ -19,6 +19,7 @@ import io.rangefetch.server.protocol.StoredDownload;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -47,6 +48,8 @@ import org.slf4j.LoggerFactory;
 public final class DownloadService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DownloadService.class);
   private static final int CANCEL_WAIT_SECONDS = 10;
+  /** The core's suffix of a file being written. */
+  private static final String PART_SUFFIX = ".part";
 
   private final RangeDownloader downloader;
   private final Path downloadDir;
@@ -112,7 +115,11 @@ public final class DownloadService implements AutoCloseable {
     for (ServerDownload d : restored) {
       switch (d.state()) {
         case COMPLETED -> d.failIfFileMissing();
-        case QUEUED, PROBING, DOWNLOADING -> run(d);
+        case QUEUED, PROBING, DOWNLOADING -> {
+          LOG.info("download {} was {} when the server stopped; starting it again", d.id(),
+              d.state().name().toLowerCase(Locale.ROOT));
+          run(d, true);
+        }
         case PAUSED -> d.restoredAsPaused();
         case FAILED, CANCELLED -> { }
       }
@@ -146,7 +153,7 @@ public final class DownloadService implements AutoCloseable {
           Instant.now());
       registry.add(download);
     }
-    run(download);
+    run(download, false);
     persist();
     notifyChanged(download, true);
     return download.status();
@@ -202,11 +209,17 @@ public final class DownloadService implements AutoCloseable {
         throw conflict(download, "pause");
       }
     }
-    boolean stateChanged = download.requestPause();
-    if (stateChanged) {
+    ServerDownload.PauseRequest request = download.requestPause();
+    DownloadHandle attached = request.handle();
+    if (attached != null && attached != handle) {
+      // A run started between the two looks: its handle was attached before the request, so
+      // attach() did not see it; pause it here.
+      pauseQuietly(download, attached);
+    }
+    if (request.stateChanged()) {
       persist();
     }
-    notifyChanged(download, stateChanged);
+    notifyChanged(download, request.stateChanged());
     return download.status();
   }
 
@@ -225,7 +238,7 @@ public final class DownloadService implements AutoCloseable {
     DownloadHandle handle = download.handle();
     if (handle == null) {
       if (download.state() == DownloadState.PAUSED) {
-        run(download);
+        run(download, true);
         persist();
         notifyChanged(download, true);
       }
@@ -365,12 +378,20 @@ public final class DownloadService implements AutoCloseable {
     }
   }
 
-  private void run(ServerDownload download) {
+  /**
+   * Starts a new run of the core for {@code download}.
+   *
+   * @param again whether the download ran in an earlier process (restored from the state file):
+   *     then the core is asked for the same file as then, so it finds the part file
+   */
+  private void run(ServerDownload download, boolean again) {
     long generation = download.nextGeneration();
     AddCommand options = download.options();
+    Target target = again ? targetAgain(download)
+        : new Target(FileNames.target(downloadDir, options.fileName()), IfExists.RENAME);
     DownloadRequest.Builder request = DownloadRequest
-        .newBuilder(download.uri(), FileNames.target(downloadDir, options.fileName()))
-        .ifExists(IfExists.RENAME)
+        .newBuilder(download.uri(), target.path())
+        .ifExists(target.ifExists())
         .listener(new Events(download, generation));
     if (options.threads() != null) {
       request.threads(options.threads());
@@ -390,7 +411,53 @@ public final class DownloadService implements AutoCloseable {
           + "); add the URL again, and report it if it keeps happening");
       return;
     }
-    download.attach(handle, generation);
+    if (download.attach(handle, generation)) {
+      // Paused while the core was being asked to start it.
+      pauseQuietly(download, handle);
+    }
+  }
+
+  private static void pauseQuietly(ServerDownload download, DownloadHandle handle) {
+    try {
+      handle.pause();
+    } catch (IllegalStateException e) {
+      LOG.debug("download {} ended before its pause reached the core", download.id());
+    }
+  }
+
+  /** Where a run writes, and what the core does if the file is there. */
+  private record Target(Path path, IfExists ifExists) {}
+
+  /**
+   * The target of a download that ran before a restart. Once the core had chosen a file, the same
+   * file is asked for again, not the directory: a directory target would let the core choose
+   * anew, and a name it now finds free (a file deleted meanwhile) would leave the part file
+   * behind. If the final file is not there but its part file is, that part file is this
+   * download's own (the state file says so; no other download of this server has the name): the
+   * core may take it over ({@link IfExists#OVERWRITE}), and continues it if its control file
+   * matches, or starts over in it if not (a control file missing, garbled, of a changed remote
+   * file). Under {@link IfExists#RENAME} the core would count such a part file as taken and write
+   * a numbered file beside it, leaving the part file there.
+   */
+  private Target targetAgain(ServerDownload download) {
+    String name = download.knownFileName();
+    if (name == null) {
+      return new Target(downloadDir, IfExists.RENAME);
+    }
+    Path file;
+    try {
+      file = FileNames.target(downloadDir, name);
+    } catch (CommandException e) {
+      LOG.warn("download {}: the state file names the file \"{}\", which is not a plain name;"
+          + " letting the downloader choose one", download.id(), name);
+      return new Target(downloadDir, IfExists.RENAME);
+    }
+    Path part = file.resolveSibling(name + PART_SUFFIX);
+    boolean ownPart = !Files.exists(file, LinkOption.NOFOLLOW_LINKS)
+        && Files.isRegularFile(part, LinkOption.NOFOLLOW_LINKS)
+        && registry.oldestFirst().stream().noneMatch(other -> other != download
+            && !other.state().isTerminal() && name.equals(other.knownFileName()));
+    return new Target(file, ownPart ? IfExists.OVERWRITE : IfExists.RENAME);
   }
 
   private void update(ServerDownload download, DownloadHandle handle) {
@@ -400,11 +467,11 @@ public final class DownloadService implements AutoCloseable {
 
   private void update(ServerDownload download, DownloadHandle handle, DownloadStatus status,
       DownloadState shown) {
-    boolean stateChanged = download.apply(status, shown, handle.file());
-    if (stateChanged) {
+    ServerDownload.Applied applied = download.apply(status, shown, handle.file());
+    if (applied.storedChanged()) {
       persist();
     }
-    notifyChanged(download, stateChanged);
+    notifyChanged(download, applied.stateChanged());
   }
 
   private void ended(ServerDownload download, boolean stateChanged) {
@@ -499,6 +566,14 @@ public final class DownloadService implements AutoCloseable {
     @Override
     public void progress(DownloadHandle handle, DownloadStatus status) {
       changed(handle, status, status.state());
+    }
+
+    @Override
+    public void downloadContinued(DownloadHandle handle, long bytesOnDisk) {
+      if (current()) {
+        LOG.info("download {}: continuing {} from {} bytes already on disk", download.id(),
+            handle.file().map(Path::toString).orElse("its file"), bytesOnDisk);
+      }
     }
 
     @Override

@@ -3,10 +3,13 @@ package io.rangefetch.server.download;
 import io.rangefetch.server.protocol.Json;
 import io.rangefetch.server.protocol.StateFile;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.List;
 import java.util.function.Supplier;
@@ -15,8 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The JSON state file in the download directory that keeps the list of downloads across restarts.
- * Written atomically: a temporary file beside it, then a rename, so a crash leaves the old or the
- * new list, never half of one. Thread-safe.
+ * Written atomically and durably: a temporary file beside it, forced to disk, renamed over the old
+ * one, then the directory forced, so a crash (even of the machine) leaves the old or the new list,
+ * never half of one. Thread-safe.
  */
 final class DownloadStore {
   /** The name of the state file inside the download directory. */
@@ -64,19 +68,36 @@ final class DownloadStore {
    */
   synchronized void save(Supplier<StateFile> snapshot) {
     try {
-      Files.write(temp, Json.mapper().writerWithDefaultPrettyPrinter()
+      ByteBuffer bytes = ByteBuffer.wrap(Json.mapper().writerWithDefaultPrettyPrinter()
           .writeValueAsBytes(snapshot.get()));
+      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
+          StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        while (bytes.hasRemaining()) {
+          channel.write(bytes);
+        }
+        channel.force(true);
+      }
       try {
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE,
             StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
       }
+      forceDirectory(file.getParent());
     } catch (IOException e) {
       // Downloads go on; only the memory of them across a restart is at risk.
       LOG.error("cannot write the download list to {}: {}; downloads go on, but a restart will "
           + "not remember the latest changes; check free space and permissions", file,
           e.getMessage());
+    }
+  }
+
+  /** Makes the rename durable: on Linux a directory can be opened and forced. */
+  private static void forceDirectory(Path dir) {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    } catch (IOException e) {
+      // Some platforms cannot open a directory; the rename is still atomic there.
     }
   }
 }

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
@@ -124,10 +125,27 @@ final class ServerDownload {
     return generation;
   }
 
-  synchronized void attach(DownloadHandle next, long forGeneration) {
+  /**
+   * Takes the core's handle of a new run.
+   *
+   * @return whether a pause was asked for before the handle was known: the caller pauses it.
+   *     Together with {@link #requestPause()}, which returns the handle under the same lock, a
+   *     pause that races with the start of a run reaches the core one way or the other.
+   */
+  synchronized boolean attach(DownloadHandle next, long forGeneration) {
     if (generation == forGeneration && !removed) {
       handle = next;
+      return pauseRequested;
     }
+    return false;
+  }
+
+  /**
+   * The file name the core chose (or the client asked for), once known: a run after a restart
+   * asks for this same file, so that the core finds its part file.
+   */
+  synchronized @Nullable String knownFileName() {
+    return fileName;
   }
 
   synchronized boolean accepts(long eventGeneration) {
@@ -146,12 +164,14 @@ final class ServerDownload {
    * @param status the core's numbers
    * @param shown the state the event stands for, in the order the core went through them
    * @param chosenFile the file the core writes, once named
-   * @return whether the state changed
+   * @return whether the state changed, and whether a field the state file keeps changed
    */
-  synchronized boolean apply(DownloadStatus status, DownloadState shown, Optional<Path> chosenFile) {
+  synchronized Applied apply(DownloadStatus status, DownloadState shown,
+      Optional<Path> chosenFile) {
     if (state.isTerminal()) {
-      return false;
+      return Applied.NOTHING;
     }
+    String nameBefore = fileName;
     DownloadState before = state;
     if (!shown.isTerminal()) {
       state = shownFor(shown);
@@ -169,7 +189,19 @@ final class ServerDownload {
     remaining = status.remaining().orElse(null);
     chosenFile.ifPresent(path -> fileName = path.getFileName().toString());
     updatedAt = Instant.now();
-    return before != state;
+    boolean stateChanged = before != state;
+    return new Applied(stateChanged, stateChanged || !Objects.equals(nameBefore, fileName));
+  }
+
+  /**
+   * What {@link #apply} changed.
+   *
+   * @param stateChanged the state changed: every client must see it
+   * @param storedChanged the state or the file name changed: the state file must be written, so
+   *     that a restart finds the part file under the name the core chose
+   */
+  record Applied(boolean stateChanged, boolean storedChanged) {
+    static final Applied NOTHING = new Applied(false, false);
   }
 
   // guarded by this: the caller holds the lock
@@ -187,11 +219,12 @@ final class ServerDownload {
   /**
    * Shows the download paused from now on, while the core stops its workers.
    *
-   * @return whether the state changed
+   * @return whether the state changed, and the handle attached at this moment, which the caller
+   *     pauses if it has not already (see {@link #attach})
    */
-  synchronized boolean requestPause() {
+  synchronized PauseRequest requestPause() {
     if (state.isTerminal()) {
-      return false;
+      return new PauseRequest(false, null);
     }
     pauseRequested = true;
     resumeRequested = false;
@@ -199,8 +232,16 @@ final class ServerDownload {
     state = DownloadState.PAUSED;
     threads = 0;
     updatedAt = Instant.now();
-    return before != state;
+    return new PauseRequest(before != state, handle);
   }
+
+  /**
+   * What {@link #requestPause()} did.
+   *
+   * @param stateChanged whether the state changed
+   * @param handle the core's handle at that moment, or null
+   */
+  record PauseRequest(boolean stateChanged, @Nullable DownloadHandle handle) {}
 
   /** A resume was accepted: shows the core's state again, and queued while it still says paused. */
   synchronized void requestResume() {
