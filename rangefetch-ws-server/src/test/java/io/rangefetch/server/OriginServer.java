@@ -27,7 +27,9 @@ import org.eclipse.jetty.util.Callback;
 /**
  * An in-process Jetty that serves files with real byte ranges, records every request, counts the
  * requests in flight, and can hold a file's responses until released (to keep a download running
- * while a test pauses, cancels or restarts). Thread-safe.
+ * while a test pauses, cancels or restarts). A file can also be served slowly ({@link #throttle}),
+ * with every slow response stopped between two slices on {@link #freeze()}, and its content
+ * replaced by another version with another ETag ({@link #change}). Thread-safe.
  */
 final class OriginServer {
   private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d*)");
@@ -52,6 +54,27 @@ final class OriginServer {
   private final Map<String, CountDownLatch> reached = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
   private final Map<String, String> redirects = new ConcurrentHashMap<>();
+  private final Map<String, String> etags = new ConcurrentHashMap<>();
+  private final Map<String, CountDownLatch> headerHolds = new ConcurrentHashMap<>();
+  private final Map<String, CountDownLatch> headerReached = new ConcurrentHashMap<>();
+  private final Map<String, Throttle> throttles = new ConcurrentHashMap<>();
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> completedBytes =
+      new ConcurrentHashMap<>();
+  private final java.util.concurrent.ScheduledExecutorService pacer =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "origin-pacer");
+        t.setDaemon(true);
+        return t;
+      });
+  // guarded by this: slow responses stop between slices while frozen
+  private boolean frozen;
+  // guarded by this: the next slices of slow responses, waiting for thaw()
+  private final List<Runnable> parked = new java.util.ArrayList<>();
+  // guarded by this: slices being written right now
+  private int writing;
+
+  /** How a slow file is sent: {@code sliceBytes} at a time, {@code pause} between slices. */
+  private record Throttle(int sliceBytes, java.time.Duration pause) {}
   private final List<Seen> seen = new CopyOnWriteArrayList<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
@@ -79,7 +102,80 @@ final class OriginServer {
     byte[] content = new byte[size];
     new Random(path.hashCode()).nextBytes(content);
     files.put(path, content);
+    etags.put(path, "\"" + size + "\"");
     return content;
+  }
+
+  /**
+   * Replaces a file by another version of the same size, with another ETag, as a file that
+   * changed on the server.
+   *
+   * @return the new content
+   */
+  byte[] change(String path) {
+    byte[] old = files.get(path);
+    byte[] content = new byte[old.length];
+    new Random(path.hashCode() * 31L + 7).nextBytes(content);
+    files.put(path, content);
+    etags.put(path, "\"" + old.length + "-v2\"");
+    return content;
+  }
+
+  /**
+   * Sends this file slowly: {@code sliceBytes}, then a pause, and so on. The first and last byte
+   * ranges of a response are whole slices like the others.
+   */
+  void throttle(String path, int sliceBytes, java.time.Duration pause) {
+    throttles.put(path, new Throttle(sliceBytes, pause));
+  }
+
+  /**
+   * Stops every slow response between two slices, and returns once no slice is being written:
+   * from here until {@link #thaw()}, {@link #completedBytes(String)} does not change.
+   */
+  synchronized void freeze() throws InterruptedException {
+    frozen = true;
+    while (writing > 0) {
+      wait();
+    }
+  }
+
+  /** Lets the slow responses go on. */
+  void thaw() {
+    List<Runnable> next;
+    synchronized (this) {
+      frozen = false;
+      next = List.copyOf(parked);
+      parked.clear();
+    }
+    next.forEach(pacer::execute);
+  }
+
+  /**
+   * Sums the bytes of the slow responses of {@code path} whose last byte was handed to the
+   * connection.
+   */
+  long completedBytes(String path) {
+    var bytes = completedBytes.get(path);
+    return bytes == null ? 0 : bytes.get();
+  }
+
+  /**
+   * Holds the next responses of this file before their headers until {@link #releaseHeaders};
+   * returns a latch that opens when the first held request is reached.
+   */
+  CountDownLatch holdHeaders(String path) {
+    headerHolds.put(path, new CountDownLatch(1));
+    CountDownLatch latch = new CountDownLatch(1);
+    headerReached.put(path, latch);
+    return latch;
+  }
+
+  void releaseHeaders(String path) {
+    CountDownLatch latch = headerHolds.remove(path);
+    if (latch != null) {
+      latch.countDown();
+    }
   }
 
   /** Answers the next {@code count} requests for a later chunk (not the first) with 503. */
@@ -167,6 +263,14 @@ final class OriginServer {
         Response.writeError(request, response, callback, 503, "try again");
         return;
       }
+      CountDownLatch headerHold = headerHolds.get(path);
+      if (headerHold != null) {
+        CountDownLatch r = headerReached.get(path);
+        if (r != null) {
+          r.countDown();
+        }
+        headerHold.await(60, TimeUnit.SECONDS);
+      }
       long first = 0;
       long last = content.length - 1;
       Matcher m = range == null ? null : RANGE.matcher(range);
@@ -182,12 +286,19 @@ final class OriginServer {
         response.setStatus(200);
       }
       response.getHeaders().put(HttpHeader.ACCEPT_RANGES, "bytes");
-      response.getHeaders().put(HttpHeader.ETAG, "\"" + content.length + "\"");
+      response.getHeaders().put(HttpHeader.ETAG, etags.get(path));
       response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
       response.getHeaders().put(HttpHeader.CONTENT_LENGTH, last - first + 1);
       String disposition = dispositions.get(path);
       if (disposition != null) {
         response.getHeaders().put(HttpHeader.CONTENT_DISPOSITION, disposition);
+      }
+      Throttle throttle = throttles.get(path);
+      if (throttle != null) {
+        // Sent asynchronously from here; the pacer counts the request done when it ends.
+        done = true;
+        new SlowResponse(path, content, first, last, throttle, response, callback).next();
+        return;
       }
       try (OutputStream out = Content.Sink.asOutputStream(response)) {
         int head = (int) Math.min(1024, last - first + 1);
@@ -226,6 +337,70 @@ final class OriginServer {
 
   void close() throws Exception {
     holds.values().forEach(CountDownLatch::countDown);
+    headerHolds.values().forEach(CountDownLatch::countDown);
+    thaw();
     server.stop();
+    pacer.shutdownNow();
+  }
+
+  /** One response sent slice by slice by the pacer, never blocking a thread while it waits. */
+  private final class SlowResponse {
+    private final String path;
+    private final byte[] content;
+    private final long first;
+    private final long last;
+    private final Throttle throttle;
+    private final Response response;
+    private final Callback callback;
+    private long position;
+
+    SlowResponse(String path, byte[] content, long first, long last, Throttle throttle,
+        Response response, Callback callback) {
+      this.path = path;
+      this.content = content;
+      this.first = first;
+      this.position = first;
+      this.last = last;
+      this.throttle = throttle;
+      this.response = response;
+      this.callback = callback;
+    }
+
+    /** Writes the next slice now, or parks it while frozen. */
+    void next() {
+      synchronized (OriginServer.this) {
+        if (frozen) {
+          parked.add(this::next);
+          return;
+        }
+        writing++;
+      }
+      int length = (int) Math.min(throttle.sliceBytes(), last - position + 1);
+      boolean end = position + length > last;
+      java.nio.ByteBuffer slice = java.nio.ByteBuffer.wrap(content, (int) position, length);
+      position += length;
+      response.write(end, slice, Callback.from(() -> {
+        written();
+        if (end) {
+          completedBytes.computeIfAbsent(path, p -> new java.util.concurrent.atomic.AtomicLong())
+              .addAndGet(last - first + 1);
+          inFlight.decrementAndGet();
+          callback.succeeded();
+        } else {
+          pacer.schedule(this::next, throttle.pause().toNanos(), TimeUnit.NANOSECONDS);
+        }
+      }, failure -> {
+        written();
+        inFlight.decrementAndGet();
+        callback.failed(failure);
+      }));
+    }
+
+    private void written() {
+      synchronized (OriginServer.this) {
+        writing--;
+        OriginServer.this.notifyAll();
+      }
+    }
   }
 }
