@@ -89,6 +89,7 @@ class CrashRestartTest {
     assertFalse(Files.exists(downloads.resolve("big.bin")), "no half file under the final name");
     List<long[]> onDisk = doneRanges(control);
     int firstRunRequests = origin.requests("/big.bin").size();
+    long firstRunSent = origin.sentBytes("/big.bin");
     origin.thaw();
 
     try (ChildServer second = ChildServer.start(downloads, work);
@@ -117,7 +118,9 @@ class CrashRestartTest {
     }
     long refetched = assertOnlyMissingRangesFetched(big.length, onDisk, firstRunRequests);
     System.out.println("CrashRestartTest: SIGKILL after " + bytes(onDisk) + " of " + big.length
-        + " bytes recorded; refetched " + refetched + " bytes (bound " + THREADS * CHUNK + ")");
+        + " bytes recorded; asked for twice " + refetched + " bytes (bound " + THREADS * CHUNK
+        + "); the origin sent " + (origin.sentBytes("/big.bin") - big.length)
+        + " bytes more than the file (first run sent " + firstRunSent + ")");
   }
 
   @Test

@@ -60,6 +60,8 @@ final class OriginServer {
   private final Map<String, Throttle> throttles = new ConcurrentHashMap<>();
   private final Map<String, java.util.concurrent.atomic.AtomicLong> completedBytes =
       new ConcurrentHashMap<>();
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> sentBytes =
+      new ConcurrentHashMap<>();
   private final java.util.concurrent.ScheduledExecutorService pacer =
       java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "origin-pacer");
@@ -157,6 +159,12 @@ final class OriginServer {
    */
   long completedBytes(String path) {
     var bytes = completedBytes.get(path);
+    return bytes == null ? 0 : bytes.get();
+  }
+
+  /** Sums the bytes of the slow responses of {@code path} handed to the connection. */
+  long sentBytes(String path) {
+    var bytes = sentBytes.get(path);
     return bytes == null ? 0 : bytes.get();
   }
 
@@ -380,6 +388,8 @@ final class OriginServer {
       java.nio.ByteBuffer slice = java.nio.ByteBuffer.wrap(content, (int) position, length);
       position += length;
       response.write(end, slice, Callback.from(() -> {
+        sentBytes.computeIfAbsent(path, p -> new java.util.concurrent.atomic.AtomicLong())
+            .addAndGet(length);
         written();
         if (end) {
           completedBytes.computeIfAbsent(path, p -> new java.util.concurrent.atomic.AtomicLong())

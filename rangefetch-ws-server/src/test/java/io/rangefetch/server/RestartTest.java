@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rangefetch.server.protocol.Json;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -127,6 +128,115 @@ class RestartTest {
         assertTrue(files.anyMatch(p -> p.getFileName().toString()
             .startsWith(".rangefetch-state.json.broken-")));
       }
+    }
+  }
+
+  @Test
+  void restartRestoresIdsUrlsOptionsStatesAndErrorsExactly() throws Exception {
+    byte[] named = origin.file("/named.bin", 50_000);
+    origin.file("/paused.bin", 100_000);
+    String options = ",\"threads\":2,\"chunkBytes\":4096,\"fileName\":\"chosen.bin\","
+        + "\"sha256\":\"" + OriginServer.sha256(named) + "\"}";
+    JsonNode before;
+    JsonNode listBefore;
+    try (RunningServer first = RunningServer.start(dir);
+        ProtocolClient client = first.connectApi()) {
+      String done = id(client.request("a", ApiCommandsTest.add(origin.uri("/named.bin"))
+          .replaceFirst("}$", options)));
+      client.awaitState(done, "completed");
+      String failed = id(client.request("b", ApiCommandsTest.add(origin.uri("/missing.bin"))));
+      client.awaitState(failed, "failed");
+      var reached = origin.hold("/paused.bin");
+      String paused = id(client.request("c", ApiCommandsTest.add(origin.uri("/paused.bin"))
+          .replaceFirst("}$", ",\"threads\":3,\"chunkBytes\":8192,\"fileName\":\"p.bin\"}")));
+      assertTrue(reached.await(60, TimeUnit.SECONDS));
+      client.request("p", "{\"op\":\"pause\",\"id\":\"" + paused + "\"}");
+      listBefore = client.request("l", "{\"op\":\"list\"}").get("downloads");
+    }
+    origin.release("/paused.bin");
+    before = Json.mapper().readTree(dir.resolve(".rangefetch-state.json").toFile());
+
+    try (RunningServer second = RunningServer.start(dir);
+        ProtocolClient client = ProtocolClient.connect(second.api())) {
+      client.assertHello();
+      JsonNode listAfter = client.await("list").get("downloads");
+      JsonNode after = Json.mapper().readTree(dir.resolve(".rangefetch-state.json").toFile());
+
+      assertEquals(3, before.get("downloads").size(), before.toPrettyString());
+      assertEquals(before, after, "the state file is written back as it was read");
+      assertEquals(withoutMoving(listBefore), listAfter);
+      JsonNode stored = before.get("downloads");
+      assertEquals("chosen.bin", stored.get(0).get("fileName").asText());
+      assertEquals(2, stored.get(0).get("threads").asInt());
+      assertEquals(4096, stored.get(0).get("chunkBytes").asLong());
+      assertEquals(OriginServer.sha256(named), stored.get(0).get("expectedSha256").asText());
+      assertEquals("http_status", stored.get(1).get("status").get("error").get("code").asText());
+      assertEquals("paused", stored.get(2).get("status").get("state").asText());
+      assertEquals(3, stored.get(2).get("threads").asInt());
+    }
+  }
+
+  /** The list as a restart shows it: a paused download has no speed, no threads and no ETA. */
+  private static JsonNode withoutMoving(JsonNode list) {
+    JsonNode copy = list.deepCopy();
+    for (JsonNode d : copy) {
+      if (!d.get("state").asText().equals("downloading")) {
+        ((com.fasterxml.jackson.databind.node.ObjectNode) d).put("threads", 0);
+      }
+    }
+    return copy;
+  }
+
+  @Test
+  void downloadPausedDuringItsProbeResumesAndCompletes() throws Exception {
+    byte[] content = origin.file("/probe.bin", 200_000);
+    var reached = origin.holdHeaders("/probe.bin");
+    try (RunningServer server = RunningServer.start(dir);
+        ProtocolClient client = server.connectApi()) {
+      String id = id(client.request("a", ApiCommandsTest.add(origin.uri("/probe.bin"))));
+      assertTrue(reached.await(60, TimeUnit.SECONDS));
+      JsonNode paused = client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
+      origin.releaseHeaders("/probe.bin");
+      JsonNode resumed = client.request("r", "{\"op\":\"resume\",\"id\":\"" + id + "\"}");
+      JsonNode done = client.awaitState(id, "completed");
+
+      assertEquals("paused", paused.get("download").get("state").asText());
+      assertFalse(resumed.has("error"), resumed.toString());
+      assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
+      assertEquals(dir.resolve("probe.bin").toUri().toString(), done.get("file").asText());
+    }
+    try (var listing = Files.list(dir)) {
+      assertEquals(List.of(".rangefetch-state.json", "probe.bin"),
+          listing.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+  }
+
+  @Test
+  void downloadPausedDuringItsProbeResumesAfterARestart() throws Exception {
+    byte[] content = origin.file("/probe.bin", 200_000);
+    var reached = origin.holdHeaders("/probe.bin");
+    String id;
+    try (RunningServer first = RunningServer.start(dir);
+        ProtocolClient client = first.connectApi()) {
+      id = id(client.request("a", ApiCommandsTest.add(origin.uri("/probe.bin"))));
+      assertTrue(reached.await(60, TimeUnit.SECONDS));
+      client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
+    }
+    origin.releaseHeaders("/probe.bin");
+
+    try (RunningServer second = RunningServer.start(dir);
+        ProtocolClient client = second.connectApi()) {
+      assertEquals("paused", client.request("g", "{\"op\":\"get\",\"id\":\"" + id + "\"}")
+          .get("download").get("state").asText());
+      client.request("r", "{\"op\":\"resume\",\"id\":\"" + id + "\"}");
+      JsonNode done = client.awaitState(id, "completed");
+
+      assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
+      assertEquals(dir.resolve("probe.bin").toUri().toString(), done.get("file").asText());
+    }
+    try (var listing = Files.list(dir)) {
+      assertEquals(List.of(".rangefetch-state.json", "probe.bin"),
+          listing.map(p -> p.getFileName().toString()).sorted().toList());
     }
   }
 
