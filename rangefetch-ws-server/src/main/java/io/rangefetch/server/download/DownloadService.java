@@ -583,6 +583,9 @@ public final class DownloadService implements AutoCloseable {
 
     @Override
     public void downloadResumed(DownloadHandle handle) {
+      if (current()) {
+        download.resumeAcknowledged();
+      }
       changed(handle, handle.status(), DownloadState.QUEUED);
     }
 

@@ -42,8 +42,10 @@ final class ServerDownload {
   // guarded by this: a pause was asked for. The core stops its workers asynchronously; until
   // they have stopped, its state still says downloading, but clients are shown paused at once
   private boolean pauseRequested;
-  // guarded by this: a resume was accepted while the core was still stopping for the pause; the
-  // core goes on by itself, and until it reports anything but paused, clients see queued
+  // guarded by this: a resume was accepted. Until the core acknowledges it (its downloadResumed
+  // event), a paused report is the pause's own, late: clients see queued. Cleared by that event
+  // only, not by the first non-paused report: the service's own look at the core's state right
+  // after the resume can come before the pause's late event.
   private boolean resumeRequested;
   // guarded by this: the status fields
   private DownloadState state = DownloadState.QUEUED;
@@ -212,8 +214,12 @@ final class ServerDownload {
     if (resumeRequested && reported == DownloadState.PAUSED) {
       return DownloadState.QUEUED;
     }
-    resumeRequested = false;
     return reported;
+  }
+
+  /** The core says it resumed: from now on a paused report is a new pause. */
+  synchronized void resumeAcknowledged() {
+    resumeRequested = false;
   }
 
   /**
