@@ -359,6 +359,11 @@ class CrashRestartTest {
    * directory is created or replaced; false after the wait.
    */
   private boolean awaitInDir(BooleanSupplier condition) throws Exception {
+    return awaitInDir(downloads, condition);
+  }
+
+  /** Waits until {@code condition} holds, woken by every change in {@code dir}; false after 90 s. */
+  static boolean awaitInDir(Path downloads, BooleanSupplier condition) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
     try (WatchService watcher = downloads.getFileSystem().newWatchService()) {
       downloads.register(watcher, StandardWatchEventKinds.ENTRY_CREATE,
@@ -392,7 +397,7 @@ class CrashRestartTest {
     return ranges;
   }
 
-  private static long recordedBytes(Path control) {
+  static long recordedBytes(Path control) {
     return bytes(doneRanges(control));
   }
 
@@ -431,7 +436,7 @@ class CrashRestartTest {
     return new long[] {first, last};
   }
 
-  private static Object fileKey(Path file) {
+  static Object fileKey(Path file) {
     try {
       return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
     } catch (IOException e) {

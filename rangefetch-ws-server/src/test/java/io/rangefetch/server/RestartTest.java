@@ -240,6 +240,37 @@ class RestartTest {
     }
   }
 
+  @Test
+  void cancelOfADownloadPausedBeforeARestartDeletesItsPartFile() throws Exception {
+    origin.file("/paused.bin", 300_000);
+    origin.throttle("/paused.bin", 4096, java.time.Duration.ofMillis(20));
+    Path control = dir.resolve("paused.bin.part.rangefetch");
+    String id;
+    try (RunningServer first = RunningServer.start(dir);
+        ProtocolClient client = first.connectApi()) {
+      id = id(client.request("a", ApiCommandsTest.add(origin.uri("/paused.bin"))
+          .replaceFirst("}$", ",\"threads\":2,\"chunkBytes\":16384}")));
+      assertTrue(CrashRestartTest.awaitInDir(dir,
+          () -> CrashRestartTest.recordedBytes(control) >= 16384));
+      Object before = CrashRestartTest.fileKey(control);
+      client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
+      assertTrue(CrashRestartTest.awaitInDir(dir,
+          () -> !java.util.Objects.equals(before, CrashRestartTest.fileKey(control))));
+    }
+    assertTrue(Files.exists(dir.resolve("paused.bin.part")), "the pause keeps the part file");
+
+    try (RunningServer second = RunningServer.start(dir);
+        ProtocolClient client = second.connectApi()) {
+      JsonNode reply = client.request("c", "{\"op\":\"cancel\",\"id\":\"" + id + "\"}");
+
+      assertEquals("cancelled", reply.get("download").get("state").asText());
+    }
+    try (var listing = Files.list(dir)) {
+      assertEquals(List.of(".rangefetch-state.json"),
+          listing.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+  }
+
   private static String id(JsonNode reply) {
     return reply.get("download").get("id").asText();
   }

@@ -50,6 +50,8 @@ public final class DownloadService implements AutoCloseable {
   private static final int CANCEL_WAIT_SECONDS = 10;
   /** The core's suffix of a file being written. */
   private static final String PART_SUFFIX = ".part";
+  /** The core's suffix of a part file's control file. */
+  private static final String CONTROL_SUFFIX = ".rangefetch";
 
   private final RangeDownloader downloader;
   private final Path downloadDir;
@@ -237,8 +239,11 @@ public final class DownloadService implements AutoCloseable {
     refuseIfEnded(download, "resume");
     DownloadHandle handle = download.handle();
     if (handle == null) {
-      if (download.state() == DownloadState.PAUSED) {
-        run(download, true);
+      // Claimed under the download's lock: two resumes at once start one run, not two writing
+      // the same part file.
+      long generation = download.claimRestart();
+      if (generation > 0) {
+        start(download, generation, true);
         persist();
         notifyChanged(download, true);
       }
@@ -357,8 +362,35 @@ public final class DownloadService implements AutoCloseable {
       }
     }
     if (download.cancelled()) {
+      if (handle == null) {
+        // Paused before a restart: no core download holds its part file, so delete it here,
+        // as the core does on a cancel.
+        deletePartFiles(download);
+      }
       persist();
       notifyChanged(download, true);
+    }
+  }
+
+  private void deletePartFiles(ServerDownload download) {
+    String name = download.knownFileName();
+    if (name == null) {
+      return;
+    }
+    Path file;
+    try {
+      file = FileNames.target(downloadDir, name);
+    } catch (CommandException e) {
+      return;
+    }
+    for (String suffix : List.of(PART_SUFFIX, PART_SUFFIX + CONTROL_SUFFIX,
+        PART_SUFFIX + CONTROL_SUFFIX + ".tmp")) {
+      try {
+        Files.deleteIfExists(file.resolveSibling(name + suffix));
+      } catch (IOException e) {
+        LOG.warn("download {}: cannot delete {}{}: {}", download.id(), file, suffix,
+            e.getMessage());
+      }
     }
   }
 
@@ -385,7 +417,10 @@ public final class DownloadService implements AutoCloseable {
    *     then the core is asked for the same file as then, so it finds the part file
    */
   private void run(ServerDownload download, boolean again) {
-    long generation = download.nextGeneration();
+    start(download, download.nextGeneration(), again);
+  }
+
+  private void start(ServerDownload download, long generation, boolean again) {
     AddCommand options = download.options();
     Target target = again ? targetAgain(download)
         : new Target(FileNames.target(downloadDir, options.fileName()), IfExists.RENAME);
@@ -411,9 +446,12 @@ public final class DownloadService implements AutoCloseable {
           + "); add the URL again, and report it if it keeps happening");
       return;
     }
-    if (download.attach(handle, generation)) {
+    switch (download.attach(handle, generation)) {
       // Paused while the core was being asked to start it.
-      pauseQuietly(download, handle);
+      case PAUSE -> pauseQuietly(download, handle);
+      // Cancelled, removed or started again meanwhile: this run is nobody's.
+      case CANCEL -> handle.cancel();
+      case NOTHING -> { }
     }
   }
 

@@ -128,19 +128,39 @@ final class ServerDownload {
   }
 
   /**
+   * Claims the start of a new run for a download paused before a restart, which has no handle.
+   *
+   * @return the generation of the new run, or 0 if the download has a handle, is not paused, or
+   *     was removed (another resume claimed it first, for example)
+   */
+  synchronized long claimRestart() {
+    if (handle != null || state != DownloadState.PAUSED || removed) {
+      return 0;
+    }
+    return nextGeneration();
+  }
+
+  /**
    * Takes the core's handle of a new run.
    *
-   * @return whether a pause was asked for before the handle was known: the caller pauses it.
-   *     Together with {@link #requestPause()}, which returns the handle under the same lock, a
-   *     pause that races with the start of a run reaches the core one way or the other.
+   * @return what the caller must do to the handle: a pause or a cancel that came while the core
+   *     was being asked to start the run found no handle, so it is passed on here. Together with
+   *     {@link #requestPause()}, which returns the handle under the same lock, a pause that races
+   *     with the start of a run reaches the core one way or the other.
    */
-  synchronized boolean attach(DownloadHandle next, long forGeneration) {
-    if (generation == forGeneration && !removed) {
-      handle = next;
-      return pauseRequested;
+  synchronized AfterAttach attach(DownloadHandle next, long forGeneration) {
+    if (generation != forGeneration) {
+      return AfterAttach.NOTHING; // a newer run has started; its own handle is the one attached
     }
-    return false;
+    if (removed || state == DownloadState.CANCELLED) {
+      return AfterAttach.CANCEL;
+    }
+    handle = next;
+    return pauseRequested ? AfterAttach.PAUSE : AfterAttach.NOTHING;
   }
+
+  /** What to do to a handle just attached. */
+  enum AfterAttach { NOTHING, PAUSE, CANCEL }
 
   /**
    * The file name the core chose (or the client asked for), once known: a run after a restart
