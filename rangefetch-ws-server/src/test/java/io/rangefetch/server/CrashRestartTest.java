@@ -73,13 +73,16 @@ class CrashRestartTest {
       client.await("list");
       smallId = add(client, "/small.bin");
       smallFile = client.awaitState(smallId, "completed").get("file").asText();
+      // The origin stops between two slices once it has sent 4 chunks completely: the download
+      // cannot end before the kill, however slow this machine is.
+      origin.freezeAfter("/big.bin", 4L * CHUNK);
       bigId = add(client, "/big.bin");
       assertTrue(awaitInDir(() -> recordedBytes(control) >= 4L * CHUNK),
           "no progress recorded in " + control + "; server log:\n" + first.err());
-      // Stop the origin between two slices, and wait until the control file lists every chunk
-      // the origin finished sending: the kill then cuts only the chunks in flight, at most one
-      // per thread (the core's guarantee also allows losing chunks finished since the last
-      // checkpoint began; this wait takes that race out of the measurement).
+      // Wait until the control file lists every chunk the origin finished sending: the kill
+      // then cuts only the chunks in flight, at most one per thread (the core's guarantee also
+      // allows losing chunks finished since the last checkpoint began; this wait takes that race
+      // out of the measurement).
       origin.freeze();
       assertTrue(awaitInDir(() -> recordedBytes(control) == origin.completedBytes("/big.bin")),
           "the control file did not catch up with " + origin.completedBytes("/big.bin")
@@ -131,17 +134,22 @@ class CrashRestartTest {
     try (ChildServer first = ChildServer.start(downloads, work);
         ProtocolClient client = first.connectApi()) {
       client.await("list");
+      // Stopped in the middle of the chunks in flight, so that the pause cuts them.
+      var frozen = origin.freezeAfterSent("/big.bin", 4L * CHUNK + 3L * THREADS * SLICE);
       id = add(client, "/big.bin");
-      assertTrue(awaitInDir(() -> recordedBytes(control) >= 2L * CHUNK),
-          "no progress recorded; server log:\n" + first.err());
+      assertTrue(frozen.await(WAIT_SECONDS, TimeUnit.SECONDS),
+          "the origin did not send enough; server log:\n" + first.err());
       origin.freeze();
       assertTrue(awaitInDir(() -> recordedBytes(control) == origin.completedBytes("/big.bin")));
       Object before = fileKey(control);
+      long completed = origin.completedBytes("/big.bin");
       JsonNode paused = client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
       assertEquals("paused", paused.get("download").get("state").asText());
       // The core rewrites the control file once its workers have stopped, cut chunks included.
       assertTrue(awaitInDir(() -> !Objects.equals(before, fileKey(control))),
           "the pause did not rewrite " + control);
+      assertTrue(recordedBytes(control) > completed, "the pause records the cut chunks too: "
+          + recordedBytes(control) + " bytes recorded, " + completed + " in whole chunks");
       first.kill();
     }
     List<long[]> onDisk = doneRanges(control);
@@ -253,16 +261,21 @@ class CrashRestartTest {
     return content;
   }
 
-  /** Adds {@code path} in a first server, waits until a chunk is recorded, kills the server. */
+  /**
+   * Adds {@code path} in a first server, waits until a chunk is recorded (the origin stops once
+   * it has sent one), kills the server.
+   */
   private String killMidway(String path) throws Exception {
     Path control = downloads.resolve(path.substring(1) + ".part.rangefetch");
     try (ChildServer first = ChildServer.start(downloads, work);
         ProtocolClient client = first.connectApi()) {
       client.await("list");
+      origin.freezeAfter(path, CHUNK);
       String id = add(client, path);
       assertTrue(awaitInDir(() -> recordedBytes(control) >= CHUNK),
           "no progress recorded; server log:\n" + first.err());
       first.kill();
+      origin.thaw();
       return id;
     }
   }

@@ -60,6 +60,8 @@ final class OriginServer {
   private final Map<String, Throttle> throttles = new ConcurrentHashMap<>();
   private final Map<String, java.util.concurrent.atomic.AtomicLong> completedBytes =
       new ConcurrentHashMap<>();
+  private final Map<String, Long> freezeAfter = new ConcurrentHashMap<>();
+  private final Map<String, Threshold> freezeAfterSent = new ConcurrentHashMap<>();
   private final Map<String, java.util.concurrent.atomic.AtomicLong> sentBytes =
       new ConcurrentHashMap<>();
   private final java.util.concurrent.ScheduledExecutorService pacer =
@@ -142,8 +144,33 @@ final class OriginServer {
     }
   }
 
-  /** Lets the slow responses go on. */
+  /**
+   * Freezes the slow responses (as {@link #freeze()}, without waiting) as soon as responses of
+   * {@code path} adding up to {@code bytes} have been sent completely, so that a download cannot
+   * run to its end before the test has looked at it.
+   */
+  void freezeAfter(String path, long bytes) {
+    freezeAfter.put(path, bytes);
+  }
+
+  /**
+   * Freezes the slow responses (as {@link #freeze()}, without waiting) as soon as {@code bytes}
+   * of {@code path} have been sent, counting every slice: responses then stop in their middle.
+   *
+   * @return a latch that opens once frozen
+   */
+  CountDownLatch freezeAfterSent(String path, long bytes) {
+    CountDownLatch latch = new CountDownLatch(1);
+    freezeAfterSent.put(path, new Threshold(bytes, latch));
+    return latch;
+  }
+
+  private record Threshold(long bytes, CountDownLatch reached) {}
+
+  /** Lets the slow responses go on, and forgets the automatic freezes not reached. */
   void thaw() {
+    freezeAfter.clear();
+    freezeAfterSent.clear();
     List<Runnable> next;
     synchronized (this) {
       frozen = false;
@@ -388,12 +415,29 @@ final class OriginServer {
       java.nio.ByteBuffer slice = java.nio.ByteBuffer.wrap(content, (int) position, length);
       position += length;
       response.write(end, slice, Callback.from(() -> {
-        sentBytes.computeIfAbsent(path, p -> new java.util.concurrent.atomic.AtomicLong())
+        long sent = sentBytes
+            .computeIfAbsent(path, p -> new java.util.concurrent.atomic.AtomicLong())
             .addAndGet(length);
+        Threshold sentThreshold = freezeAfterSent.get(path);
+        if (sentThreshold != null && sent >= sentThreshold.bytes()) {
+          freezeAfterSent.remove(path);
+          synchronized (OriginServer.this) {
+            frozen = true;
+          }
+          sentThreshold.reached().countDown();
+        }
         written();
         if (end) {
-          completedBytes.computeIfAbsent(path, p -> new java.util.concurrent.atomic.AtomicLong())
+          long completed = completedBytes
+              .computeIfAbsent(path, p -> new java.util.concurrent.atomic.AtomicLong())
               .addAndGet(last - first + 1);
+          Long threshold = freezeAfter.get(path);
+          if (threshold != null && completed >= threshold) {
+            freezeAfter.remove(path);
+            synchronized (OriginServer.this) {
+              frozen = true;
+            }
+          }
           inFlight.decrementAndGet();
           callback.succeeded();
         } else {

@@ -348,6 +348,7 @@ public final class DownloadService implements AutoCloseable {
   public void close() {
     persist();
     closing = true;
+    store.seal();
     downloader.close();
   }
 

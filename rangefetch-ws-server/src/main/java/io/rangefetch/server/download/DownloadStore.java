@@ -29,6 +29,8 @@ final class DownloadStore {
 
   private final Path file;
   private final Path temp;
+  // guarded by this: set by seal(); no write after it
+  private boolean sealed;
 
   DownloadStore(Path downloadDir) {
     this.file = downloadDir.resolve(FILE_NAME);
@@ -67,6 +69,9 @@ final class DownloadStore {
    * @param snapshot builds the content to write
    */
   synchronized void save(Supplier<StateFile> snapshot) {
+    if (sealed) {
+      return;
+    }
     try {
       ByteBuffer bytes = ByteBuffer.wrap(Json.mapper().writerWithDefaultPrettyPrinter()
           .writeValueAsBytes(snapshot.get()));
@@ -90,6 +95,14 @@ final class DownloadStore {
           + "not remember the latest changes; check free space and permissions", file,
           e.getMessage());
     }
+  }
+
+  /**
+   * Stops all writes: waits for a write in progress, and ignores later ones, so that nothing is
+   * written into the download directory once the service has closed.
+   */
+  synchronized void seal() {
+    sealed = true;
   }
 
   /** Makes the rename durable: on Linux a directory can be opened and forced. */
