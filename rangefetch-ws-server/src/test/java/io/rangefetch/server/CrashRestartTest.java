@@ -87,6 +87,8 @@ class CrashRestartTest {
       assertTrue(awaitInDir(() -> recordedBytes(control) == origin.completedBytes("/big.bin")),
           "the control file did not catch up with " + origin.completedBytes("/big.bin")
               + " bytes sent");
+      assertTrue(awaitInDir(() -> "big.bin".equals(storedFileName(bigId))),
+          "the state file does not name the file");
       first.kill();
     }
     assertFalse(Files.exists(downloads.resolve("big.bin")), "no half file under the final name");
@@ -272,7 +274,8 @@ class CrashRestartTest {
       client.await("list");
       origin.freezeAfter(path, CHUNK);
       String id = add(client, path);
-      assertTrue(awaitInDir(() -> recordedBytes(control) >= CHUNK),
+      assertTrue(awaitInDir(() -> recordedBytes(control) >= CHUNK
+          && path.substring(1).equals(storedFileName(id))),
           "no progress recorded; server log:\n" + first.err());
       first.kill();
       origin.thaw();
@@ -408,6 +411,22 @@ class CrashRestartTest {
       ranges.add(new long[] {Long.parseLong(ends[0]), Long.parseLong(ends[1])});
     }
     return ranges;
+  }
+
+  /** The file name the state file keeps for download {@code id}, or null. */
+  private String storedFileName(String id) {
+    try {
+      JsonNode state = io.rangefetch.server.protocol.Json.mapper()
+          .readTree(downloads.resolve(".rangefetch-state.json").toFile());
+      for (JsonNode d : state.get("downloads")) {
+        if (d.get("status").get("id").asText().equals(id)) {
+          return d.get("status").get("fileName").asText(null);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Not there yet.
+    }
+    return null;
   }
 
   static long recordedBytes(Path control) {

@@ -30,8 +30,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -48,6 +52,8 @@ import org.slf4j.LoggerFactory;
 public final class DownloadService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DownloadService.class);
   private static final int CANCEL_WAIT_SECONDS = 10;
+  /** How long changes reported by the core wait to be written together. */
+  private static final long COALESCE_MILLIS = 100;
   /** The core's suffix of a file being written. */
   private static final String PART_SUFFIX = ".part";
   /** The core's suffix of a part file's control file. */
@@ -64,6 +70,14 @@ public final class DownloadService implements AutoCloseable {
   // listeners see the statuses of one download in the order they were taken: the last push is
   // the latest status. Listeners only queue frames, so the lock is held briefly.
   private final Object notifyLock = new Object();
+  // writes the state file for persistSoon(); one write scheduled at a time
+  private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(
+      runnable -> {
+        Thread thread = new Thread(runnable, "rangefetch-state-writer");
+        thread.setDaemon(true);
+        return thread;
+      });
+  private final AtomicBoolean writeScheduled = new AtomicBoolean();
   // written by close(): once set, events of the core no longer change the list, so the state
   // file keeps the downloads that were running as running, to start them again
   private volatile boolean closing;
@@ -256,6 +270,7 @@ public final class DownloadService implements AutoCloseable {
     }
     download.requestResume();
     update(download, handle);
+    persist();
     return download.status();
   }
 
@@ -349,6 +364,7 @@ public final class DownloadService implements AutoCloseable {
     persist();
     closing = true;
     store.seal();
+    writer.shutdownNow();
     downloader.close();
   }
 
@@ -508,7 +524,7 @@ public final class DownloadService implements AutoCloseable {
       DownloadState shown) {
     ServerDownload.Applied applied = download.apply(status, shown, handle.file());
     if (applied.storedChanged()) {
-      persist();
+      persistSoon();
     }
     notifyChanged(download, applied.stateChanged());
   }
@@ -520,6 +536,27 @@ public final class DownloadService implements AutoCloseable {
     }
   }
 
+  /**
+   * Writes the state file within {@link #COALESCE_MILLIS}, once for all the changes until then:
+   * for the core's own steps (queued, probing, downloading, the file named), which a crash may
+   * lose without harm, as the download restarts from its part file in the state before. Commands
+   * and endings are written at once ({@link #persist()}), before the reply or the push.
+   */
+  private void persistSoon() {
+    if (closing || !writeScheduled.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      writer.schedule(() -> {
+        writeScheduled.set(false);
+        persist();
+      }, COALESCE_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      writeScheduled.set(false); // closing: close() writes the list itself
+    }
+  }
+
+  /** Writes the state file now, durably. */
   private void persist() {
     if (closing) {
       return;

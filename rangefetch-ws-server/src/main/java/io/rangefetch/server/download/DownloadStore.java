@@ -73,8 +73,7 @@ final class DownloadStore {
       return;
     }
     try {
-      ByteBuffer bytes = ByteBuffer.wrap(Json.mapper().writerWithDefaultPrettyPrinter()
-          .writeValueAsBytes(snapshot.get()));
+      ByteBuffer bytes = ByteBuffer.wrap(Json.mapper().writeValueAsBytes(snapshot.get()));
       try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
           StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
         while (bytes.hasRemaining()) {
