@@ -50,6 +50,10 @@ def load_manifest(path):
 async def run(args):
     with open(args.list) as f:
         urls = [u.strip() for u in f if u.strip()]
+    if not urls:
+        print(json.dumps({"files": 0, "completed": 0, "failed": 0, "seconds": None,
+                          "problems": ["no URLs in %s" % args.list]}))
+        return 2
     sums = load_manifest(args.sha256_manifest)
     window = args.window if args.window > 0 else len(urls)
 
