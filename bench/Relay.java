@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Listens on 127.0.0.1:LISTEN_PORT; every accepted connection gets its own connection to
  * 127.0.0.1:TARGET_PORT and its own token bucket of BYTES_PER_SECOND, shared by both directions
  * (the request bytes are negligible; the point is that a connection, however many requests it
- * carries, never goes faster than the limit). The bucket holds at most {@link #BURST_SECONDS} of
+ * carries, never goes faster than the limit). The bucket starts empty and holds at most {@link #BURST_SECONDS} of
  * tokens (400 KiB at 20 MiB/s), so an idle keep-alive connection cannot save up a large
  * burst, while a sleep that overshoots by a few milliseconds on a busy machine loses no rate.
  *
@@ -44,7 +44,8 @@ public final class Relay {
     Bucket(long bytesPerSecond) {
       this.rate = bytesPerSecond / 1e9;
       this.burstNanos = (long) (BURST_SECONDS * 1e9);
-      this.freeAt = System.nanoTime() - burstNanos;
+      // Starts empty: a new connection gets no burst, so opening connections often gains nothing.
+      this.freeAt = System.nanoTime();
     }
 
     /** Takes n bytes' worth of tokens; returns how long the caller must wait before sending. */

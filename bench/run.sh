@@ -7,7 +7,10 @@
 #                           prints the table only (add --docs to write docs/benchmarks.md too)
 #
 # Options: --quick | --pairs N | --runs N | --only CASE[,CASE...] | --tools T[,T...]
-#          --docs | --no-docs | --no-install | --keep-servers-log | -h
+#          --docs | --no-docs | --no-install | -h
+#          --jfr CASE[,CASE]   after the timed runs, one untimed rangefetch run per case with
+#                              Java Flight Recorder (lo-big lo-mid relay-big mem-big);
+#                              recording bench/work/rf-CASE.jfr, summary bench/work/jfr-CASE.txt
 # Cases:   lo-big lo-mid relay-big norange small mem many
 # Tools:   rangefetch aria2c axel curl wget2
 # Env:     RF_JAR (default rangefetch-examples/target/rangefetch-cli.jar)
@@ -42,8 +45,9 @@ ONLY="lo-mid,lo-big,relay-big,norange,small,mem,many"
 TOOLS="rangefetch,aria2c,axel,curl,wget2"
 DOCS=""
 INSTALL=1
+JFR_CASES=""
 
-usage() { sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "${BASH_SOURCE[0]}"; }
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -55,6 +59,7 @@ while [[ $# -gt 0 ]]; do
     --docs) DOCS=1 ;;
     --no-docs) DOCS=0 ;;
     --no-install) INSTALL=0 ;;
+    --jfr) JFR_CASES=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -254,11 +259,24 @@ RESULTS=$WORK/results.tsv
 CMDS=$WORK/commands.tsv
 RUNSEQ=0
 
+to_bytes() {  # 4M -> 4194304
+  local v=${1^^}
+  case $v in
+    *K) echo $(( ${v%K} * 1024 )) ;;
+    *M) echo $(( ${v%M} * 1048576 )) ;;
+    *G) echo $(( ${v%G} * 1073741824 )) ;;
+    *) echo "$v" ;;
+  esac
+}
+JFR_OPTS=""
+
 # tool_cmd TOOL URL OUT -> CMD array
 tool_cmd() {
   local tool=$1 url=$2 out=$3 threads=${4:-$RF_THREADS}
   case $tool in
-    rangefetch) CMD=(java $RF_JAVA_OPTS -jar "$RF_JAR" -t "$threads" -c "$RF_CHUNK" -o "$out" -q "$url") ;;
+    # the env lifts the CLI's caps (default 8 threads, 4 MiB chunks) to what is asked for
+    rangefetch) CMD=(env "RANGEFETCH_LIMITS_MAX_THREADS=$threads" "RANGEFETCH_LIMITS_MAX_BYTES_PER_THREAD=$(to_bytes "$RF_CHUNK")"
+                     java $RF_JAVA_OPTS $JFR_OPTS -jar "$RF_JAR" -t "$threads" -c "$RF_CHUNK" -o "$out" -q "$url") ;;
     aria2c) CMD=(aria2c -x8 -s8 -k1M -q --allow-overwrite=true --auto-file-renaming=false
                  -d "$(dirname "$out")" -o "$(basename "$out")" "$url") ;;
     axel) CMD=(axel -n 8 -q -o "$out" "$url") ;;
@@ -552,6 +570,7 @@ for t in rangefetch aria2c axel curl wget2; do
   rm -f "$OUTDIR/warm.bin" "$OUTDIR/warm.bin.st"
 done
 mkdir -p "$OUTDIR"
+cd "$OUTDIR" || die "cannot cd to $OUTDIR"  # no stray rangefetch.properties or wget2 files
 
 has_case lo-mid && run_case lo-mid "$BASE" "$MID" "$PAIRS" "$RUNS"
 has_case lo-big && run_case lo-big "$BASE" "$BIG" "$PAIRS" "$RUNS"
@@ -582,6 +601,25 @@ if has_case mem && has_tool rangefetch; then
   else record_skip mem-big rangefetch "CLI jar not built"; fi
 fi
 has_case many && run_many
+
+# --jfr: one extra, untimed rangefetch run per case with a flight recording, summarised
+if [[ -n $JFR_CASES ]] && tool_available rangefetch; then
+  for c in ${JFR_CASES//,/ }; do
+    case $c in
+      lo-big) u=$BASE/$BIG f=$BIG th=$RF_THREADS ;;
+      lo-mid) u=$BASE/$MID f=$MID th=$RF_THREADS ;;
+      relay-big) u=http://127.0.0.1:${RELAY_PORT:-0}/$BIG f=$BIG th=$RF_THREADS ;;
+      mem-big) u=$BASE/$BIG f=$BIG th=$RF_MEM_THREADS ;;
+      *) log "--jfr: unknown case $c"; continue ;;
+    esac
+    log "profiling rangefetch on $c (JFR, untimed): bench/work/rf-$c.jfr"
+    JFR_OPTS="-XX:StartFlightRecording=filename=$WORK/rf-$c.jfr,settings=profile,dumponexit=true"
+    run_single "jfr-$c" rangefetch 1 - "$u" "$f" "$th"
+    JFR_OPTS=""
+    "$PY" "$BENCH/jfr_top.py" "$WORK/rf-$c.jfr" >"$WORK/jfr-$c.txt" 2>&1 \
+      && log "  summary: bench/work/jfr-$c.txt" || log "  jfr_top.py failed: $(tail -c 300 "$WORK/jfr-$c.txt")"
+  done
+fi
 
 sleep 1  # let nginx log the last (possibly aborted) requests
 echo "duration_s=$(awk -v a="$T_START" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.0f", b - a}')" >>"$WORK/meta.txt"
