@@ -9,8 +9,10 @@ package io.rangefetch;
 public record ByteRange(long first, long last) {
 
   /**
-   * Checks the bounds.
+   * Creates a range and checks it.
    *
+   * @param first offset of the first byte, {@code >= 0}
+   * @param last offset of the last byte, {@code >= first}
    * @throws IllegalArgumentException if {@code first < 0} or {@code last < first}
    */
   public ByteRange {

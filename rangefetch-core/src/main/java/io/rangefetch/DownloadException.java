@@ -50,9 +50,13 @@ public final class DownloadException extends IOException {
     }
   }
 
+  /** The kind of failure. */
   private final Reason reason;
+  /** The URI concerned, without credentials. */
   private final URI uri;
+  /** The chunk concerned, or null. */
   private final @Nullable ByteRange range;
+  /** The HTTP status concerned, or -1. */
   private final int statusCode;
 
   /**

@@ -10,13 +10,16 @@ import java.io.IOException;
  * <pre>
  * downloadQueued
  *   probeStart, probeEnd                        (probeEnd is missing if the probe failed)
+ *   downloadContinued                           (only when a part file is continued)
  *   chunkStart, chunkEnd | chunkFailed          (repeated, several chunks at once)
  *   progress                                    (at any time after probeStart)
  *   downloadPaused, downloadResumed             (any number of pairs)
  * downloadEnd | downloadFailed | downloadCancelled   (exactly one, always last)
  * </pre>
  * Every {@code chunkStart} is followed by exactly one {@code chunkEnd} or {@code chunkFailed}
- * for the same range and attempt.
+ * for the same range and attempt. A file read as one stream (the server ignores ranges) is one
+ * chunk covering the whole file; when the server gives no length either, it has no chunk events,
+ * only progress.
  *
  * <p><b>Threads.</b> Calls for one download are made one at a time, in the order above, never
  * concurrently, on the downloader's callback executor (see
@@ -51,6 +54,16 @@ public interface DownloadListener {
    * @param probe what the server said
    */
   default void probeEnd(DownloadHandle download, Probe probe) {}
+
+  /**
+   * A part file left by an earlier run of the same URL was found, checked against the server's
+   * answer (same size, same ETag and Last-Modified), and is continued: only the missing ranges
+   * are fetched. Fires after {@code probeEnd}, at most once per run.
+   *
+   * @param download the download
+   * @param bytesOnDisk the bytes kept from the earlier run
+   */
+  default void downloadContinued(DownloadHandle download, long bytesOnDisk) {}
 
   /**
    * A request for one chunk is about to be sent.

@@ -19,9 +19,15 @@ public record DownloadResult(URI finalUri, Path file, long size, String sha256, 
     Duration elapsed) {
 
   /**
-   * Checks the components.
+   * Creates a result and checks it.
    *
-   * @throws IllegalArgumentException if {@code size < 0} or {@code sha256} is not 64 hex digits
+   * @param finalUri the URI the bytes came from
+   * @param file the complete file
+   * @param size its size in bytes
+   * @param sha256 its SHA-256, 64 lower-case hex digits
+   * @param ranged whether ranges were used
+   * @param elapsed the time from start to completion
+   * @throws IllegalArgumentException if {@code size < 0} or {@code sha256} is not 64 lower-case hex digits
    */
   public DownloadResult {
     Objects.requireNonNull(finalUri, "finalUri");

@@ -27,8 +27,18 @@ public record DownloadStatus(DownloadState state, URI finalUri, long size, Range
     Instant updatedAt) {
 
   /**
-   * Checks the components.
+   * Creates a snapshot and checks it.
    *
+   * @param state where the download is
+   * @param finalUri the URI after redirects
+   * @param size total bytes, or {@code -1}
+   * @param ranges whether ranges work
+   * @param activeThreads workers fetching now
+   * @param maxThreads the thread count in force
+   * @param chunkBytes the largest request in force
+   * @param bytesDone bytes written so far
+   * @param bytesPerSecond the recent rate
+   * @param updatedAt when the snapshot was taken
    * @throws IllegalArgumentException if a count is negative or {@code size < -1}
    */
   public DownloadStatus {

@@ -22,10 +22,16 @@ public record Probe(URI finalUri, int statusCode, RangeSupport ranges, long size
     String lastModified, String fileName) {
 
   /**
-   * Checks the components.
+   * Creates a probe result and checks it.
    *
-   * @throws IllegalArgumentException if {@code size < -1}, {@code ranges} is UNKNOWN, or
-   *     {@code fileName} is blank
+   * @param finalUri the URI after redirects
+   * @param statusCode the status of the ranged GET
+   * @param ranges whether byte ranges work
+   * @param size the total size, or {@code -1}
+   * @param etag the ETag, or {@code ""}
+   * @param lastModified the Last-Modified, or {@code ""}
+   * @param fileName a safe plain file name
+   * @throws IllegalArgumentException if {@code size < -1}, {@code ranges} is UNKNOWN or {@code fileName} is blank
    */
   public Probe {
     Objects.requireNonNull(finalUri, "finalUri");

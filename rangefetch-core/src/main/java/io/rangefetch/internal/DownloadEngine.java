@@ -1,39 +1,211 @@
 package io.rangefetch.internal;
 
+import io.rangefetch.ByteRange;
 import io.rangefetch.DownloadHandle;
 import io.rangefetch.DownloadRequest;
 import io.rangefetch.Probe;
 import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.core5.io.CloseMode;
+import org.jspecify.annotations.Nullable;
 
-/** The worker behind {@link io.rangefetch.RangeDownloader}. Thread-safe. */
+/**
+ * The worker behind {@link io.rangefetch.RangeDownloader}: owns the HTTP client, the threads,
+ * the scheduler and the downloads. Thread-safe.
+ */
 public final class DownloadEngine implements AutoCloseable {
   /** The version of rangefetch, for the User-Agent. */
   public static final String VERSION = "0.1.0";
 
   private final EngineSettings settings;
+  private final CloseableHttpClient client;
+  private final ExecutorService workers = Executors.newCachedThreadPool(daemon("rangefetch-worker-"));
+  private final ScheduledExecutorService ticker =
+      Executors.newSingleThreadScheduledExecutor(daemon("rangefetch-progress-"));
+  private final @Nullable ExecutorService ownCallbacks;
+  private final Executor callbacks;
+  private final DownloadScheduler scheduler;
+  private final TargetReservations targets = new TargetReservations();
+  private final RetryPolicy retryPolicy;
+  private final Prober prober;
+  private final AtomicLong ids = new AtomicLong();
+  // Downloads that have not ended, by id.
+  private final Map<String, DownloadTask> active = new ConcurrentHashMap<>();
+  private volatile boolean closed;
 
+  /**
+   * Creates the engine of one downloader.
+   *
+   * @param settings the checked settings of the downloader's builder
+   */
   public DownloadEngine(EngineSettings settings) {
     this.settings = settings;
+    this.client = HttpClientFactory.create(settings);
+    if (settings.callbackExecutor() == null) {
+      this.ownCallbacks = Executors.newCachedThreadPool(daemon("rangefetch-callback-"));
+      this.callbacks = ownCallbacks;
+    } else {
+      this.ownCallbacks = null;
+      this.callbacks = settings.callbackExecutor();
+    }
+    this.scheduler = new DownloadScheduler(settings.limits().maxConcurrentDownloads(), workers);
+    this.retryPolicy = new RetryPolicy(settings.maxAttemptsPerChunk(), settings.retryBackoff(),
+        settings.maxRetryBackoff());
+    this.prober = new Prober(client, settings.maxRedirects());
   }
 
+  /** Returns the settings this engine was built with. */
   public EngineSettings settings() {
     return settings;
   }
 
+  /** See {@link io.rangefetch.RangeDownloader#probe}. */
   public CompletableFuture<Probe> probe(URI uri) {
-    throw new IllegalStateException("engine in progress");
+    // The request builder holds the one check of what a download URI may be.
+    DownloadRequest.newBuilder(uri, Path.of("."));
+    checkOpen();
+    CompletableFuture<Probe> future = new CompletableFuture<>();
+    workers.execute(() -> {
+      InFlight inFlight = new InFlight();
+      Requests requests = new Requests(uri, Map.of());
+      try {
+        FirstResponse first = prober.open(uri, new ByteRange(0, 0), requests, inFlight);
+        if (first.kind() == FirstResponse.Kind.UNRELIABLE) {
+          close(first);
+          first = prober.open(uri, null, requests, inFlight);
+        }
+        close(first);
+        future.complete(first.probe());
+      } catch (FetchFailure f) {
+        future.completeExceptionally(f.toDownloadException(uri, null));
+      } catch (RuntimeException e) {
+        future.completeExceptionally(e);
+      }
+    });
+    return future;
   }
 
+  private static void close(FirstResponse response) {
+    response.open().abort();
+    response.open().close();
+  }
+
+  /** See {@link io.rangefetch.RangeDownloader#start}. */
   public DownloadHandle start(DownloadRequest request) {
-    throw new IllegalStateException("engine in progress");
+    checkOpen();
+    DownloadTask task = new DownloadTask(Long.toString(ids.incrementAndGet()), request, this);
+    active.put(task.id(), task);
+    task.queued();
+    scheduler.submit(task);
+    return task;
   }
 
+  /** See {@link io.rangefetch.RangeDownloader#active}. */
   public List<DownloadHandle> active() {
-    return List.of();
+    List<DownloadTask> tasks = new ArrayList<>(active.values());
+    tasks.sort((a, b) -> Long.compare(Long.parseLong(a.id()), Long.parseLong(b.id())));
+    return List.copyOf(tasks);
   }
 
   @Override
-  public void close() {}
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    List<DownloadTask> running = new ArrayList<>(active.values());
+    for (DownloadTask task : running) {
+      task.cancel();
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    for (DownloadTask task : running) {
+      try {
+        task.result().handle((r, e) -> null)
+            .get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+        break;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    workers.shutdownNow();
+    ticker.shutdownNow();
+    if (ownCallbacks != null) {
+      ownCallbacks.shutdown();
+    }
+    client.close(CloseMode.IMMEDIATE);
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("this RangeDownloader is closed; build a new one");
+    }
+  }
+
+  // ---- For DownloadTask ----
+
+  CloseableHttpClient client() {
+    return client;
+  }
+
+  ExecutorService workers() {
+    return workers;
+  }
+
+  ScheduledExecutorService ticker() {
+    return ticker;
+  }
+
+  Executor callbackExecutor() {
+    return callbacks;
+  }
+
+  DownloadScheduler scheduler() {
+    return scheduler;
+  }
+
+  TargetReservations targets() {
+    return targets;
+  }
+
+  RetryPolicy retryPolicy() {
+    return retryPolicy;
+  }
+
+  Prober prober() {
+    return prober;
+  }
+
+  /** Forgets a download that reached a final state, and frees its file name. */
+  void ended(DownloadTask task, @Nullable Path file) {
+    active.remove(task.id());
+    if (file != null) {
+      targets.release(file);
+    }
+  }
+
+  private static ThreadFactory daemon(String prefix) {
+    AtomicInteger count = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
 }

@@ -1,0 +1,149 @@
+package io.rangefetch.internal;
+
+import io.rangefetch.ByteRange;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The control file beside a part file: what a later run needs to continue a download after the
+ * process died. It is replaced atomically (temporary file, fsync, rename, fsync of the
+ * directory), so a crash leaves either the old or the new version, and it lists only ranges
+ * whose bytes were forced to disk before it was written.
+ *
+ * <p>Format: a {@link Properties} text file, {@code format=rangefetch-control-1}, then
+ * {@code url}, {@code finalUrl}, {@code size}, {@code etag}, {@code lastModified},
+ * {@code chunkBytes} and {@code done} (sorted ranges {@code first-last}, comma-separated).
+ * URLs are stored without credentials.
+ *
+ * @param url the requested URL, without credentials
+ * @param finalUrl the URL after redirects
+ * @param size the total size of the file
+ * @param etag the ETag at the start, or ""
+ * @param lastModified the Last-Modified at the start, or ""
+ * @param chunkBytes the chunk size in force
+ * @param done the ranges complete on disk
+ */
+record ControlFile(String url, String finalUrl, long size, String etag, String lastModified,
+    long chunkBytes, List<ByteRange> done) {
+  static final String SUFFIX = ".rangefetch";
+  private static final String FORMAT = "rangefetch-control-1";
+  private static final Logger LOG = LoggerFactory.getLogger(ControlFile.class);
+  private static final long MAX_BYTES = 16 * 1024 * 1024;
+
+  static Path pathFor(Path target) {
+    return target.resolveSibling(target.getFileName() + PartFile.SUFFIX + SUFFIX);
+  }
+
+  /** Reads the control file of {@code target}; empty if there is none or it is unreadable. */
+  static Optional<ControlFile> read(Path target) {
+    Path path = pathFor(target);
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(path)) {
+      if (Files.size(path) > MAX_BYTES) {
+        LOG.warn("{} is larger than any control file rangefetch writes; ignoring it", path);
+        return Optional.empty();
+      }
+      p.load(in);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException | IllegalArgumentException e) {
+      LOG.warn("{} is unreadable ({}); the download starts over", path, e.getMessage());
+      return Optional.empty();
+    }
+    try {
+      if (!FORMAT.equals(p.getProperty("format"))) {
+        throw new IllegalArgumentException("format is " + p.getProperty("format"));
+      }
+      List<ByteRange> done = new ArrayList<>();
+      String list = require(p, "done");
+      if (!list.isBlank()) {
+        for (String range : list.split(",")) {
+          String[] ends = range.trim().split("-");
+          done.add(new ByteRange(Long.parseLong(ends[0]), Long.parseLong(ends[1])));
+        }
+      }
+      ControlFile file = new ControlFile(require(p, "url"), require(p, "finalUrl"),
+          Long.parseLong(require(p, "size")), require(p, "etag"), require(p, "lastModified"),
+          Long.parseLong(require(p, "chunkBytes")), List.copyOf(done));
+      for (ByteRange range : done) {
+        if (range.last() >= file.size()) {
+          throw new IllegalArgumentException("range " + range + " lies beyond size " + file.size());
+        }
+      }
+      return Optional.of(file);
+    } catch (RuntimeException e) {
+      LOG.warn("{} is garbled ({}); the download starts over", path, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  private static String require(Properties p, String key) {
+    String value = p.getProperty(key);
+    if (value == null) {
+      throw new IllegalArgumentException("no " + key);
+    }
+    return value;
+  }
+
+  /** Replaces the control file of {@code target} with this one, atomically and durably. */
+  void write(Path target) throws IOException {
+    Properties p = new Properties();
+    p.setProperty("format", FORMAT);
+    p.setProperty("url", url);
+    p.setProperty("finalUrl", finalUrl);
+    p.setProperty("size", Long.toString(size));
+    p.setProperty("etag", etag);
+    p.setProperty("lastModified", lastModified);
+    p.setProperty("chunkBytes", Long.toString(chunkBytes));
+    List<String> ranges = new ArrayList<>();
+    done.forEach(r -> ranges.add(r.first() + "-" + r.last()));
+    p.setProperty("done", String.join(",", ranges));
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    p.store(bytes, "rangefetch: what is needed to continue this download; do not edit");
+    Path path = pathFor(target);
+    Path temp = path.resolveSibling(path.getFileName() + ".tmp");
+    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer buffer = ByteBuffer.wrap(bytes.toByteArray());
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      channel.force(true);
+    }
+    Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    forceDirectory(path.getParent());
+  }
+
+  static void delete(Path target) {
+    try {
+      Files.deleteIfExists(pathFor(target));
+      Path temp = pathFor(target);
+      Files.deleteIfExists(temp.resolveSibling(temp.getFileName() + ".tmp"));
+    } catch (IOException e) {
+      LOG.warn("could not delete the control file of {}: {}", target, e.getMessage());
+    }
+  }
+
+  /** Makes a rename durable: on Linux a directory can be opened and forced. */
+  private static void forceDirectory(Path dir) {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    } catch (IOException e) {
+      // Some platforms cannot open a directory; the rename is still atomic there.
+    }
+  }
+}

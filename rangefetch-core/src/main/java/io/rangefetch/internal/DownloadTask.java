@@ -1,0 +1,933 @@
+package io.rangefetch.internal;
+
+import io.rangefetch.ByteRange;
+import io.rangefetch.DownloadException;
+import io.rangefetch.DownloadException.Reason;
+import io.rangefetch.DownloadHandle;
+import io.rangefetch.DownloadRequest;
+import io.rangefetch.DownloadResult;
+import io.rangefetch.DownloadState;
+import io.rangefetch.DownloadStatus;
+import io.rangefetch.Probe;
+import io.rangefetch.RangeSupport;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One download: its state machine, its chunk queue and its workers. Implements the public
+ * handle. Thread-safe.
+ *
+ * <p>A run starts when the scheduler gives the task a slot and ends when all its workers have
+ * stopped: complete, paused, cancelled or failed. The thread of the run (the coordinator) sends
+ * the first request, starts the other workers as soon as its headers arrive, then works as one
+ * of them and waits for the rest.
+ */
+final class DownloadTask implements DownloadHandle {
+  private static final Logger LOG = LoggerFactory.getLogger(DownloadTask.class);
+
+  /** Failures after which the part file and its control file stay, to be continued later. */
+  private static final java.util.Set<Reason> KEEP_PART_AFTER =
+      java.util.EnumSet.of(Reason.NETWORK, Reason.TIMEOUT, Reason.HTTP_STATUS, Reason.DISK);
+
+  /** Why the workers of a run must stop; CANCEL overrides the others. */
+  private enum Stop { NONE, PAUSE, CANCEL, FAIL }
+
+  private final String id;
+  private final DownloadRequest request;
+  private final DownloadEngine engine;
+  private final URI uri;
+  private final Requests requests;
+  private final InFlight inFlight = new InFlight();
+  private final ChunkFetcher chunkFetcher;
+  private final EventDispatcher events;
+  private final CompletableFuture<DownloadResult> result = new CompletableFuture<>();
+  private final int maxThreads;
+  private final long chunkBytes;
+  private final long startNanos = System.nanoTime();
+  private final AtomicLong bytesDone = new AtomicLong();
+  private final AtomicInteger activeThreads = new AtomicInteger();
+  private final SpeedMeter speed = new SpeedMeter();
+  private final ConcurrentLinkedDeque<ByteRange> queue = new ConcurrentLinkedDeque<>();
+
+  private final Object lock = new Object();
+  // Guarded by lock; volatile so that workers can poll it without the lock.
+  private volatile Stop stop = Stop.NONE;
+  // Guarded by lock.
+  private DownloadState state = DownloadState.QUEUED;
+  // Guarded by lock.
+  private @Nullable FetchFailure failure;
+  // Guarded by lock.
+  private @Nullable ByteRange failedRange;
+  // Guarded by lock: true from the scheduler's dispatch until the run has ended.
+  private boolean dispatched;
+  // Guarded by lock: resume() called while a pause was still stopping the workers.
+  private boolean resumeRequested;
+
+  // Written by the coordinator, read by anyone.
+  private volatile URI finalUri;
+  private volatile long size = -1;
+  private volatile RangeSupport ranges = RangeSupport.UNKNOWN;
+  private volatile @Nullable Path file;
+
+  // Coordinator only: one run at a time, handed over through the scheduler's executor.
+  private @Nullable Validators validators;
+  private @Nullable PartFile part;
+  private @Nullable Checkpointer checkpointer;
+  // Ranges a control file of an earlier run lists as done, until the chunks are planned.
+  private @Nullable RangeSet onDisk;
+  private boolean restarted;
+  private boolean resubmit;
+  private @Nullable ScheduledFuture<?> ticker;
+  // Progress ticker thread only.
+  private long reportedBytes = -1;
+  private int reportedThreads = -1;
+
+  DownloadTask(String id, DownloadRequest request, DownloadEngine engine) {
+    this.id = id;
+    this.request = request;
+    this.engine = engine;
+    this.uri = Redaction.redact(request.uri());
+    this.finalUri = uri;
+    this.requests = new Requests(request.uri(), request.headers());
+    this.chunkFetcher = new ChunkFetcher(engine.client(), requests, inFlight);
+    List<io.rangefetch.DownloadListener> listeners = new ArrayList<>(engine.settings().listeners());
+    listeners.add(request.listener());
+    this.events = new EventDispatcher(this, List.copyOf(listeners), engine.callbackExecutor());
+    this.maxThreads = Math.min(request.threads().orElse(Integer.MAX_VALUE),
+        engine.settings().limits().maxThreads());
+    this.chunkBytes = Math.min(request.chunkBytes().orElse(Long.MAX_VALUE),
+        engine.settings().limits().maxBytesPerThread());
+  }
+
+  // ---- DownloadHandle ----
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public DownloadRequest request() {
+    return request;
+  }
+
+  @Override
+  public Optional<Path> file() {
+    return Optional.ofNullable(file);
+  }
+
+  @Override
+  public URI uri() {
+    return uri;
+  }
+
+  @Override
+  public DownloadStatus status() {
+    DownloadState now;
+    synchronized (lock) {
+      now = state;
+    }
+    boolean moving = now == DownloadState.DOWNLOADING || now == DownloadState.PROBING;
+    return new DownloadStatus(now, finalUri, size, ranges, moving ? activeThreads.get() : 0,
+        maxThreads, chunkBytes, bytesDone.get(), moving ? speed.bytesPerSecond() : 0,
+        Instant.now());
+  }
+
+  @Override
+  public CompletableFuture<DownloadResult> result() {
+    return result;
+  }
+
+  @Override
+  public void pause() {
+    synchronized (lock) {
+      checkNotTerminal("paused");
+      if (state == DownloadState.PAUSED || stop == Stop.PAUSE) {
+        return;
+      }
+    }
+    if (engine.scheduler().removeWaiting(this)) {
+      synchronized (lock) {
+        state = DownloadState.PAUSED;
+      }
+      events.post((l, d) -> l.downloadPaused(d));
+      return;
+    }
+    synchronized (lock) {
+      checkNotTerminal("paused");
+      if (!dispatched || stop != Stop.NONE) {
+        return;
+      }
+      stop = Stop.PAUSE;
+      resumeRequested = false;
+      lock.notifyAll();
+    }
+    inFlight.abortAll();
+  }
+
+  @Override
+  public void resume() {
+    synchronized (lock) {
+      checkNotTerminal("resumed");
+      if (stop == Stop.PAUSE && dispatched) {
+        resumeRequested = true;
+        return;
+      }
+      if (state != DownloadState.PAUSED) {
+        return;
+      }
+      state = DownloadState.QUEUED;
+      stop = Stop.NONE;
+    }
+    inFlight.reset();
+    events.post((l, d) -> l.downloadResumed(d));
+    engine.scheduler().submit(this);
+  }
+
+  @Override
+  public void cancel() {
+    synchronized (lock) {
+      if (state.isTerminal()) {
+        return;
+      }
+    }
+    if (engine.scheduler().removeWaiting(this)) {
+      cancelled();
+      return;
+    }
+    boolean idle;
+    synchronized (lock) {
+      if (state.isTerminal()) {
+        return;
+      }
+      idle = !dispatched;
+      if (!idle) {
+        stop = Stop.CANCEL;
+        lock.notifyAll();
+      }
+    }
+    if (idle) {
+      cancelled();
+    } else {
+      inFlight.abortAll();
+    }
+  }
+
+  private void checkNotTerminal(String verb) {
+    if (state.isTerminal()) {
+      throw new IllegalStateException("download " + id + " is " + state.name().toLowerCase()
+          + " and cannot be " + verb + "; start it again to download it once more");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "download " + id + " of " + uri;
+  }
+
+  // ---- Scheduling ----
+
+  void queued() {
+    events.post((l, d) -> l.downloadQueued(d));
+  }
+
+  void markDispatched() {
+    synchronized (lock) {
+      dispatched = true;
+    }
+  }
+
+  /** One run, on a worker thread given by the scheduler. */
+  void run() {
+    try {
+      runOnce();
+    } catch (RuntimeException | Error e) {
+      LOG.error("download {}: unexpected failure", id, e);
+      recordFailure(new FetchFailure(Reason.NETWORK, false,
+          "rangefetch failed unexpectedly: " + e + "; please report this bug", e, null, -1), null);
+      failed();
+    } finally {
+      synchronized (lock) {
+        dispatched = false;
+      }
+      engine.scheduler().release();
+      if (resubmit) {
+        resubmit = false;
+        engine.scheduler().submit(this);
+      }
+    }
+  }
+
+  private void runOnce() {
+    synchronized (lock) {
+      if (state.isTerminal()) {
+        return;
+      }
+    }
+    if (stop == Stop.NONE) {
+      startTicker();
+      try {
+        do {
+          try {
+            if (validators == null) {
+              probeAndFetch();
+            } else {
+              fetchChunks(null, null);
+            }
+          } catch (FetchFailure f) {
+            recordFailure(f, null);
+          }
+        } while (restartIfChanged());
+      } finally {
+        stopTicker();
+      }
+    }
+    switch (stop) {
+      case NONE -> completed();
+      case PAUSE -> paused();
+      case CANCEL -> cancelled();
+      case FAIL -> failed();
+      default -> throw new IllegalStateException("unknown stop " + stop);
+    }
+  }
+
+  // ---- Probing ----
+
+  private void probeAndFetch() throws FetchFailure {
+    setState(DownloadState.PROBING);
+    bytesDone.set(0);
+    queue.clear();
+    if (part != null) {
+      startOver();
+    }
+    if (file == null && !Files.isDirectory(request.target())) {
+      file = engine.targets().reserve(request.target(), request.ifExists(), this::resumable);
+    }
+    events.post((l, d) -> l.probeStart(d));
+    ByteRange first = ByteRange.of(0, chunkBytes);
+    FirstResponse response = openWithRetries(first);
+    if (response.kind() == FirstResponse.Kind.UNRELIABLE) {
+      LOG.info("download {}: {} answered bytes={} with {} and a Content-Range that does not match;"
+          + " reading it as one stream", id, uri, first, response.open().code());
+      closeQuietly(response.open());
+      response = openWithRetries(null);
+    }
+    try {
+      Probe probe = response.probe();
+      finalUri = probe.finalUri();
+      ranges = probe.ranges();
+      size = probe.size();
+      events.post((l, d) -> l.probeEnd(d, probe));
+      prepareFile(probe, response.kind());
+      switch (response.kind()) {
+        case EMPTY -> closeQuietly(response.open());
+        case WHOLE -> readStream(response);
+        case RANGED -> {
+          validators = Validators.of(probe);
+          ByteRange served = new ByteRange(0, Math.min(first.last(), probe.size() - 1));
+          RangeSet done = onDisk == null ? new RangeSet() : onDisk;
+          onDisk = null;
+          boolean useFirst = !done.contains(served);
+          if (useFirst) {
+            // The first response is read anyway: its bytes count once, as they arrive.
+            done.remove(served);
+          }
+          checkpointer = new Checkpointer(requireFile(), requirePart(), controlHeader(probe),
+              done, engine.workers());
+          bytesDone.set(done.bytes());
+          if (done.bytes() > 0) {
+            long kept = done.bytes();
+            LOG.info("download {}: continuing {} from {} bytes already on disk", id, file, kept);
+            events.post((l, d) -> l.downloadContinued(d, kept));
+          }
+          RangeSet planned = done.copy();
+          if (useFirst) {
+            planned.add(served);
+          }
+          planChunks(planned);
+          if (useFirst) {
+            fetchChunks(response.open(), served);
+          } else {
+            closeQuietly(response.open());
+            fetchChunks(null, null);
+          }
+        }
+        default -> throw new IllegalStateException("unexpected " + response.kind());
+      }
+    } catch (FetchFailure | RuntimeException e) {
+      closeQuietly(response.open());
+      throw e;
+    }
+  }
+
+  private FirstResponse openWithRetries(@Nullable ByteRange first) throws FetchFailure {
+    RetryPolicy policy = engine.retryPolicy();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return engine.prober().open(request.uri(), first, requests, inFlight);
+      } catch (FetchFailure f) {
+        if (stop != Stop.NONE || !policy.shouldRetry(f, attempt)) {
+          throw f;
+        }
+        LOG.debug("download {}: first request failed, retrying: {}", id, f.getMessage());
+        if (!awaitBackoff(policy.delay(f, attempt))) {
+          throw f;
+        }
+      }
+    }
+  }
+
+  private void prepareFile(Probe probe, FirstResponse.Kind kind) throws FetchFailure {
+    long max = engine.settings().limits().maxFileBytes();
+    if (probe.size() > max) {
+      throw FetchFailure.fatal(Reason.TOO_LARGE, probe.finalUri() + " is " + probe.size()
+          + " bytes, more than the limit of " + max
+          + " bytes (Limits.maxFileBytes); raise the limit to download it");
+    }
+    if (file == null) {
+      file = engine.targets().reserve(request.target().resolve(probe.fileName()),
+          request.ifExists(), this::resumable);
+    }
+    Path target = requireFile();
+    if (part == null && kind == FirstResponse.Kind.RANGED) {
+      onDisk = savedProgress(target, probe);
+      if (onDisk != null) {
+        part = PartFile.reopen(target);
+      }
+    }
+    if (probe.size() > 0) {
+      checkFreeSpace(target.getParent(), probe.size() - (onDisk == null ? 0 : onDisk.bytes()));
+    }
+    if (part == null) {
+      ControlFile.delete(target);
+      part = PartFile.create(target);
+    }
+  }
+
+  /** Whether the part file beside {@code target} was left by an earlier run of this URL. */
+  private boolean resumable(Path target) {
+    return ControlFile.read(target).map(c -> c.url().equals(uri.toString())).orElse(false);
+  }
+
+  /**
+   * The ranges an earlier run left complete on disk for this same version of the file, or null
+   * when there is nothing to continue: then the download starts over.
+   */
+  private @Nullable RangeSet savedProgress(Path target, Probe probe) {
+    ControlFile saved = ControlFile.read(target).orElse(null);
+    if (saved == null) {
+      return null;
+    }
+    Path partPath = target.resolveSibling(target.getFileName() + PartFile.SUFFIX);
+    String mismatch = null;
+    long partSize = -1;
+    try {
+      partSize = Files.size(partPath);
+    } catch (IOException e) {
+      mismatch = "its part file " + partPath + " is missing";
+    }
+    RangeSet done = RangeSet.of(saved.done());
+    if (mismatch != null) {
+      // Reported below.
+    } else if (!saved.url().equals(uri.toString())) {
+      mismatch = "it belongs to another URL (" + saved.url() + ")";
+    } else if (saved.size() != probe.size()) {
+      mismatch = "the file is now " + probe.size() + " bytes, not " + saved.size();
+    } else if (!saved.etag().equals(probe.etag())) {
+      mismatch = "the file changed on the server (ETag " + saved.etag() + " -> " + probe.etag() + ")";
+    } else if (!saved.lastModified().equals(probe.lastModified())) {
+      mismatch = "the file changed on the server (Last-Modified " + saved.lastModified() + " -> "
+          + probe.lastModified() + ")";
+    } else if (done.end() >= partSize) {
+      mismatch = "its part file is shorter (" + partSize + " bytes) than the ranges it lists";
+    }
+    if (mismatch != null) {
+      LOG.warn("download {}: ignoring the control file of {}: {}; starting over", id, target,
+          mismatch);
+      return null;
+    }
+    return done;
+  }
+
+  private ControlFile controlHeader(Probe probe) {
+    return new ControlFile(uri.toString(), Redaction.redact(probe.finalUri()).toString(),
+        probe.size(), probe.etag(), probe.lastModified(), chunkBytes, java.util.List.of());
+  }
+
+  /** Drops what an earlier attempt wrote: the file changed, or ranges do not work. */
+  private void startOver() throws FetchFailure {
+    Checkpointer old = checkpointer;
+    if (old != null) {
+      old.close();
+      checkpointer = null;
+    }
+    requirePart().truncate();
+    ControlFile.delete(requireFile());
+  }
+
+  private static void checkFreeSpace(Path dir, long needed) throws FetchFailure {
+    long free;
+    try {
+      free = Files.getFileStore(dir).getUsableSpace();
+    } catch (IOException e) {
+      return;
+    }
+    if (free < needed) {
+      throw FetchFailure.fatal(Reason.DISK, "the file needs " + needed + " bytes but " + dir
+          + " has only " + free + " bytes free; free some space or choose another directory");
+    }
+  }
+
+  /** Queues every range not in {@code planned}, cut into chunks. */
+  private void planChunks(RangeSet planned) {
+    for (ByteRange gap : planned.gaps(size)) {
+      for (long first = gap.first(); first <= gap.last(); first += chunkBytes) {
+        queue.add(new ByteRange(first, Math.min(gap.last(), first + chunkBytes - 1)));
+      }
+    }
+  }
+
+  // ---- One stream ----
+
+  private void readStream(FirstResponse first) throws FetchFailure {
+    setState(DownloadState.DOWNLOADING);
+    WorkerBuffer buffer = new WorkerBuffer();
+    RetryPolicy policy = engine.retryPolicy();
+    long max = engine.settings().limits().maxFileBytes();
+    FirstResponse response = first;
+    for (int attempt = 1; ; attempt++) {
+      long announced = response.probe().size();
+      ByteRange whole = announced > 0 ? new ByteRange(0, announced - 1) : null;
+      int attemptNumber = attempt;
+      if (whole != null) {
+        events.post((l, d) -> l.chunkStart(d, whole, attemptNumber));
+      }
+      String what = Requests.describe(finalUri, null);
+      activeThreads.incrementAndGet();
+      try (InFlight.Open open = response.open()) {
+        long read = SingleStreamFetcher.read(open, announced, max, requirePart(), buffer,
+            bytesDone::addAndGet, this::stopping, what);
+        size = read;
+        if (whole != null) {
+          events.post((l, d) -> l.chunkEnd(d, whole));
+        }
+        return;
+      } catch (IOException | RuntimeException e) {
+        FetchFailure f = FailureClassifier.classify(e, what);
+        boolean retry = stop == Stop.NONE && policy.shouldRetry(f, attempt);
+        if (whole != null) {
+          events.post((l, d) -> l.chunkFailed(d, whole, f, retry));
+        }
+        if (!retry) {
+          if (stop == Stop.NONE) {
+            throw f;
+          }
+          return;
+        }
+        bytesDone.set(0);
+        requirePart().truncate();
+        if (!awaitBackoff(policy.delay(f, attempt))) {
+          return;
+        }
+      } finally {
+        activeThreads.decrementAndGet();
+      }
+      response = openWithRetries(null);
+      if (response.kind() != FirstResponse.Kind.WHOLE) {
+        closeQuietly(response.open());
+        throw FetchFailure.fatal(Reason.SERVER_MISBEHAVED, "GET " + finalUri + " answered "
+            + response.open().code() + " where it had answered 200 before; try again later");
+      }
+    }
+  }
+
+  // ---- Chunks ----
+
+  /**
+   * Runs the workers until the queue is empty or the run stops. The coordinator is one of
+   * them; with {@code first}, it starts by reading the body of the first response.
+   */
+  private void fetchChunks(InFlight.@Nullable Open first, @Nullable ByteRange firstRange) {
+    setState(DownloadState.DOWNLOADING);
+    int workers = Math.min(maxThreads, queue.size() + (first == null ? 0 : 1));
+    List<Future<?>> others = new ArrayList<>();
+    for (int i = 1; i < workers; i++) {
+      others.add(engine.workers().submit(() -> workLoop(new WorkerBuffer())));
+    }
+    WorkerBuffer buffer = new WorkerBuffer();
+    if (first != null && firstRange != null) {
+      fetchChunk(firstRange, first, buffer);
+    }
+    workLoop(buffer);
+    for (Future<?> other : others) {
+      awaitWorker(other);
+    }
+  }
+
+  private void workLoop(WorkerBuffer buffer) {
+    try {
+      ByteRange next;
+      while (stop == Stop.NONE && (next = queue.poll()) != null) {
+        fetchChunk(next, null, buffer);
+      }
+    } catch (RuntimeException | Error e) {
+      LOG.error("download {}: worker failed unexpectedly", id, e);
+      recordFailure(new FetchFailure(Reason.NETWORK, false,
+          "rangefetch failed unexpectedly: " + e + "; please report this bug", e, null, -1), null);
+    }
+  }
+
+  /** Fetches one chunk with retries; each retry asks only for the bytes still missing. */
+  private void fetchChunk(ByteRange chunk, InFlight.@Nullable Open opened, WorkerBuffer buffer) {
+    RetryPolicy policy = engine.retryPolicy();
+    PartFile target = requirePart();
+    Validators expected = requireValidators();
+    InFlight.Open pending = opened;
+    long next = chunk.first();
+    for (int attempt = 1; ; attempt++) {
+      ByteRange want = new ByteRange(next, chunk.last());
+      int attemptNumber = attempt;
+      events.post((l, d) -> l.chunkStart(d, want, attemptNumber));
+      AtomicLong written = new AtomicLong();
+      WorkerBuffer.Sink sink = n -> {
+        written.addAndGet(n);
+        bytesDone.addAndGet(n);
+      };
+      activeThreads.incrementAndGet();
+      try {
+        if (pending != null) {
+          try (InFlight.Open open = pending) {
+            pending = null;
+            ChunkFetcher.readBody(open, want, target, buffer, sink, this::stopping,
+                Requests.describe(finalUri, want));
+          }
+        } else {
+          chunkFetcher.fetch(finalUri, want, expected, target, buffer, sink, this::stopping);
+        }
+        chunkDone(chunk, want);
+        return;
+      } catch (IOException | RuntimeException e) {
+        next += written.get();
+        ByteRange rest = next <= chunk.last() ? new ByteRange(next, chunk.last()) : null;
+        if (rest == null) {
+          chunkDone(chunk, want);
+          return;
+        }
+        if (stop != Stop.NONE) {
+          queue.addFirst(rest);
+          IOException stopped = new IOException("download " + stop.name().toLowerCase());
+          events.post((l, d) -> l.chunkFailed(d, want, stopped, false));
+          return;
+        }
+        FetchFailure f = FailureClassifier.classify(e, Requests.describe(finalUri, want));
+        boolean retry = policy.shouldRetry(f, attempt);
+        events.post((l, d) -> l.chunkFailed(d, want, f, retry));
+        if (!retry || !awaitBackoff(policy.delay(f, attempt))) {
+          queue.addFirst(rest);
+          if (!retry) {
+            recordFailure(f, want);
+          }
+          return;
+        }
+      } finally {
+        activeThreads.decrementAndGet();
+      }
+    }
+  }
+
+  private void chunkDone(ByteRange chunk, ByteRange lastAttempt) {
+    Checkpointer recorder = checkpointer;
+    if (recorder != null) {
+      recorder.completed(chunk);
+    }
+    events.post((l, d) -> l.chunkEnd(d, lastAttempt));
+  }
+
+  private void awaitWorker(Future<?> worker) {
+    try {
+      worker.get();
+    } catch (ExecutionException e) {
+      LOG.error("download {}: worker failed unexpectedly", id, e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ---- Stopping ----
+
+  private boolean stopping() {
+    return stop != Stop.NONE;
+  }
+
+  private void recordFailure(FetchFailure f, @Nullable ByteRange range) {
+    synchronized (lock) {
+      if (stop == Stop.NONE) {
+        stop = Stop.FAIL;
+        failure = f;
+        failedRange = range;
+        lock.notifyAll();
+      }
+    }
+    inFlight.abortAll();
+  }
+
+  /** Waits before a retry; false if the run was stopped meanwhile. */
+  private boolean awaitBackoff(Duration delay) {
+    long deadline = System.nanoTime() + delay.toNanos();
+    synchronized (lock) {
+      try {
+        while (stop == Stop.NONE) {
+          long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+          if (left <= 0) {
+            break;
+          }
+          lock.wait(left);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+      return stop == Stop.NONE;
+    }
+  }
+
+  /** After a RESOURCE_CHANGED failure, starts over once from the probe. */
+  private boolean restartIfChanged() {
+    synchronized (lock) {
+      if (stop != Stop.FAIL || failure == null || failure.reason() != Reason.RESOURCE_CHANGED
+          || restarted) {
+        return false;
+      }
+      LOG.warn("download {}: {}; starting over", id, failure.getMessage());
+      restarted = true;
+      stop = Stop.NONE;
+      failure = null;
+      failedRange = null;
+    }
+    inFlight.reset();
+    validators = null;
+    return true;
+  }
+
+  // ---- Endings ----
+
+  private void completed() {
+    PartFile written = requirePart();
+    Path target = file;
+    long done = bytesDone.get();
+    if (!queue.isEmpty() || (size >= 0 && done != size) || target == null) {
+      recordFailure(new FetchFailure(Reason.SERVER_MISBEHAVED, false, "the download ended with "
+          + done + " of " + size + " bytes written; please report this bug", null, null, -1), null);
+      failed();
+      return;
+    }
+    size = done;
+    DownloadStatus last = status();
+    events.post((l, d) -> l.progress(d, last));
+    String sha256;
+    try {
+      sha256 = Sha256.of(written.channel());
+    } catch (IOException e) {
+      recordFailure(PartFile.diskFailure("reading " + written.path() + " to check it", e), null);
+      failed();
+      return;
+    }
+    String expected = request.sha256().orElse(null);
+    if (expected != null && !expected.equals(sha256)) {
+      recordFailure(FetchFailure.fatal(Reason.CHECKSUM_MISMATCH, "the downloaded file has SHA-256 "
+          + sha256 + ", not the expected " + expected
+          + "; it was deleted. Check the expected digest, or the file changed on the server"), null);
+      failed();
+      return;
+    }
+    closeCheckpointer();
+    try {
+      written.commit(target);
+      ControlFile.delete(target);
+    } catch (FetchFailure f) {
+      recordFailure(f, null);
+      failed();
+      return;
+    }
+    DownloadResult done1 = new DownloadResult(finalUri, target, size, sha256,
+        ranges == RangeSupport.SUPPORTED, Duration.ofNanos(System.nanoTime() - startNanos));
+    setState(DownloadState.COMPLETED);
+    engine.ended(this, target);
+    LOG.debug("download {}: {} complete, {} bytes", id, target, size);
+    events.post((l, d) -> l.downloadEnd(d, done1));
+    events.run(() -> result.complete(done1));
+  }
+
+  private void paused() {
+    boolean again;
+    synchronized (lock) {
+      state = DownloadState.PAUSED;
+      again = resumeRequested;
+      resumeRequested = false;
+      if (again) {
+        state = DownloadState.QUEUED;
+        stop = Stop.NONE;
+      } else {
+        // From here resume() submits the task afresh; the slot is released right after.
+        dispatched = false;
+      }
+    }
+    if (ranges != RangeSupport.SUPPORTED) {
+      // Without ranges a resumed download starts over from the first request.
+      validators = null;
+    } else if (checkpointer != null) {
+      // Record what is on disk now, cut chunks included, so a crash while paused loses nothing.
+      RangeSet missing = new RangeSet();
+      queue.forEach(missing::add);
+      checkpointer.recordNow(RangeSet.of(missing.gaps(size)));
+    }
+    speed.reset();
+    events.post((l, d) -> l.downloadPaused(d));
+    if (again) {
+      inFlight.reset();
+      events.post((l, d) -> l.downloadResumed(d));
+      resubmit = true;
+    }
+  }
+
+  private void cancelled() {
+    synchronized (lock) {
+      if (state.isTerminal()) {
+        return;
+      }
+      state = DownloadState.CANCELLED;
+    }
+    closeCheckpointer();
+    discardPart();
+    engine.ended(this, file);
+    events.post((l, d) -> l.downloadCancelled(d));
+    events.run(() -> result.cancel(false));
+  }
+
+  private void failed() {
+    DownloadException cause;
+    synchronized (lock) {
+      if (state.isTerminal()) {
+        return;
+      }
+      state = DownloadState.FAILED;
+      FetchFailure f = failure != null ? failure
+          : FetchFailure.fatal(Reason.NETWORK, "the download stopped for an unknown reason");
+      cause = f.toDownloadException(uri, failedRange);
+    }
+    boolean keep = checkpointer != null && checkpointer.hasRecorded() && KEEP_PART_AFTER.contains(cause.reason());
+    closeCheckpointer();
+    if (keep) {
+      // Start it again to continue from here, as curl -C - and aria2c -c do.
+      requirePart().close();
+    } else {
+      discardPart();
+    }
+    engine.ended(this, file);
+    LOG.warn("download {} failed: {}", id, cause.getMessage());
+    events.post((l, d) -> l.downloadFailed(d, cause));
+    events.run(() -> result.completeExceptionally(cause));
+  }
+
+  private void discardPart() {
+    PartFile written = part;
+    if (written != null) {
+      written.discard();
+    }
+    Path target = file;
+    if (target != null) {
+      ControlFile.delete(target);
+    }
+  }
+
+  private void closeCheckpointer() {
+    Checkpointer recorder = checkpointer;
+    if (recorder != null) {
+      recorder.close();
+    }
+  }
+
+  // ---- Progress ----
+
+  private void startTicker() {
+    long interval = engine.settings().progressInterval().toNanos();
+    ticker = engine.ticker().scheduleAtFixedRate(this::tick, interval, interval,
+        TimeUnit.NANOSECONDS);
+  }
+
+  private void stopTicker() {
+    ScheduledFuture<?> running = ticker;
+    if (running != null) {
+      running.cancel(false);
+    }
+  }
+
+  private void tick() {
+    long bytes = bytesDone.get();
+    int threads = activeThreads.get();
+    speed.sample(System.nanoTime(), bytes);
+    if (bytes != reportedBytes || threads != reportedThreads) {
+      reportedBytes = bytes;
+      reportedThreads = threads;
+      DownloadStatus now = status();
+      events.post((l, d) -> l.progress(d, now));
+    }
+  }
+
+  // ---- Small things ----
+
+  private void setState(DownloadState next) {
+    synchronized (lock) {
+      if (!state.isTerminal()) {
+        state = next;
+      }
+    }
+  }
+
+  private PartFile requirePart() {
+    PartFile p = part;
+    if (p == null) {
+      throw new IllegalStateException("no part file before the probe");
+    }
+    return p;
+  }
+
+  private Path requireFile() {
+    Path f = file;
+    if (f == null) {
+      throw new IllegalStateException("no target file before it is reserved");
+    }
+    return f;
+  }
+
+  private Validators requireValidators() {
+    Validators v = validators;
+    if (v == null) {
+      throw new IllegalStateException("no validators before the probe");
+    }
+    return v;
+  }
+
+  private static void closeQuietly(InFlight.Open open) {
+    open.abort();
+    open.close();
+  }
+}

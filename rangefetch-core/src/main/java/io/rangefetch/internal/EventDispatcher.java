@@ -1,0 +1,81 @@
+package io.rangefetch.internal;
+
+import io.rangefetch.DownloadHandle;
+import io.rangefetch.DownloadListener;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivers the events of one download to its listeners, one at a time and in order, on the
+ * callback executor: a serial queue, as in the JDK's {@code Executor} documentation. A listener
+ * that throws is logged and skipped. Thread-safe.
+ */
+final class EventDispatcher {
+  private static final Logger LOG = LoggerFactory.getLogger(EventDispatcher.class);
+
+  private final DownloadHandle download;
+  private final List<DownloadListener> listeners;
+  private final Executor executor;
+  // Guarded by tasks.
+  private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
+  // Guarded by tasks.
+  private @Nullable Runnable active;
+
+  EventDispatcher(DownloadHandle download, List<DownloadListener> listeners, Executor executor) {
+    this.download = download;
+    this.listeners = listeners;
+    this.executor = executor;
+  }
+
+  /** Queues one event for every listener. */
+  void post(BiConsumer<DownloadListener, DownloadHandle> event) {
+    run(() -> {
+      for (DownloadListener listener : listeners) {
+        try {
+          event.accept(listener, download);
+        } catch (RuntimeException | Error e) {
+          LOG.warn("download {}: listener {} threw; ignored", download.id(), listener, e);
+        }
+      }
+    });
+  }
+
+  /** Queues {@code action} after every event posted so far. */
+  void run(Runnable action) {
+    synchronized (tasks) {
+      tasks.add(action);
+      if (active == null) {
+        scheduleNext();
+      }
+    }
+  }
+
+  private void scheduleNext() {
+    synchronized (tasks) {
+      active = tasks.poll();
+      if (active != null) {
+        Runnable current = active;
+        try {
+          executor.execute(() -> {
+            try {
+              current.run();
+            } finally {
+              scheduleNext();
+            }
+          });
+        } catch (RejectedExecutionException e) {
+          // The caller's executor was shut down: run here rather than lose the final events.
+          active = null;
+          current.run();
+          scheduleNext();
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,129 @@
+package io.rangefetch.internal;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.SystemDefaultDnsResolver;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.config.Http1Config;
+import org.apache.hc.core5.http.io.SocketConfig;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
+
+/** Builds the one pooled HttpClient 5 of a downloader; the only place its settings live. */
+final class HttpClientFactory {
+  /**
+   * Size of each connection's input buffer. HttpClient's default of 8 KiB costs a system call
+   * per 8 KiB; 64 KiB lets a loopback transfer run at memory speed.
+   */
+  static final int SESSION_BUFFER_BYTES = 64 * 1024;
+  /** Response headers beyond these limits are hostile, not HTTP: fail instead of buffering. */
+  private static final int MAX_HEADER_COUNT = 256;
+  private static final int MAX_LINE_LENGTH = 16 * 1024;
+
+  private HttpClientFactory() {}
+
+  static CloseableHttpClient create(EngineSettings settings) {
+    Timeout connect = Timeout.of(settings.connectTimeout());
+    Timeout read = Timeout.of(settings.readTimeout());
+    Http1Config http1 = Http1Config.custom()
+        .setBufferSize(SESSION_BUFFER_BYTES)
+        .setMaxHeaderCount(MAX_HEADER_COUNT)
+        .setMaxLineLength(MAX_LINE_LENGTH)
+        .build();
+    int connections = settings.limits().maxThreads() * settings.limits().maxConcurrentDownloads()
+        + settings.limits().maxConcurrentDownloads() + 4;
+    PoolingHttpClientConnectionManager pool = PoolingHttpClientConnectionManagerBuilder.create()
+        .setConnectionFactory(ManagedHttpClientConnectionFactory.builder().http1Config(http1).build())
+        .setDnsResolver(new FilteringDnsResolver(settings.addressFilter()))
+        .setMaxConnTotal(connections)
+        .setMaxConnPerRoute(connections)
+        .setDefaultSocketConfig(SocketConfig.custom().setSoTimeout(read).setTcpNoDelay(true).build())
+        .setDefaultConnectionConfig(ConnectionConfig.custom()
+            .setConnectTimeout(connect)
+            .setSocketTimeout(read)
+            .setValidateAfterInactivity(TimeValue.ofSeconds(2))
+            .build())
+        .build();
+    return HttpClients.custom()
+        .setConnectionManager(pool)
+        .setUserAgent(settings.userAgent())
+        // Redirects are followed by Redirects, which checks every hop's scheme and address.
+        .disableRedirectHandling()
+        // Retries are ours: they resume from the last byte written.
+        .disableAutomaticRetries()
+        // Bytes on disk must be the bytes of the ranges, not a decoded body.
+        .disableContentCompression()
+        .setDefaultRequestConfig(RequestConfig.custom()
+            .setResponseTimeout(read)
+            .setConnectionRequestTimeout(Timeout.ofMinutes(5))
+            .build())
+        .build();
+  }
+
+  /** Refuses addresses that the downloader's address filter rejects, on every connection. */
+  private static final class FilteringDnsResolver implements DnsResolver {
+    private final Predicate<InetAddress> filter;
+
+    FilteringDnsResolver(Predicate<InetAddress> filter) {
+      this.filter = filter;
+    }
+
+    @Override
+    public InetAddress[] resolve(String host) throws UnknownHostException {
+      InetAddress[] all = SystemDefaultDnsResolver.INSTANCE.resolve(host);
+      List<InetAddress> allowed = new ArrayList<>();
+      for (InetAddress address : all) {
+        if (filter.test(address)) {
+          allowed.add(address);
+        }
+      }
+      if (allowed.isEmpty()) {
+        throw new AddressRefusedException(host, all);
+      }
+      return allowed.toArray(new InetAddress[0]);
+    }
+
+    @Override
+    public List<InetSocketAddress> resolve(String host, int port) throws UnknownHostException {
+      List<InetSocketAddress> result = new ArrayList<>();
+      for (InetAddress address : resolve(host)) {
+        result.add(new InetSocketAddress(address, port));
+      }
+      return result;
+    }
+
+    @Override
+    public String resolveCanonicalHostname(String host) throws UnknownHostException {
+      return SystemDefaultDnsResolver.INSTANCE.resolveCanonicalHostname(host);
+    }
+  }
+
+  /** Thrown when every address of a host is refused by the address filter. */
+  static final class AddressRefusedException extends UnknownHostException {
+    private static final long serialVersionUID = 1L;
+
+    AddressRefusedException(String host, InetAddress[] addresses) {
+      super(host + " resolves to " + describe(addresses)
+          + ", which this downloader's address filter refuses");
+    }
+
+    private static String describe(InetAddress[] addresses) {
+      List<String> names = new ArrayList<>();
+      for (InetAddress address : addresses) {
+        names.add(address.getHostAddress());
+      }
+      return String.join(", ", names);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+package io.rangefetch.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The one buffer a worker copies through: read from the response into it, write it to the
+ * file at an offset. Allocated once per worker, so nothing is allocated per read. Not
+ * thread-safe: one per worker.
+ */
+final class WorkerBuffer {
+  static final int BYTES = 256 * 1024;
+
+  private final byte[] bytes = new byte[BYTES];
+  private final ByteBuffer buffer = ByteBuffer.wrap(bytes);
+
+  /** Receives the number of bytes of each write, after it reached the file. */
+  interface Sink {
+    void written(long bytes);
+  }
+
+  /**
+   * Copies up to {@code limit} bytes of {@code in} into {@code file} from {@code position}.
+   *
+   * @return the bytes copied; fewer than {@code limit} means the stream ended
+   * @throws IOException from the stream; a {@link FetchFailure} of reason DISK from the file
+   */
+  long copy(InputStream in, PartFile file, long position, long limit, Sink sink,
+      BooleanSupplier stopped) throws IOException {
+    long copied = 0;
+    while (copied < limit && !stopped.getAsBoolean()) {
+      int want = (int) Math.min(bytes.length, limit - copied);
+      int filled = 0;
+      // Fill the buffer before writing: fewer, larger writes.
+      while (filled < want) {
+        int n = in.read(bytes, filled, want - filled);
+        if (n < 0) {
+          break;
+        }
+        filled += n;
+        if (n == 0 || in.available() == 0) {
+          break;
+        }
+      }
+      if (filled == 0) {
+        return copied;
+      }
+      buffer.clear().limit(filled);
+      file.write(buffer, position + copied);
+      copied += filled;
+      sink.written(filled);
+    }
+    return copied;
+  }
+}
