@@ -1,0 +1,359 @@
+package io.rangefetch.examples.cli;
+
+import io.rangefetch.DownloadException;
+import io.rangefetch.DownloadHandle;
+import io.rangefetch.DownloadRequest;
+import io.rangefetch.DownloadResult;
+import io.rangefetch.IfExists;
+import io.rangefetch.Limits;
+import io.rangefetch.Probe;
+import io.rangefetch.RangeDownloader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * The {@code rangefetch} command: downloads one URL, or probes it, and returns an exit code.
+ * Not thread-safe: one instance serves one run.
+ *
+ * <p>Everything the command touches outside the JVM comes in through the constructor, so a test
+ * runs it in-process with its own streams, environment and working directory:
+ * <pre>{@code
+ * int exitCode = new FetchCommand(System.out, System.err, System.getenv(), Path.of("").toAbsolutePath(),
+ *     System.console() != null).execute("-t", "4", "https://example.org/a.iso");
+ * }</pre>
+ */
+@Command(
+    name = "rangefetch",
+    mixinStandardHelpOptions = true,
+    versionProvider = FetchCommand.Version.class,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+        "Downloads URL with parallel HTTP range requests into one file.",
+        "On success the last line on stdout is the file's file:/// URI."},
+    footerHeading = "%nExit codes:%n",
+    footer = {
+        "  0  the file is complete (or --probe answered)",
+        "  1  the download failed; the message says why and what to do",
+        "  2  bad usage: an unknown option, a bad size or URL, a bad config value",
+        "",
+        "Caps come from the environment (RANGEFETCH_LIMITS_MAX_THREADS, ...), then --config or",
+        "./rangefetch.properties (limits.max-threads, limits.max-bytes-per-thread,",
+        "limits.max-concurrent-downloads, limits.max-file-bytes), then the defaults."})
+public final class FetchCommand implements Callable<Integer> {
+  /** Exit code of a complete download or probe. */
+  public static final int OK = 0;
+  /** Exit code of a failed or cancelled download or probe. */
+  public static final int FAILED = 1;
+  /** Exit code of bad usage: options, URL, config. */
+  public static final int USAGE = 2;
+
+  @Option(names = {"-t", "--threads"}, paramLabel = "N",
+      description = "Parallel range requests; above limits.max-threads the cap is used."
+          + " Default: the cap.")
+  private Optional<Integer> threads;
+
+  @Option(names = {"-c", "--chunk-bytes"}, paramLabel = "SIZE", converter = SizeConverter.class,
+      description = "Largest single range request, e.g. 512K, 4M, 1G or bytes; above"
+          + " limits.max-bytes-per-thread the cap is used. Default: the cap.")
+  private Optional<Long> chunkBytes;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "PATH",
+      description = "File to write, or an existing directory to pick the name in (from"
+          + " Content-Disposition or the URL). Default: the current directory.")
+  private Optional<Path> output;
+
+  @Option(names = "--overwrite",
+      description = "Replace an existing file once the new one is complete. Default: fail.")
+  private boolean overwrite;
+
+  @Option(names = "--sha256", paramLabel = "HEX",
+      description = "Expected SHA-256 of the file; on a mismatch the file is removed, exit 1.")
+  private Optional<String> sha256;
+
+  @Option(names = "--probe",
+      description = "Only ask the server: final URL, status, ranges, size, ETag,"
+          + " Last-Modified, file name. Writes nothing.")
+  private boolean probe;
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "Properties file with the caps. Default: ./rangefetch.properties if present.")
+  private Optional<Path> config;
+
+  @Option(names = {"-q", "--quiet"}, description = "No progress output; errors still show.")
+  private boolean quiet;
+
+  @Parameters(paramLabel = "URL", description = "The http or https URL to download.")
+  private String url;
+
+  private final PrintStream out;
+  private final PrintStream err;
+  private final Map<String, String> environment;
+  private final Path workingDir;
+  private final boolean terminal;
+
+  /**
+   * Creates the command.
+   *
+   * @param out where the result goes: the file URI, or the probe's facts
+   * @param err where progress, notices and errors go
+   * @param environment the environment variables, usually {@link System#getenv()}
+   * @param workingDir an absolute directory: relative paths resolve against it, and the
+   *     default output and {@code rangefetch.properties} are looked for in it
+   * @param terminal whether {@code err} is a terminal, so progress can be a live bar
+   */
+  public FetchCommand(PrintStream out, PrintStream err, Map<String, String> environment,
+      Path workingDir, boolean terminal) {
+    this.out = Objects.requireNonNull(out, "out");
+    this.err = Objects.requireNonNull(err, "err");
+    this.environment = Map.copyOf(environment);
+    this.workingDir = Objects.requireNonNull(workingDir, "workingDir");
+    this.terminal = terminal;
+  }
+
+  /**
+   * Parses the arguments and runs the command.
+   *
+   * @param args the command-line arguments
+   * @return {@link #OK}, {@link #FAILED} or {@link #USAGE}
+   */
+  public int execute(String... args) {
+    CommandLine commandLine = new CommandLine(this)
+        .setOut(new PrintWriter(out, true))
+        .setErr(new PrintWriter(err, true))
+        .setParameterExceptionHandler(this::usageError)
+        .setExecutionExceptionHandler((e, cmd, parsed) -> {
+          err.println("rangefetch: unexpected failure, please report it: " + e);
+          e.printStackTrace(err);
+          return FAILED;
+        });
+    return commandLine.execute(args);
+  }
+
+  private int usageError(CommandLine.ParameterException e, String[] args) {
+    err.println("rangefetch: " + e.getMessage());
+    CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+    err.println("Run with --help for the options.");
+    return USAGE;
+  }
+
+  /**
+   * Runs the parsed command; called by picocli.
+   *
+   * @return the exit code
+   */
+  @Override
+  public Integer call() {
+    try {
+      URI uri = parseUrl(url);
+      CliConfig cliConfig = CliConfig.load(config, workingDir, environment);
+      if (probe) {
+        return probe(uri, cliConfig.limits());
+      }
+      DownloadRequest request = request(uri, cliConfig);
+      reportCaps(cliConfig);
+      return download(request, cliConfig.limits());
+    } catch (IllegalArgumentException e) {
+      err.println("rangefetch: " + e.getMessage());
+      return USAGE;
+    }
+  }
+
+  private static URI parseUrl(String text) {
+    URI uri;
+    try {
+      uri = new URI(text.strip());
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("\"" + text + "\" is not a URL: " + e.getReason()
+          + " at index " + e.getIndex() + "; percent-encode spaces and special characters", e);
+    }
+    String scheme = Optional.ofNullable(uri.getScheme()).orElse("").toLowerCase(Locale.ROOT);
+    if (!scheme.equals("http") && !scheme.equals("https")) {
+      throw new IllegalArgumentException("only http and https URLs can be downloaded, was \""
+          + text + "\"; write it as https://host/path");
+    }
+    return uri;
+  }
+
+  private DownloadRequest request(URI uri, CliConfig cliConfig) {
+    DownloadRequest.Builder builder = DownloadRequest.newBuilder(uri, target())
+        .ifExists(overwrite ? IfExists.OVERWRITE : IfExists.FAIL);
+    threads.ifPresent(builder::threads);
+    chunkBytes.ifPresent(builder::chunkBytes);
+    sha256.ifPresent(builder::sha256);
+    if (!quiet) {
+      builder.listener(new ProgressPrinter(err, terminal, System::nanoTime));
+    }
+    return builder.build();
+  }
+
+  private Path target() {
+    if (output.isEmpty()) {
+      return workingDir;
+    }
+    Path target = workingDir.resolve(output.get()).normalize();
+    Path parent = target.getParent();
+    if (!Files.isDirectory(target) && (parent == null || !Files.isDirectory(parent))) {
+      throw new IllegalArgumentException("-o " + output.get() + ": the directory " + parent
+          + " does not exist; create it first or name an existing directory");
+    }
+    return target;
+  }
+
+  private void reportCaps(CliConfig cliConfig) {
+    Limits limits = cliConfig.limits();
+    threads.filter(asked -> asked > limits.maxThreads()).ifPresent(asked -> err.println(
+        "threads " + asked + " is above the cap " + cliConfig.describe(CliConfig.Key.MAX_THREADS)
+            + "; using " + limits.maxThreads()));
+    chunkBytes.filter(asked -> asked > limits.maxBytesPerThread()).ifPresent(asked -> err.println(
+        "chunk-bytes " + asked + " is above the cap "
+            + cliConfig.describe(CliConfig.Key.MAX_BYTES_PER_THREAD) + "; using "
+            + limits.maxBytesPerThread()));
+  }
+
+  private int probe(URI uri, Limits limits) {
+    try (RangeDownloader downloader = RangeDownloader.newBuilder().limits(limits).build()) {
+      Probe found = await(downloader.probe(uri));
+      out.println("final URL:      " + found.finalUri());
+      out.println("status:         " + found.statusCode());
+      out.println("ranges:         " + (found.rangesSupported() ? "supported" : "not supported"));
+      out.println("size:           " + (found.size() < 0 ? "unknown"
+          : found.size() + " bytes (" + ByteSize.format(found.size()) + ")"));
+      out.println("ETag:           " + orNone(found.etag()));
+      out.println("Last-Modified:  " + orNone(found.lastModified()));
+      out.println("file name:      " + found.fileName());
+      return OK;
+    } catch (DownloadException e) {
+      err.println("rangefetch: " + e.getMessage());
+      return FAILED;
+    }
+  }
+
+  private int download(DownloadRequest request, Limits limits) {
+    try (RangeDownloader downloader = RangeDownloader.newBuilder().limits(limits).build()) {
+      // Registered before the start, so a Ctrl+C at any moment cancels: closing the downloader
+      // cancels its downloads, which deletes their partial files.
+      Thread cancelOnExit = new Thread(() -> {
+        downloader.close();
+        err.println();
+        err.println("rangefetch: cancelled; the partial file was removed");
+      }, "rangefetch-cancel-on-exit");
+      Runtime.getRuntime().addShutdownHook(cancelOnExit);
+      try {
+        DownloadHandle download;
+        try {
+          download = downloader.start(request);
+        } catch (IllegalStateException closedByTheHook) {
+          return FAILED;
+        }
+        return awaitFile(request, download);
+      } finally {
+        removeHook(cancelOnExit);
+      }
+    }
+  }
+
+  private int awaitFile(DownloadRequest request, DownloadHandle download) {
+    try {
+      DownloadResult result = await(download.result());
+      finishProgress(request, download, result.elapsed());
+      out.println(result.file().toUri());
+      return OK;
+    } catch (DownloadException e) {
+      finishProgress(request, download, Duration.ZERO);
+      err.println("rangefetch: " + e.getMessage());
+      if (e.reason() == DownloadException.Reason.FILE_EXISTS) {
+        err.println("rangefetch: add --overwrite to replace it, or choose another -o");
+      }
+      return FAILED;
+    } catch (CancellationException cancelledByTheHook) {
+      return FAILED;
+    }
+  }
+
+  private static void finishProgress(DownloadRequest request, DownloadHandle download,
+      Duration elapsed) {
+    if (request.listener() instanceof ProgressPrinter printer) {
+      printer.finish(download.status(), elapsed);
+    }
+  }
+
+  private static void removeHook(Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      // The hook is running or has run: the JVM is exiting and the hook does the cleanup.
+    }
+  }
+
+  private static <T> T await(CompletableFuture<T> future) throws DownloadException {
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CancellationException("interrupted");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof DownloadException cause) {
+        throw cause;
+      }
+      if (e.getCause() instanceof IllegalArgumentException cause) {
+        throw cause;
+      }
+      throw new IllegalStateException("the download failed unexpectedly", e.getCause());
+    }
+  }
+
+  private static String orNone(String value) {
+    return value.isEmpty() ? "(none)" : value;
+  }
+
+  /** Reads sizes such as {@code 512K} for picocli. */
+  static final class SizeConverter implements ITypeConverter<Long> {
+    @Override
+    public Long convert(String value) {
+      try {
+        return ByteSize.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /** Reads the version Maven wrote into {@code version.properties}. */
+  static final class Version implements IVersionProvider {
+    @Override
+    public String[] getVersion() throws IOException {
+      Properties properties = new Properties();
+      try (InputStream in = FetchCommand.class.getResourceAsStream("version.properties")) {
+        if (in != null) {
+          properties.load(in);
+        }
+      }
+      return new String[] {"rangefetch " + properties.getProperty("version", "(unknown version)"),
+          "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
+    }
+  }
+}

@@ -1,0 +1,141 @@
+package io.rangefetch.examples.cli;
+
+import io.rangefetch.DownloadHandle;
+import io.rangefetch.DownloadListener;
+import io.rangefetch.DownloadState;
+import io.rangefetch.DownloadStatus;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+
+/**
+ * Shows the progress of one download on a stream: a bar redrawn in place on a terminal, a plain
+ * line every few seconds anywhere else (a log file, a CI console). Thread-safe.
+ *
+ * <p>It listens to {@link DownloadListener#progress}; the command calls {@link #finish} once the
+ * result is in, after which late events are ignored, so the last line drawn is the final one.
+ */
+public final class ProgressPrinter implements DownloadListener {
+  /** How often a plain line is printed when the stream is not a terminal. */
+  public static final Duration PLAIN_INTERVAL = Duration.ofSeconds(5);
+  private static final int BAR_WIDTH = 24;
+
+  private final PrintStream out;
+  private final boolean terminal;
+  private final LongSupplier nanoTime;
+
+  // All guarded by this.
+  private boolean printed;
+  private long lastPrintNanos;
+  private int lastWidth;
+  private boolean finished;
+
+  /**
+   * Creates a printer.
+   *
+   * @param out where to print, usually {@code System.err}
+   * @param terminal whether {@code out} is a terminal, so the line can be redrawn in place
+   * @param nanoTime the clock that spaces plain lines, usually {@code System::nanoTime}
+   */
+  public ProgressPrinter(PrintStream out, boolean terminal, LongSupplier nanoTime) {
+    this.out = Objects.requireNonNull(out, "out");
+    this.terminal = terminal;
+    this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+  }
+
+  @Override
+  public synchronized void progress(DownloadHandle download, DownloadStatus status) {
+    if (finished) {
+      return;
+    }
+    long now = nanoTime.getAsLong();
+    if (terminal) {
+      redraw(status);
+    } else if (!printed || now - lastPrintNanos >= PLAIN_INTERVAL.toNanos()) {
+      out.println(line(status));
+    }
+    printed = true;
+    lastPrintNanos = now;
+  }
+
+  /**
+   * Draws the final state and ends the line. Prints nothing for a download that failed before
+   * any progress was shown. Later events are ignored.
+   *
+   * @param status the download's status once its result is in
+   * @param elapsed the time the download took: a completed download shows its average speed
+   */
+  public synchronized void finish(DownloadStatus status, Duration elapsed) {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    if (!printed && status.state() != DownloadState.COMPLETED) {
+      return;
+    }
+    DownloadStatus last = status.state() == DownloadState.COMPLETED && elapsed.toMillis() > 0
+        ? withSpeed(status, status.bytesDone() * 1000 / elapsed.toMillis())
+        : status;
+    if (terminal) {
+      redraw(last);
+      out.println();
+    } else {
+      out.println(line(last));
+    }
+    out.flush();
+  }
+
+  private static DownloadStatus withSpeed(DownloadStatus s, long bytesPerSecond) {
+    return new DownloadStatus(s.state(), s.finalUri(), s.size(), s.ranges(), s.activeThreads(),
+        s.maxThreads(), s.chunkBytes(), s.bytesDone(), bytesPerSecond, s.updatedAt());
+  }
+
+  private void redraw(DownloadStatus status) {
+    String line = line(status);
+    int pad = Math.max(0, lastWidth - line.length());
+    out.print("\r" + line + " ".repeat(pad));
+    out.flush();
+    lastWidth = line.length();
+  }
+
+  /**
+   * Renders one status as a line of text.
+   *
+   * @param status the status
+   * @return for example
+   *     {@code [############------------]  50%  5.0 MiB of 10.0 MiB  1.2 MiB/s  ETA 0:04  threads 4/8}
+   */
+  static String line(DownloadStatus status) {
+    StringBuilder line = new StringBuilder();
+    if (status.progress().isPresent()) {
+      double fraction = status.progress().getAsDouble();
+      int filled = (int) Math.round(fraction * BAR_WIDTH);
+      line.append('[').append("#".repeat(filled)).append("-".repeat(BAR_WIDTH - filled))
+          .append(']')
+          .append(String.format(Locale.ROOT, " %3d%%  ", (int) Math.floor(fraction * 100)))
+          .append(ByteSize.format(status.bytesDone())).append(" of ")
+          .append(ByteSize.format(status.size()));
+    } else {
+      line.append(ByteSize.format(status.bytesDone()));
+    }
+    line.append("  ").append(ByteSize.format(status.bytesPerSecond())).append("/s");
+    status.remaining().ifPresent(left -> line.append("  ETA ").append(clock(left)));
+    line.append("  threads ").append(status.activeThreads()).append('/')
+        .append(status.maxThreads());
+    if (status.state() != DownloadState.DOWNLOADING) {
+      line.append("  ").append(status.state().name().toLowerCase(Locale.ROOT));
+    }
+    return line.toString();
+  }
+
+  private static String clock(Duration duration) {
+    long seconds = duration.toSeconds();
+    if (seconds >= 3600) {
+      return String.format(Locale.ROOT, "%d:%02d:%02d", seconds / 3600, seconds / 60 % 60,
+          seconds % 60);
+    }
+    return String.format(Locale.ROOT, "%d:%02d", seconds / 60, seconds % 60);
+  }
+}

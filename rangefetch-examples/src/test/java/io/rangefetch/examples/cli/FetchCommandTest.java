@@ -1,0 +1,330 @@
+package io.rangefetch.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rangefetch.examples.RangeDispatcher;
+import io.rangefetch.examples.Sha256;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.junit5.StartStop;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Runs the command in-process against a local server, as a user would from a shell. */
+@Timeout(120)
+class FetchCommandTest {
+  private static final byte[] FILE = randomBytes(100 * 1024);
+  private static final byte[] TEN_KIB = randomBytes(10 * 1024);
+
+  @StartStop private final MockWebServer server = new MockWebServer();
+  @TempDir Path workingDir;
+
+  @Test
+  void download_printsTheFileUriAsTheLastLineAndExitsZero() {
+    serve(FILE);
+
+    Run run = run(Map.of(), url());
+
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    Path file = workingDir.resolve("data.bin");
+    assertEquals(file.toUri().toString(), run.lastOutLine());
+    assertTrue(run.lastOutLine().startsWith("file:///"), run.lastOutLine());
+    assertEquals(Sha256.of(FILE), Sha256.of(file));
+  }
+
+  @Test
+  void download_toNamedFile_writesThatFile() {
+    serve(FILE);
+
+    Run run = run(Map.of(), "-o", "copy.bin", url());
+
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    assertEquals(workingDir.resolve("copy.bin").toUri().toString(), run.lastOutLine());
+    assertEquals(Sha256.of(FILE), Sha256.of(workingDir.resolve("copy.bin")));
+    assertFalse(Files.exists(workingDir.resolve("data.bin")));
+  }
+
+  @Test
+  void download_intoExistingDirectory_takesTheServersName() throws IOException {
+    serve(FILE);
+    Path dir = Files.createDirectory(workingDir.resolve("downloads"));
+
+    Run run = run(Map.of(), "--output", "downloads", url());
+
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    assertEquals(dir.resolve("data.bin").toUri().toString(), run.lastOutLine());
+    assertEquals(Sha256.of(FILE), Sha256.of(dir.resolve("data.bin")));
+  }
+
+  @Test
+  void download_withMatchingSha256_succeeds() {
+    serve(FILE);
+
+    Run run = run(Map.of(), "--sha256", Sha256.of(FILE).toUpperCase(Locale.ROOT), url());
+
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    assertEquals(Sha256.of(FILE), Sha256.of(workingDir.resolve("data.bin")));
+  }
+
+  @Test
+  void sha256Mismatch_exitsOneWithTheReasonAndLeavesNoFile() {
+    serve(FILE);
+    String wrong = Sha256.of(new byte[] {1, 2, 3});
+
+    Run run = run(Map.of(), "-q", "--sha256", wrong, url());
+
+    assertEquals(FetchCommand.FAILED, run.exitCode, run.err);
+    assertTrue(run.err.startsWith("rangefetch: "), run.err);
+    assertTrue(run.err.toLowerCase(Locale.ROOT).matches("(?s).*sha-?256.*"), run.err);
+    assertEquals("", run.out);
+    assertFalse(Files.exists(workingDir.resolve("data.bin")), "the bad file must not stay");
+  }
+
+  @Test
+  void probe_printsWhatTheServerSaidAndWritesNothing() throws IOException {
+    serve(TEN_KIB);
+
+    Run run = run(Map.of(), "--probe", url());
+
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    assertTrue(run.out.contains("final URL:      " + url()), run.out);
+    assertTrue(run.out.contains("status:         206"), run.out);
+    assertTrue(run.out.contains("ranges:         supported"), run.out);
+    assertTrue(run.out.contains("size:           10240 bytes (10.0 KiB)"), run.out);
+    assertTrue(run.out.contains("ETag:           " + RangeDispatcher.ETAG), run.out);
+    assertTrue(run.out.contains("Last-Modified:  " + RangeDispatcher.LAST_MODIFIED), run.out);
+    assertTrue(run.out.contains("file name:      data.bin"), run.out);
+    try (Stream<Path> files = Files.list(workingDir)) {
+      assertEquals(List.of(), files.toList());
+    }
+  }
+
+  @Test
+  void capsFromPropertiesFile_boundEveryRequestAndAreReported() throws IOException {
+    RangeDispatcher dispatcher = serve(TEN_KIB);
+    Path config = Files.writeString(workingDir.resolve("caps.properties"), """
+        limits.max-threads=2
+        limits.max-bytes-per-thread=1K
+        """);
+
+    Run run = run(Map.of(), "--config", "caps.properties", "-t", "8", "-c", "4M", url());
+
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    assertEquals(Sha256.of(TEN_KIB), Sha256.of(workingDir.resolve("data.bin")));
+    assertTrue(dispatcher.requestedSpans().stream().allMatch(span -> span <= 1024),
+        "requests: " + dispatcher.rangeHeaders());
+    assertTrue(run.err.contains("threads 8 is above the cap limits.max-threads=2 (from "
+        + config + "); using 2"), run.err);
+    assertTrue(run.err.contains("chunk-bytes 4194304 is above the cap "
+        + "limits.max-bytes-per-thread=1024 (from " + config + "); using 1024"), run.err);
+  }
+
+  @Test
+  void environmentOverridesThePropertiesFile() throws IOException {
+    RangeDispatcher dispatcher = serve(TEN_KIB);
+    Files.writeString(workingDir.resolve("rangefetch.properties"),
+        "limits.max-bytes-per-thread=4K\n");
+
+    Run run = run(Map.of("RANGEFETCH_LIMITS_MAX_BYTES_PER_THREAD", "1K"), "-q", url());
+
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    assertEquals(Sha256.of(TEN_KIB), Sha256.of(workingDir.resolve("data.bin")));
+    List<Long> spans = dispatcher.requestedSpans();
+    assertTrue(spans.stream().allMatch(span -> span <= 1024), "requests: " + spans);
+    assertTrue(spans.size() >= 10, "10 KiB in 1 KiB requests needs 10, got " + spans);
+  }
+
+  @Test
+  void threadsAboveTheDefaultCap_isReportedOnStderr() {
+    serve(TEN_KIB);
+
+    Run run = run(Map.of(), "-q", "-t", "32", url());
+
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    assertEquals("threads 32 is above the cap limits.max-threads=8 (default); using 8",
+        run.err.strip());
+  }
+
+  @Test
+  void threadsWithinTheCap_isNotReported() {
+    serve(TEN_KIB);
+
+    Run run = run(Map.of(), "-q", "-t", "8", "-c", "4M", url());
+
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    assertEquals("", run.err);
+  }
+
+  static Stream<Arguments> badUsage() {
+    return Stream.of(
+        Arguments.of("unknown option", List.of("--frobnicate", "URL"), "Unknown option"),
+        Arguments.of("bad size", List.of("-c", "4X", "URL"), "\"4X\" is not a size"),
+        Arguments.of("missing URL", List.of("-t", "2"), "Missing required parameter: 'URL'"),
+        Arguments.of("ftp URL", List.of("ftp://example.org/a.iso"), "only http and https"),
+        Arguments.of("not a URL", List.of("http://exa mple.org/"), "is not a URL"),
+        Arguments.of("threads zero", List.of("-t", "0", "URL"), "threads must be at least 1"),
+        Arguments.of("threads not a number", List.of("-t", "two", "URL"), "'two' is not an int"),
+        Arguments.of("bad sha256", List.of("--sha256", "abc", "URL"), "64 hex digits"),
+        Arguments.of("missing config", List.of("--config", "none.properties", "URL"),
+            "none.properties"),
+        Arguments.of("output dir missing", List.of("-o", "no/such/dir/a.bin", "URL"),
+            "does not exist"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badUsage")
+  void badUsage_exitsTwoWithAMessageAndFetchesNothing(String name, List<String> args,
+      String message) {
+    serve(TEN_KIB);
+    List<String> withUrl = new ArrayList<>();
+    args.forEach(arg -> withUrl.add(arg.equals("URL") ? url() : arg));
+
+    Run run = run(Map.of(), withUrl.toArray(String[]::new));
+
+    assertEquals(FetchCommand.USAGE, run.exitCode, run.err);
+    assertTrue(run.err.startsWith("rangefetch: "), run.err);
+    assertTrue(run.err.contains(message), run.err);
+    assertEquals("", run.out);
+    assertEquals(0, server.getRequestCount());
+  }
+
+  @Test
+  void badConfigValue_exitsTwoNamingKeyAndValue() throws IOException {
+    serve(TEN_KIB);
+    Files.writeString(workingDir.resolve("rangefetch.properties"), "limits.max-threads=0\n");
+
+    Run run = run(Map.of(), url());
+
+    assertEquals(FetchCommand.USAGE, run.exitCode, run.err);
+    assertTrue(run.err.contains("limits.max-threads=0"), run.err);
+    assertEquals(0, server.getRequestCount());
+  }
+
+  @Test
+  void existingFile_isKeptWithoutOverwrite() throws IOException {
+    serve(FILE);
+    Path existing = Files.writeString(workingDir.resolve("data.bin"), "old");
+
+    Run run = run(Map.of(), "-q", url());
+
+    assertEquals(FetchCommand.FAILED, run.exitCode, run.err);
+    assertEquals("old", Files.readString(existing));
+    assertTrue(run.err.contains("--overwrite"), run.err);
+    assertEquals("", run.out);
+  }
+
+  @Test
+  void existingFile_isReplacedWithOverwrite() throws IOException {
+    serve(FILE);
+    Files.writeString(workingDir.resolve("data.bin"), "old");
+
+    Run run = run(Map.of(), "-q", "--overwrite", url());
+
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    assertEquals(Sha256.of(FILE), Sha256.of(workingDir.resolve("data.bin")));
+  }
+
+  @Test
+  void progress_goesToStderrAndEndsAtOneHundredPercent() {
+    serve(FILE);
+
+    Run run = run(Map.of(), url());
+
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    assertTrue(run.err.contains("100%  100.0 KiB of 100.0 KiB"), run.err);
+    assertEquals(1, run.out.lines().count(), run.out);
+  }
+
+  @Test
+  void quiet_printsNoProgressButStillTheUri() {
+    serve(FILE);
+
+    Run run = run(Map.of(), "--quiet", url());
+
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    assertEquals("", run.err);
+    assertEquals(workingDir.resolve("data.bin").toUri().toString(), run.out.strip());
+  }
+
+  @Test
+  void serverError_exitsOneWithTheReason() {
+    server.enqueue(new MockResponse.Builder().code(404).build());
+
+    Run run = run(Map.of(), "-q", url());
+
+    assertEquals(FetchCommand.FAILED, run.exitCode, run.err);
+    assertTrue(run.err.startsWith("rangefetch: "), run.err);
+    assertTrue(run.err.contains("404"), run.err);
+    assertEquals("", run.out);
+  }
+
+  @Test
+  void help_listsTheOptionsAndExitsZero() {
+    Run run = run(Map.of(), "--help");
+
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    for (String option : List.of("--threads", "--chunk-bytes", "--output", "--sha256", "--probe",
+        "--config", "--quiet", "--overwrite", "--version")) {
+      assertTrue(run.out.contains(option), option + " missing in:\n" + run.out);
+    }
+  }
+
+  @Test
+  void version_printsTheProjectVersion() {
+    Run run = run(Map.of(), "--version");
+
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    assertTrue(run.out.startsWith("rangefetch 0."), run.out);
+  }
+
+  private RangeDispatcher serve(byte[] body) {
+    RangeDispatcher dispatcher = new RangeDispatcher(body, "data.bin");
+    server.setDispatcher(dispatcher);
+    return dispatcher;
+  }
+
+  private String url() {
+    return server.url("/files/data.bin").toString();
+  }
+
+  private Run run(Map<String, String> environment, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int exitCode = new FetchCommand(new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), environment, workingDir, false)
+        .execute(args);
+    return new Run(exitCode, out.toString(StandardCharsets.UTF_8),
+        err.toString(StandardCharsets.UTF_8));
+  }
+
+  private record Run(int exitCode, String out, String err) {
+    String lastOutLine() {
+      List<String> lines = out.lines().toList();
+      return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+    }
+  }
+
+  static byte[] randomBytes(int size) {
+    byte[] bytes = new byte[size];
+    new Random(size).nextBytes(bytes);
+    return bytes;
+  }
+}

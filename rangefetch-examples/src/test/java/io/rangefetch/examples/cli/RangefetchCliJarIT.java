@@ -1,0 +1,178 @@
+package io.rangefetch.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rangefetch.examples.RangeDispatcher;
+import io.rangefetch.examples.Sha256;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.junit5.StartStop;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs the shaded {@code target/rangefetch-cli.jar} as users do, in a child JVM. Runs in the
+ * {@code integration-test} phase, after the jar is built.
+ */
+@Timeout(180)
+class RangefetchCliJarIT {
+  private static final Path JAR =
+      Path.of(System.getProperty("rangefetch.cli.jar", "target/rangefetch-cli.jar"));
+
+  @StartStop private final MockWebServer server = new MockWebServer();
+  @TempDir Path workingDir;
+
+  @Test
+  void jar_downloadsAndPrintsTheFileUriLast() throws Exception {
+    byte[] body = randomBytes(300 * 1024);
+    server.setDispatcher(new RangeDispatcher(body, "data.bin"));
+
+    Child child = Child.start(workingDir, "-c", "64K", url());
+    int exitCode = child.waitFor();
+
+    assertEquals(0, exitCode, child.err());
+    List<String> out = child.out();
+    assertEquals(workingDir.resolve("data.bin").toUri().toString(), out.get(out.size() - 1));
+    assertEquals(Sha256.of(body), Sha256.of(workingDir.resolve("data.bin")));
+  }
+
+  @Test
+  void jar_badSize_exitsTwo() throws Exception {
+    Child child = Child.start(workingDir, "-c", "4X", url());
+
+    assertEquals(2, child.waitFor(), child.err());
+    assertTrue(child.err().contains("\"4X\" is not a size"), child.err());
+    assertEquals(0, server.getRequestCount());
+  }
+
+  @Test
+  void jar_terminated_cancelsTheDownloadAndLeavesNoFile() throws Exception {
+    byte[] body = randomBytes(1024 * 1024);
+    server.setDispatcher(
+        new RangeDispatcher(body, "data.bin").throttle(8 * 1024, Duration.ofMillis(100)));
+    Child child = Child.start(workingDir, url());
+
+    String firstProgress = child.awaitErrLine(line -> line.contains("threads"));
+    assertNotNull(firstProgress, "no progress line; stderr so far: " + child.err());
+    // SIGTERM, as Ctrl+C's SIGINT, runs the shutdown hooks. Process.destroy() would also close
+    // our end of the pipes and lose what the child prints while it exits.
+    child.process.toHandle().destroy();
+    child.waitFor();
+
+    assertTrue(child.err().contains("rangefetch: cancelled"),
+        "exit " + child.process.exitValue() + ", stderr: " + child.err());
+    try (Stream<Path> files = Files.list(workingDir)) {
+      assertEquals(List.of(), files.toList(), "neither the file nor its partial file may stay");
+    }
+  }
+
+  private String url() {
+    return server.url("/files/data.bin").toString();
+  }
+
+  private static byte[] randomBytes(int size) {
+    byte[] bytes = new byte[size];
+    new Random(size).nextBytes(bytes);
+    return bytes;
+  }
+
+  /** A child JVM running the jar, with its stdout and stderr collected line by line. */
+  private static final class Child {
+    private final Process process;
+    private final List<String> outLines = new ArrayList<>();
+    private final BlockingQueue<String> errLines = new LinkedBlockingQueue<>();
+    private final List<String> errSeen = new ArrayList<>();
+    private final Thread outReader;
+    private final Thread errReader;
+
+    private Child(Process process) {
+      this.process = process;
+      this.outReader = collect(process.getInputStream(), line -> {
+        synchronized (outLines) {
+          outLines.add(line);
+        }
+      });
+      this.errReader = collect(process.getErrorStream(), errLines::add);
+    }
+
+    static Child start(Path workingDir, String... args) throws IOException {
+      assertTrue(Files.isRegularFile(JAR), JAR.toAbsolutePath() + " is missing; run mvn verify");
+      List<String> command = new ArrayList<>(List.of(
+          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-jar", JAR.toAbsolutePath().toString()));
+      command.addAll(List.of(args));
+      return new Child(new ProcessBuilder(command).directory(workingDir.toFile()).start());
+    }
+
+    int waitFor() throws InterruptedException {
+      assertTrue(process.waitFor(150, TimeUnit.SECONDS), "the CLI did not exit");
+      outReader.join();
+      errReader.join();
+      return process.exitValue();
+    }
+
+    String awaitErrLine(Predicate<String> wanted)
+        throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (System.nanoTime() < deadline) {
+        String line = errLines.poll(1, TimeUnit.SECONDS);
+        if (line == null && !errReader.isAlive() && errLines.isEmpty()) {
+          return null;
+        }
+        if (line != null) {
+          errSeen.add(line);
+          if (wanted.test(line)) {
+            return line;
+          }
+        }
+      }
+      return null;
+    }
+
+    List<String> out() {
+      synchronized (outLines) {
+        return List.copyOf(outLines);
+      }
+    }
+
+    String err() {
+      List<String> all = new ArrayList<>(errSeen);
+      all.addAll(errLines);
+      return String.join("\n", all);
+    }
+
+    private static Thread collect(InputStream stream,
+        Consumer<String> sink) {
+      Thread reader = new Thread(() -> {
+        try (BufferedReader lines = new BufferedReader(
+            new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+          lines.lines().forEach(sink);
+        } catch (IOException ignored) {
+          // The child is gone; what was read is kept.
+        }
+      }, "child-output");
+      reader.setDaemon(true);
+      reader.start();
+      return reader;
+    }
+  }
+}
