@@ -13,6 +13,7 @@ Uses the JDK's `jfr print --json` (JDK 17); Python 3 standard library only. Prin
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -24,8 +25,19 @@ def frame_name(fr):
     return "%s.%s" % (t.replace("/", "."), m.get("name", "?"))
 
 
+def seconds(d):
+    """A JFR JSON duration: ISO-8601 like "PT0.005353184S" (JDK 17) or a number of seconds."""
+    if isinstance(d, (int, float)):
+        return float(d)
+    m = re.match(r"^-?PT(?:([\d.]+)H)?(?:([\d.]+)M)?(?:([\d.]+)S)?$", d or "")
+    if not m:
+        return 0.0
+    h, mi, s = (float(x) if x else 0.0 for x in m.groups())
+    return h * 3600 + mi * 60 + s
+
+
 def events(path, names):
-    out = subprocess.run(["jfr", "print", "--json", "--events", ",".join(names), path],
+    out = subprocess.run(["jfr", "print", "--json", "--stack-depth", "64", "--events", ",".join(names), path],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out)["recording"]["events"]
 
@@ -35,8 +47,11 @@ def main():
     p.add_argument("recording")
     p.add_argument("--top", type=int, default=15)
     a = p.parse_args()
-    ev = events(a.recording, ["jdk.ExecutionSample", "jdk.ObjectAllocationSample",
-                              "jdk.GarbageCollection", "jdk.GCHeapSummary"])
+    ev = events(a.recording, ["jdk.ExecutionSample", "jdk.NativeMethodSample",
+                              "jdk.ObjectAllocationSample", "jdk.GarbageCollection",
+                              "jdk.GCHeapSummary"])
+    native_c = Counter()
+    n_native = 0
     self_c, incl_c, thr_c = Counter(), Counter(), Counter()
     alloc_cls, alloc_site = Counter(), Counter()
     gcs, pause = 0, 0.0
@@ -58,6 +73,16 @@ def main():
                     seen.add(n)
                     incl_c[n] += 1
             thr_c[(v.get("sampledThread") or {}).get("javaName") or "?"] += 1
+        elif t == "jdk.NativeMethodSample":
+            n_native += 1
+            frames = (v.get("stackTrace") or {}).get("frames") or []
+            # the first frame that is not JDK plumbing says what the thread waits in
+            name = next((frame_name(f) for f in frames
+                         if frame_name(f).startswith(("io.rangefetch", "org.apache.hc"))),
+                        frame_name(frames[0]) if frames else "?")
+            top = frame_name(frames[0]) if frames else "?"
+            thr = (v.get("sampledThread") or {}).get("javaName") or "?"
+            native_c["%s  <- %s  [%s]" % (top, name, re.sub(r"-\d+$", "-N", thr))] += 1
         elif t == "jdk.ObjectAllocationSample":
             w = v.get("weight") or 0
             alloc_cls[(v.get("objectClass") or {}).get("name", "?")] += w
@@ -68,10 +93,7 @@ def main():
         elif t == "jdk.GarbageCollection":
             gcs += 1
             d = v.get("sumOfPauses") or v.get("duration") or 0
-            if isinstance(d, str):  # e.g. "1.23 ms" in some JDKs' JSON
-                num, _, unit = d.partition(" ")
-                d = float(num) * {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1}.get(unit, 1)
-            pause += float(d)
+            pause += seconds(d)
         elif t == "jdk.GCHeapSummary":
             heap_used.append(v.get("heapUsed") or 0)
 
@@ -84,11 +106,13 @@ def main():
     show("CPU: top frames (self)", self_c, n_exec)
     show("CPU: inclusive, rangefetch/httpclient/nio frames", incl_c, n_exec)
     show("CPU samples per thread", thr_c, n_exec)
+    show("threads in native code (I/O, waits): top native frame <- caller [thread]", native_c,
+         n_native)
     tot_alloc = sum(alloc_cls.values())
     show("allocation by class", alloc_cls, tot_alloc, "%.1f MiB sampled" % (tot_alloc / 1048576))
     show("allocation by site", alloc_site, tot_alloc, "%.1f MiB sampled" % (tot_alloc / 1048576))
     print("GC: %d collections, %.1f ms total pause; max heap used %.1f MiB" % (
-        gcs, pause * 1000 if pause < 100 else pause, max(heap_used or [0]) / 1048576))
+        gcs, pause * 1000, max(heap_used or [0]) / 1048576))
 
 
 if __name__ == "__main__":

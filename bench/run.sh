@@ -295,7 +295,7 @@ show_cmd() {
     s+="$a "
   done
   s=${s% }
-  s=$(sed -E 's#http://127\.0\.0\.1:[0-9]+#http://127.0.0.1:PORT#g; s#ws://127\.0\.0\.1:[0-9]+#ws://127.0.0.1:PORT#g; s#\?r=[a-z0-9-]+##g; s#--tag [a-z0-9-]+#--tag RUN#g' <<<"$s")
+  s=$(sed -E 's#http://127\.0\.0\.1:[0-9]+#http://127.0.0.1:PORT#g; s#ws://127\.0\.0\.1:[0-9]+#ws://127.0.0.1:PORT#g; s#\?r=[a-z0-9-]+##g; s#--tag [a-z0-9-]+#--tag RUN#g; s#many-r[0-9]+#many-RUN#g' <<<"$s")
   printf '%s' "$s"
 }
 
@@ -311,9 +311,11 @@ time_cmd() {
   local tag=$1 tf=$LOGDIR/$1.time
   local t0 t1
   t0=$EPOCHREALTIME
+  T0=$t0
   timeout -k 5 "$RUN_TIMEOUT" /usr/bin/time -v -o "$tf" "${CMD[@]}" >"$LOGDIR/$tag.out" 2>"$LOGDIR/$tag.err"
   RC=$?
   t1=$EPOCHREALTIME
+  T1=$t1
   WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
   USER=$(awk -F': ' '/User time \(seconds\)/ {print $2}' "$tf" 2>/dev/null)
   SYS=$(awk -F': ' '/System time \(seconds\)/ {print $2}' "$tf" 2>/dev/null)
@@ -322,8 +324,9 @@ time_cmd() {
 }
 
 record() {  # case tool run pair status note
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-    "$1" "$2" "$3" "$4" "$WALL" "$USER" "$SYS" "$RSS" "$5" "$RUNID" "$(cut -d' ' -f1 /proc/loadavg)" "$6" >>"$RESULTS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    "$1" "$2" "$3" "$4" "$WALL" "$USER" "$SYS" "$RSS" "$5" "$RUNID" "$(cut -d' ' -f1 /proc/loadavg)" "$6" \
+    "${T0:-}" "${T1:-}" >>"$RESULTS"
 }
 
 note_cmd() {  # case tool pretty-command (first one wins)
@@ -364,6 +367,17 @@ run_single() {
     "$case" "$tool" "$run" "$WALL" "$USER" "$SYS" "$RSS" "$status" "$note" >&2
 }
 
+run_plain() {  # CASE NAME RUN: times CMD (no file to check), e.g. the start-up baselines
+  RUNSEQ=$((RUNSEQ + 1))
+  RUNID=$(printf 'r%04d' "$RUNSEQ")
+  note_cmd "$1" "$2" "$(show_cmd "${CMD[@]}")"
+  time_cmd "$RUNID-$1-$2"
+  local status=OK note=""
+  [[ $RC -eq 0 ]] || { status=FAILED; note="exit $RC"; }
+  record "$1" "$2" "$3" - "$status" "$note"
+  printf '  %-10s %-18s run %-2s %8ss cpu %s+%s s rss %s KiB %s\n' "$1" "$2" "$3" "$WALL" "$USER" "$SYS" "$RSS" "$status" >&2
+}
+
 # headline: pairs of rangefetch and aria2c, alternating which goes first; then the other tools
 run_case() {  # CASE BASEURL FILE PAIRS RUNS_OTHERS [THREADS]
   local case=$1 base=$2 file=$3 pairs=$4 others=$5 threads=${6:-$RF_THREADS}
@@ -395,7 +409,7 @@ run_case() {  # CASE BASEURL FILE PAIRS RUNS_OTHERS [THREADS]
 }
 
 record_skip() {  # case tool reason
-  WALL=NA USER=NA SYS=NA RSS=NA RUNID=-
+  WALL=NA USER=NA SYS=NA RSS=NA RUNID=- T0="" T1=""
   record "$1" "$2" "-" "-" "SKIPPED" "$3"
   log "  $1 $2 SKIPPED: $3"
 }
@@ -433,7 +447,7 @@ run_many_one() {  # tool run pair
   local tool=$1 run=$2 pair=$3
   RUNSEQ=$((RUNSEQ + 1))
   RUNID=$(printf 'r%04d' "$RUNSEQ")
-  local dir=$OUTDIR/many-$RUNID list=$WORK/many-urls.txt manifest=$DATA/many/SHA256SUMS
+  local dir=$OUTDIR/many-$RUNID list=$WORK/many-urls.txt manifest=$WORK/many-manifest.txt
   rm -rf "$dir"; mkdir -p "$dir"
   case $tool in
     aria2c) CMD=(aria2c -i "$list" -j8 -q --allow-overwrite=true --auto-file-renaming=false -d "$dir") ;;
@@ -484,6 +498,7 @@ run_many() {
     echo "http://127.0.0.1:$NGINX_PORT/many/$name" >>"$list"
     echo "url = \"http://127.0.0.1:$NGINX_PORT/many/$name\"" >>"$WORK/many-curl.cfg"
   done
+  head -n "$MANY_N" "$DATA/many/SHA256SUMS" >"$WORK/many-manifest.txt"  # the files this run uses
   log "case many: $MANY_N x $MANY_KIB KiB ($PAIRS pairs rangefetch-ws-server/aria2c, $RUNS runs of the others)"
   echo "many load_before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/load.txt"
   local have_ws=0 p t r
@@ -588,7 +603,12 @@ fi
 if has_case small && has_tool rangefetch; then
   log "case small: $BASE/$SMALL (smaller than one chunk: one request, no HEAD)"
   if tool_available rangefetch; then
-    for ((r = 1; r <= RUNS; r++)); do run_single small rangefetch "$r" - "$BASE/$SMALL" "$SMALL"; done
+    for ((r = 1; r <= RUNS; r++)); do
+      run_single small rangefetch "$r" - "$BASE/$SMALL" "$SMALL"
+      # start-up baselines: the JVM alone, and the CLI without a download
+      CMD=(java -version); run_plain startup java-version "$r"
+      CMD=(java $RF_JAVA_OPTS -jar "$RF_JAR" --version); run_plain startup rangefetch-version "$r"
+    done
   else record_skip small rangefetch "CLI jar not built"; fi
 fi
 if has_case mem && has_tool rangefetch; then
