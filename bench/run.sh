@@ -8,8 +8,10 @@
 #
 # Options: --quick | --pairs N | --runs N | --only CASE[,CASE...] | --tools T[,T...]
 #          --docs | --no-docs | --no-install | -h
+#          --serve             only generate the files and start the servers, print their URLs
+#                              and wait (Ctrl-C stops them): for profiling by hand
 #          --jfr CASE[,CASE]   after the timed runs, one untimed rangefetch run per case with
-#                              Java Flight Recorder (lo-big lo-mid relay-big mem-big);
+#                              Java Flight Recorder (lo-big lo-mid relay-big mem-big small);
 #                              recording bench/work/rf-CASE.jfr, summary bench/work/jfr-CASE.txt
 # Cases:   lo-big lo-mid relay-big norange small mem many
 # Tools:   rangefetch aria2c axel curl wget2
@@ -46,6 +48,7 @@ TOOLS="rangefetch,aria2c,axel,curl,wget2"
 DOCS=""
 INSTALL=1
 JFR_CASES=""
+SERVE=0
 
 usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "${BASH_SOURCE[0]}"; }
 
@@ -60,6 +63,7 @@ while [[ $# -gt 0 ]]; do
     --no-docs) DOCS=0 ;;
     --no-install) INSTALL=0 ;;
     --jfr) JFR_CASES=$2; shift ;;
+    --serve) SERVE=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -541,6 +545,14 @@ has_case relay-big && start_relay
 : >"$WORK/nginx/access.log.mark"
 ACCESS_START=$(wc -l <"$WORK/nginx/access.log")
 
+if [[ $SERVE == 1 ]]; then
+  echo "nginx:    http://127.0.0.1:$NGINX_PORT/big-${BIG_MIB}M.bin  (also mid-${MID_MIB}M.bin, small-${SMALL_KIB}K.bin, many/f0000.bin ...)"
+  echo "no-range: http://127.0.0.1:$NGINX_PORT/norange/mid-${MID_MIB}M.bin"
+  [[ -n ${RELAY_PORT:-} ]] && echo "relay:    http://127.0.0.1:$RELAY_PORT/big-${BIG_MIB}M.bin  ($RELAY_RATE B/s per connection)"
+  echo "access log: $WORK/nginx/access.log; SHA-256: $DATA/SHA256SUMS; Ctrl-C or kill $$ stops"
+  while true; do sleep 3600; done
+fi
+
 STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 T_START=$EPOCHREALTIME
 {
@@ -630,6 +642,7 @@ if [[ -n $JFR_CASES ]] && tool_available rangefetch; then
       lo-mid) u=$BASE/$MID f=$MID th=$RF_THREADS ;;
       relay-big) u=http://127.0.0.1:${RELAY_PORT:-0}/$BIG f=$BIG th=$RF_THREADS ;;
       mem-big) u=$BASE/$BIG f=$BIG th=$RF_MEM_THREADS ;;
+      small) u=$BASE/$SMALL f=$SMALL th=$RF_THREADS ;;
       *) log "--jfr: unknown case $c"; continue ;;
     esac
     log "profiling rangefetch on $c (JFR, untimed): bench/work/rf-$c.jfr"
