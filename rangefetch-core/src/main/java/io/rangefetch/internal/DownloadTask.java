@@ -793,11 +793,9 @@ final class DownloadTask implements DownloadHandle {
     if (ranges != RangeSupport.SUPPORTED) {
       // Without ranges a resumed download starts over from the first request.
       validators = null;
-    } else if (checkpointer != null) {
-      // Record what is on disk now, cut chunks included, so a crash while paused loses nothing.
-      RangeSet missing = new RangeSet();
-      queue.forEach(missing::add);
-      checkpointer.recordNow(RangeSet.of(missing.gaps(size)));
+    } else {
+      // A crash while paused then loses nothing.
+      recordWhatIsOnDisk();
     }
     speed.reset();
     events.post((l, d) -> l.downloadPaused(d));
@@ -833,7 +831,11 @@ final class DownloadTask implements DownloadHandle {
           : FetchFailure.fatal(Reason.NETWORK, "the download stopped for an unknown reason");
       cause = f.toDownloadException(uri, failedRange);
     }
-    boolean keep = checkpointer != null && checkpointer.hasRecorded() && KEEP_PART_AFTER.contains(cause.reason());
+    boolean keep = false;
+    if (checkpointer != null && KEEP_PART_AFTER.contains(cause.reason())) {
+      recordWhatIsOnDisk();
+      keep = checkpointer.hasRecorded();
+    }
     closeCheckpointer();
     if (keep) {
       // Start it again to continue from here, as curl -C - and aria2c -c do.
@@ -855,6 +857,19 @@ final class DownloadTask implements DownloadHandle {
     Path target = file;
     if (target != null) {
       ControlFile.delete(target);
+    }
+  }
+
+  /**
+   * Once the workers have stopped, records exactly what is on disk: everything but the queue,
+   * which holds the chunks never started and the rest of every chunk that was cut.
+   */
+  private void recordWhatIsOnDisk() {
+    Checkpointer recorder = checkpointer;
+    if (recorder != null) {
+      RangeSet missing = new RangeSet();
+      queue.forEach(missing::add);
+      recorder.recordNow(RangeSet.of(missing.gaps(size)));
     }
   }
 
