@@ -550,7 +550,7 @@ if [[ $SERVE == 1 ]]; then
   echo "no-range: http://127.0.0.1:$NGINX_PORT/norange/mid-${MID_MIB}M.bin"
   [[ -n ${RELAY_PORT:-} ]] && echo "relay:    http://127.0.0.1:$RELAY_PORT/big-${BIG_MIB}M.bin  ($RELAY_RATE B/s per connection)"
   echo "access log: $WORK/nginx/access.log; SHA-256: $DATA/SHA256SUMS; Ctrl-C or kill $$ stops"
-  while true; do sleep 3600; done
+  while true; do sleep 3600 & PIDS+=($!); wait $!; done  # wait: a signal ends it at once
 fi
 
 STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
