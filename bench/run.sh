@@ -18,7 +18,7 @@
 # Env:     RF_JAR (default rangefetch-examples/target/rangefetch-cli.jar)
 #          RF_THREADS (8)  RF_CHUNK (4M)  RF_JAVA_OPTS ("")  RF_MEM_THREADS (16)
 #          RF_SERVER_JAR (rangefetch-ws-server/target/rangefetch-server.jar)
-#          RF_SERVER_ARGS (default "--port {port} --download-dir {dir}"; {port}/{dir} substituted)
+#          RF_SERVER_ARGS (default "--port {port} --download-dir {dir} --max-concurrent-downloads 8")
 #          NGINX_WORKERS (2)  RELAY_RATE (20971520 bytes/s per connection)
 #
 # What it does: installs missing tools with apt-get (idempotent); generates the files with their
@@ -85,7 +85,7 @@ MANY_KIB=100
 
 RF_JAR=${RF_JAR:-$ROOT/rangefetch-examples/target/rangefetch-cli.jar}
 RF_SERVER_JAR=${RF_SERVER_JAR:-$ROOT/rangefetch-ws-server/target/rangefetch-server.jar}
-RF_SERVER_ARGS=${RF_SERVER_ARGS:-"--port {port} --download-dir {dir}"}
+RF_SERVER_ARGS=${RF_SERVER_ARGS:-"--port {port} --download-dir {dir} --max-concurrent-downloads 8"}
 RF_THREADS=${RF_THREADS:-8}
 RF_CHUNK=${RF_CHUNK:-4M}
 RF_MEM_THREADS=${RF_MEM_THREADS:-16}
@@ -458,7 +458,7 @@ run_many_one() {  # tool run pair
     wget2) CMD=(wget2 -q -nd -i "$list" -P "$dir") ;;
     curl) CMD=(curl -sS -f -Z --parallel-max 8 --remote-name-all --output-dir "$dir" -K "$WORK/many-curl.cfg") ;;
     rangefetch) CMD=("$PY" "$BENCH/ws_many.py" --url "ws://127.0.0.1:$WS_PORT/ws" --list "$list"
-                     --window 8 --tag "$RUNID" --sha256-manifest "$manifest" --remove)
+                     --window 8 --tag "$RUNID" --sha256-manifest "$manifest" --remove --timeout 120)
                 dir=$WS_DIR ;;
   esac
   note_cmd many "$tool" "$(show_cmd "${CMD[@]}")"
@@ -514,7 +514,7 @@ run_many() {
   if [[ $have_ws == 1 ]]; then
     head -n 50 "$list" >"$WORK/many-warm.txt"
     "$PY" "$BENCH/ws_many.py" --url "ws://127.0.0.1:$WS_PORT/ws" --list "$WORK/many-warm.txt" \
-      --tag warm --remove >"$LOGDIR/many-warm.out" 2>&1 || log "  ws warm-up: $(tail -c 300 "$LOGDIR/many-warm.out")"
+      --tag warm --remove --timeout 60 >"$LOGDIR/many-warm.out" 2>&1 || log "  ws warm-up: $(tail -c 300 "$LOGDIR/many-warm.out")"
     rm -f "$WS_DIR"/warm-*
   fi
   for ((p = 1; p <= PAIRS; p++)); do

@@ -61,6 +61,7 @@ async def run(args):
     req_url = {}     # requestId -> original url
     id_url = {}      # download id -> original url
     state = {}       # download id -> last state
+    final = {}       # download id -> status object of its terminal state
     done = set()     # original urls completed
     bad = {}         # original url -> error
     problems = []
@@ -94,15 +95,14 @@ async def run(args):
         st = download.get("state")
         if did is None or st is None:
             return False
-        prev = state.get(did)
         state[did] = st
+        if st in ("completed",) or st in TERMINAL_BAD:
+            final[did] = download
         url = id_url.get(did)
         if url is None:
-            return False  # reply with the id not seen yet; checked again when it arrives
-        if prev in ("completed",) or prev in TERMINAL_BAD:
-            return False
+            return False  # the reply with this id is not here yet; checked when it arrives
         if url in done or url in bad:
-            return False
+            return False  # counted once
         if st == "completed":
             done.add(url)
             want = sums.get(os.path.basename(url))
@@ -132,9 +132,14 @@ async def run(args):
         while len(done) + len(bad) < len(urls):
             left = deadline - time.monotonic()
             if left <= 0:
+                waiting = [u for u in urls if u not in done and u not in bad]
+                url_id = {u: i for i, u in id_url.items()}
+                detail = ["%s: %s" % (u, "no reply to add" if u not in url_id
+                                      else "last state " + str(state.get(url_id[u])))
+                          for u in waiting if u not in pending][:10]
                 print(json.dumps({"files": len(urls), "completed": len(done),
                                   "failed": len(bad), "seconds": None,
-                                  "problems": problems + ["timeout"]}))
+                                  "problems": problems + ["timeout"] + detail}))
                 return 3
             try:
                 raw = await asyncio.wait_for(ws.recv(), left)
@@ -148,10 +153,9 @@ async def run(args):
                 url = req_url.get(msg.get("requestId"))
                 if url is not None and d.get("id") is not None:
                     id_url[d["id"]] = url
-                    # the state may have been pushed before the reply arrived
-                    st = state.get(d["id"])
-                    if st and st != d.get("state"):
-                        d = dict(d, state=st)
+                    # its final state may have been pushed before the reply arrived
+                    if d["id"] in final:
+                        d = final[d["id"]]
                 finished += note(d)
             elif typ in ("status", "ok"):
                 if msg.get("download"):
