@@ -136,7 +136,8 @@ public interface DownloadListener {
   default void downloadFailed(DownloadHandle download, DownloadException cause) {}
 
   /**
-   * The download was cancelled and its partial file deleted. Last event.
+   * The download was cancelled and its partial file deleted, or its downloader was closed and
+   * the partial file kept for a later run (see {@link RangeDownloader#close()}). Last event.
    *
    * @param download the download
    */

@@ -14,7 +14,10 @@ public enum DownloadState {
   COMPLETED,
   /** The download stopped for good; the handle's result holds the {@link DownloadException}. */
   FAILED,
-  /** Stopped by {@link DownloadHandle#cancel()}; the partial file was deleted. */
+  /**
+   * Stopped by {@link DownloadHandle#cancel()}, which deleted the partial file, or by
+   * {@link RangeDownloader#close()}, which kept it for a later run.
+   */
   CANCELLED;
 
   /**

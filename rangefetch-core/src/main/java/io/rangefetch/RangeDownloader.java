@@ -113,8 +113,13 @@ public final class RangeDownloader implements AutoCloseable {
   }
 
   /**
-   * Cancels every running and queued download, waits up to a few seconds for the workers to
-   * stop, and releases the connections and threads. Idempotent.
+   * Stops every running, queued and paused download, waits up to a few seconds for the workers
+   * to stop, and releases the connections and threads. Idempotent.
+   *
+   * <p>The downloads end as {@link DownloadState#CANCELLED}, but unlike
+   * {@link DownloadHandle#cancel()} their part files stay, with a control file, when ranges work:
+   * starting the same request on a new downloader continues them. A closed downloader is no
+   * worse than a crashed process.
    */
   @Override
   public void close() {

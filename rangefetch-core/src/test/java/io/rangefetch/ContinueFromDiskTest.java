@@ -35,6 +35,7 @@ class ContinueFromDiskTest {
   private final List<String> ranges = new CopyOnWriteArrayList<>();
   private volatile byte[] content = new byte[SIZE];
   private volatile String etag = "\"v1\"";
+  private volatile boolean throttle;
 
   @BeforeEach
   void start() throws Exception {
@@ -48,11 +49,14 @@ class ContinueFromDiskTest {
         String[] ends = range.substring("bytes=".length()).split("-");
         int first = Integer.parseInt(ends[0]);
         int last = Math.min(Integer.parseInt(ends[1]), body.length - 1);
-        return new MockResponse.Builder().code(206)
+        MockResponse.Builder response = new MockResponse.Builder().code(206)
             .setHeader("Content-Range", "bytes " + first + "-" + last + "/" + body.length)
             .setHeader("ETag", etag)
-            .body(new Buffer().write(body, first, last - first + 1))
-            .build();
+            .body(new Buffer().write(body, first, last - first + 1));
+        if (throttle) {
+          response.throttleBody(2_000, 20, TimeUnit.MILLISECONDS);
+        }
+        return response.build();
       }
     });
     server.start();
@@ -207,6 +211,52 @@ class ContinueFromDiskTest {
     String control = Files.readString(dir.resolve("data.bin.part.rangefetch"), StandardCharsets.ISO_8859_1);
     assertTrue(control.contains("done=0-29999"), control);
     assertTrue(control.contains("url=" + url.replace(":", "\\:")), control);
+  }
+
+  @Test
+  void closingTheDownloaderKeepsThePartFileAndANewDownloaderContinuesIt() throws Exception {
+    throttle = true;
+    java.util.concurrent.CountDownLatch threeChunks = new java.util.concurrent.CountDownLatch(3);
+    DownloadListener counting = new DownloadListener() {
+      @Override
+      public void chunkEnd(DownloadHandle download, ByteRange range) {
+        threeChunks.countDown();
+      }
+    };
+    RangeDownloader first = RangeDownloader.newBuilder()
+        .limits(Limits.newBuilder().maxThreads(2).maxBytesPerThread(CHUNK).build()).build();
+    DownloadHandle handle = first.start(DownloadRequest.newBuilder(server.url("/data.bin").uri(),
+        target()).listener(counting).build());
+    assertTrue(threeChunks.await(30, TimeUnit.SECONDS));
+
+    first.close();
+
+    assertEquals(DownloadState.CANCELLED, handle.status().state());
+    assertTrue(Files.exists(dir.resolve("data.bin.part")));
+    String control = Files.readString(dir.resolve("data.bin.part.rangefetch"),
+        StandardCharsets.ISO_8859_1);
+    assertTrue(control.contains("done=0-"), control);
+    int before = ranges.size();
+    throttle = false;
+
+    AtomicLong continued = new AtomicLong(-1);
+    DownloadResult result = download(new DownloadListener() {
+      @Override
+      public void downloadContinued(DownloadHandle download, long bytesOnDisk) {
+        continued.set(bytesOnDisk);
+      }
+    });
+
+    assertEquals(sha256(content), sha256(Files.readAllBytes(result.file())));
+    assertTrue(continued.get() >= 3L * CHUNK, "kept " + continued.get());
+    long fetchedAgain = ranges.subList(before + 1, ranges.size()).stream()
+        .mapToLong(ContinueFromDiskTest::length).sum();
+    assertTrue(fetchedAgain <= SIZE - continued.get(), "only missing bytes: " + ranges);
+  }
+
+  private static long length(String range) {
+    String[] ends = range.substring("bytes=".length()).split("-");
+    return Long.parseLong(ends[1]) - Long.parseLong(ends[0]) + 1;
   }
 
   static String sha256(byte[] bytes) throws Exception {

@@ -130,7 +130,7 @@ public final class DownloadEngine implements AutoCloseable {
     closed = true;
     List<DownloadTask> running = new ArrayList<>(active.values());
     for (DownloadTask task : running) {
-      task.cancel();
+      task.abandon();
     }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     for (DownloadTask task : running) {

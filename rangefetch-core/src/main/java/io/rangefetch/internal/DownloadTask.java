@@ -47,8 +47,11 @@ final class DownloadTask implements DownloadHandle {
   private static final java.util.Set<Reason> KEEP_PART_AFTER =
       java.util.EnumSet.of(Reason.NETWORK, Reason.TIMEOUT, Reason.HTTP_STATUS, Reason.DISK);
 
-  /** Why the workers of a run must stop; CANCEL overrides the others. */
-  private enum Stop { NONE, PAUSE, CANCEL, FAIL }
+  /**
+   * Why the workers of a run must stop. CANCEL overrides the others; CLOSE (the downloader is
+   * closing) overrides PAUSE.
+   */
+  private enum Stop { NONE, PAUSE, CANCEL, FAIL, CLOSE }
 
   private final String id;
   private final DownloadRequest request;
@@ -173,9 +176,11 @@ final class DownloadTask implements DownloadHandle {
     }
     synchronized (lock) {
       checkNotTerminal("paused");
-      if (!dispatched || stop != Stop.NONE) {
+      if (stop != Stop.NONE) {
         return;
       }
+      // Also when not dispatched yet (a resume is handing it to the scheduler): the run then
+      // sees the pause as it starts.
       stop = Stop.PAUSE;
       resumeRequested = false;
       lock.notifyAll();
@@ -226,6 +231,38 @@ final class DownloadTask implements DownloadHandle {
     }
     if (idle) {
       cancelled();
+    } else {
+      inFlight.abortAll();
+    }
+  }
+
+  /**
+   * Stops this download because its downloader closes: like a pause, the part file and its
+   * control file stay for a later run, but the download ends here, as cancelled.
+   */
+  void abandon() {
+    synchronized (lock) {
+      if (state.isTerminal()) {
+        return;
+      }
+    }
+    if (engine.scheduler().removeWaiting(this)) {
+      abandoned();
+      return;
+    }
+    boolean idle;
+    synchronized (lock) {
+      if (state.isTerminal()) {
+        return;
+      }
+      idle = !dispatched;
+      if (!idle && stop != Stop.CANCEL && stop != Stop.FAIL) {
+        stop = Stop.CLOSE;
+        lock.notifyAll();
+      }
+    }
+    if (idle) {
+      abandoned();
     } else {
       inFlight.abortAll();
     }
@@ -305,6 +342,7 @@ final class DownloadTask implements DownloadHandle {
       case PAUSE -> paused();
       case CANCEL -> cancelled();
       case FAIL -> failed();
+      case CLOSE -> abandoned();
       default -> throw new IllegalStateException("unknown stop " + stop);
     }
   }
@@ -820,6 +858,35 @@ final class DownloadTask implements DownloadHandle {
     events.run(() -> result.cancel(false));
   }
 
+  private void abandoned() {
+    synchronized (lock) {
+      if (state.isTerminal()) {
+        return;
+      }
+      state = DownloadState.CANCELLED;
+    }
+    keepOrDiscardPart();
+    engine.ended(this, file);
+    events.post((l, d) -> l.downloadCancelled(d));
+    events.run(() -> result.cancel(false));
+  }
+
+  /** Keeps the part file if its control file lists something, so a later run continues it. */
+  private boolean keepOrDiscardPart() {
+    boolean keep = false;
+    if (checkpointer != null && ranges == RangeSupport.SUPPORTED) {
+      recordWhatIsOnDisk();
+      keep = checkpointer.hasRecorded();
+    }
+    closeCheckpointer();
+    if (keep) {
+      requirePart().close();
+    } else {
+      discardPart();
+    }
+    return keep;
+  }
+
   private void failed() {
     DownloadException cause;
     synchronized (lock) {
@@ -831,16 +898,11 @@ final class DownloadTask implements DownloadHandle {
           : FetchFailure.fatal(Reason.NETWORK, "the download stopped for an unknown reason");
       cause = f.toDownloadException(uri, failedRange);
     }
-    boolean keep = false;
-    if (checkpointer != null && KEEP_PART_AFTER.contains(cause.reason())) {
-      recordWhatIsOnDisk();
-      keep = checkpointer.hasRecorded();
-    }
-    closeCheckpointer();
-    if (keep) {
+    if (KEEP_PART_AFTER.contains(cause.reason())) {
       // Start it again to continue from here, as curl -C - and aria2c -c do.
-      requirePart().close();
+      keepOrDiscardPart();
     } else {
+      closeCheckpointer();
       discardPart();
     }
     engine.ended(this, file);

@@ -16,7 +16,8 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * A listener that prints every event of every download, with the milliseconds since the
- * download started: the way to see what the downloader does, and in which order.
+ * download started: the way to see what the downloader does, and in which order. Thread-safe:
+ * {@code System.out} is. One instance waits for the end of one download.
  *
  * <p>Run: {@code PrintEvents URL [DIRECTORY]}.
  */

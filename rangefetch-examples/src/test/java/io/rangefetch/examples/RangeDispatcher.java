@@ -8,6 +8,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import mockwebserver3.Dispatcher;
@@ -32,8 +33,12 @@ public final class RangeDispatcher extends Dispatcher {
   private final String fileName;
   private final Queue<String> rangeHeaders = new ConcurrentLinkedQueue<>();
   private final CountDownLatch firstRequest = new CountDownLatch(1);
+  private final AtomicInteger requests = new AtomicInteger();
+  // Set by the test thread, read by MockWebServer's threads.
   private volatile long throttleBytes;
   private volatile Duration throttlePeriod = Duration.ZERO;
+  private volatile int failFrom = Integer.MAX_VALUE;
+  private volatile int failCode;
 
   /**
    * Serves {@code body} with a {@code Content-Disposition} naming {@code fileName}.
@@ -60,11 +65,39 @@ public final class RangeDispatcher extends Dispatcher {
     return this;
   }
 
+  /**
+   * Answers every request from the {@code first}-th on (counting from 1) with {@code code} and no
+   * body, as a server that breaks in the middle of a download.
+   *
+   * @param first the number of the first request to fail
+   * @param code the status to answer, such as 404
+   * @return this dispatcher
+   */
+  public RangeDispatcher failFrom(int first, int code) {
+    this.failCode = code;
+    this.failFrom = first;
+    return this;
+  }
+
+  /**
+   * Serves every later request normally again, at full speed.
+   *
+   * @return this dispatcher
+   */
+  public RangeDispatcher heal() {
+    this.failFrom = Integer.MAX_VALUE;
+    this.throttleBytes = 0;
+    return this;
+  }
+
   @Override
   public MockResponse dispatch(RecordedRequest request) {
     String range = request.getHeaders().get("Range");
     rangeHeaders.add(range == null ? "" : range);
     firstRequest.countDown();
+    if (requests.incrementAndGet() >= failFrom) {
+      return new MockResponse.Builder().code(failCode).build();
+    }
     if (!"GET".equals(request.getMethod())) {
       return new MockResponse.Builder().code(405).build();
     }

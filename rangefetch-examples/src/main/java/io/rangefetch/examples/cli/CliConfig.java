@@ -25,7 +25,8 @@ import java.util.stream.Collectors;
  * ({@code limits.max-threads} becomes {@code RANGEFETCH_LIMITS_MAX_THREADS}); the file given
  * with {@code --config}, or else {@code rangefetch.properties} in the working directory if there
  * is one; the default of {@link Limits}. Other keys under {@code limits.} are refused as typos;
- * keys outside {@code limits.} belong to other programs and are left alone.
+ * keys outside {@code limits.} belong to other programs (the server reads the same file and
+ * environment, with the same {@code limits.*} keys) and are left alone.
  */
 public final class CliConfig {
   /** The name of the file looked for in the working directory. */
@@ -39,9 +40,7 @@ public final class CliConfig {
         Limits.Builder::maxBytesPerThread, Limits::maxBytesPerThread),
     MAX_CONCURRENT_DOWNLOADS("limits.max-concurrent-downloads", false,
         (builder, value) -> builder.maxConcurrentDownloads(Math.toIntExact(value)),
-        Limits::maxConcurrentDownloads),
-    MAX_FILE_BYTES("limits.max-file-bytes", true,
-        Limits.Builder::maxFileBytes, Limits::maxFileBytes);
+        Limits::maxConcurrentDownloads);
 
     final String property;
     final boolean size;
@@ -135,7 +134,7 @@ public final class CliConfig {
     Properties properties = new Properties();
     try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       properties.load(reader);
-    } catch (IOException e) {
+    } catch (IOException | IllegalArgumentException e) {
       throw new IllegalArgumentException("cannot read the config file " + file + ": " + e
           + "; check the path given with --config", e);
     }

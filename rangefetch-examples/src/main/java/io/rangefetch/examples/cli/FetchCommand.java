@@ -17,11 +17,13 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -60,9 +62,12 @@ import picocli.CommandLine.TypeConversionException;
         "  1  the download failed; the message says why and what to do",
         "  2  bad usage: an unknown option, a bad size or URL, a bad config value",
         "",
-        "Caps come from the environment (RANGEFETCH_LIMITS_MAX_THREADS, ...), then --config or",
-        "./rangefetch.properties (limits.max-threads, limits.max-bytes-per-thread,",
-        "limits.max-concurrent-downloads, limits.max-file-bytes), then the defaults."})
+        "Ctrl+C pauses: run the same command again to continue.",
+        "",
+        "Caps (limits.max-threads, limits.max-bytes-per-thread, ...), first match wins:",
+        "  1. environment: RANGEFETCH_LIMITS_MAX_THREADS, ...",
+        "  2. --config FILE, or else ./rangefetch.properties",
+        "  3. the defaults: 8 threads, 4M per request"})
 public final class FetchCommand implements Callable<Integer> {
   /** Exit code of a complete download or probe. */
   public static final int OK = 0;
@@ -70,7 +75,13 @@ public final class FetchCommand implements Callable<Integer> {
   public static final int FAILED = 1;
   /** Exit code of bad usage: options, URL, config. */
   public static final int USAGE = 2;
+  /** Failures after which the core keeps the part file, so a new run continues it. */
+  private static final Set<DownloadException.Reason> KEEPS_PART_FILE = EnumSet.of(
+      DownloadException.Reason.NETWORK, DownloadException.Reason.TIMEOUT,
+      DownloadException.Reason.HTTP_STATUS, DownloadException.Reason.DISK);
 
+  // The options are set by picocli while parsing, on the thread that calls execute(), before
+  // call() runs on that same thread.
   @Option(names = {"-t", "--threads"}, paramLabel = "N",
       description = "Parallel range requests; above limits.max-threads the cap is used."
           + " Default: the cap.")
@@ -107,7 +118,7 @@ public final class FetchCommand implements Callable<Integer> {
   private boolean quiet;
 
   @Parameters(paramLabel = "URL", description = "The http or https URL to download.")
-  private String url;
+  private String url = "";
 
   private final PrintStream out;
   private final PrintStream err;
@@ -253,26 +264,19 @@ public final class FetchCommand implements Callable<Integer> {
   }
 
   private int download(DownloadRequest request, Limits limits) {
-    try (RangeDownloader downloader = RangeDownloader.newBuilder().limits(limits).build()) {
-      // Registered before the start, so a Ctrl+C at any moment cancels: closing the downloader
-      // cancels its downloads, which deletes their partial files.
-      Thread cancelOnExit = new Thread(() -> {
-        downloader.close();
-        err.println();
-        err.println("rangefetch: cancelled; the partial file was removed");
-      }, "rangefetch-cancel-on-exit");
-      Runtime.getRuntime().addShutdownHook(cancelOnExit);
-      try {
-        DownloadHandle download;
-        try {
-          download = downloader.start(request);
-        } catch (IllegalStateException closedByTheHook) {
-          return FAILED;
-        }
-        return awaitFile(request, download);
-      } finally {
-        removeHook(cancelOnExit);
-      }
+    ExitGuard exitGuard = new ExitGuard(err);
+    RangeDownloader downloader =
+        RangeDownloader.newBuilder().limits(limits).listener(exitGuard).build();
+    exitGuard.arm();
+    try {
+      DownloadHandle download = downloader.start(request);
+      exitGuard.watch(download);
+      return awaitFile(request, download);
+    } finally {
+      // Not reached when the JVM exits early, as the paused download never ends: good, since
+      // closing would cancel it and delete the part file the exit guard keeps for the next run.
+      exitGuard.disarm();
+      downloader.close();
     }
   }
 
@@ -287,9 +291,12 @@ public final class FetchCommand implements Callable<Integer> {
       err.println("rangefetch: " + e.getMessage());
       if (e.reason() == DownloadException.Reason.FILE_EXISTS) {
         err.println("rangefetch: add --overwrite to replace it, or choose another -o");
+      } else if (KEEPS_PART_FILE.contains(e.reason()) && download.status().bytesDone() > 0) {
+        err.println("rangefetch: the part file is kept; run the same command again to continue");
       }
       return FAILED;
-    } catch (CancellationException cancelledByTheHook) {
+    } catch (CancellationException cancelled) {
+      err.println("rangefetch: the download was cancelled");
       return FAILED;
     }
   }
@@ -298,14 +305,6 @@ public final class FetchCommand implements Callable<Integer> {
       Duration elapsed) {
     if (request.listener() instanceof ProgressPrinter printer) {
       printer.finish(download.status(), elapsed);
-    }
-  }
-
-  private static void removeHook(Thread hook) {
-    try {
-      Runtime.getRuntime().removeShutdownHook(hook);
-    } catch (IllegalStateException shuttingDown) {
-      // The hook is running or has run: the JVM is exiting and the hook does the cleanup.
     }
   }
 

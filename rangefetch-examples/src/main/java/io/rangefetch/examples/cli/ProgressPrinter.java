@@ -14,8 +14,9 @@ import java.util.function.LongSupplier;
  * Shows the progress of one download on a stream: a bar redrawn in place on a terminal, a plain
  * line every few seconds anywhere else (a log file, a CI console). Thread-safe.
  *
- * <p>It listens to {@link DownloadListener#progress}; the command calls {@link #finish} once the
- * result is in, after which late events are ignored, so the last line drawn is the final one.
+ * <p>It listens to {@link DownloadListener#progress} and {@link DownloadListener#downloadContinued};
+ * the command calls {@link #finish} once the result is in, after which late events are ignored,
+ * so the last line drawn is the final one.
  */
 public final class ProgressPrinter implements DownloadListener {
   /** How often a plain line is printed when the stream is not a terminal. */
@@ -31,6 +32,7 @@ public final class ProgressPrinter implements DownloadListener {
   private long lastPrintNanos;
   private int lastWidth;
   private boolean finished;
+  private long continuedBytes;
 
   /**
    * Creates a printer.
@@ -55,9 +57,32 @@ public final class ProgressPrinter implements DownloadListener {
       redraw(status);
     } else if (!printed || now - lastPrintNanos >= PLAIN_INTERVAL.toNanos()) {
       out.println(line(status));
+      lastPrintNanos = now;
+    } else {
+      return;
     }
     printed = true;
-    lastPrintNanos = now;
+  }
+
+  /**
+   * Says that an earlier run's part file is continued, on a line of its own.
+   *
+   * @param download the download
+   * @param bytesOnDisk the bytes kept from the earlier run
+   */
+  @Override
+  public synchronized void downloadContinued(DownloadHandle download, long bytesOnDisk) {
+    if (finished) {
+      return;
+    }
+    continuedBytes = bytesOnDisk;
+    if (terminal && lastWidth > 0) {
+      out.println();
+      lastWidth = 0;
+    }
+    out.println("continuing the part file of an earlier run: " + ByteSize.format(bytesOnDisk)
+        + " already on disk");
+    out.flush();
   }
 
   /**
@@ -65,7 +90,8 @@ public final class ProgressPrinter implements DownloadListener {
    * any progress was shown. Later events are ignored.
    *
    * @param status the download's status once its result is in
-   * @param elapsed the time the download took: a completed download shows its average speed
+   * @param elapsed the time this run took: a completed download shows its average speed, not
+   *     counting bytes continued from an earlier run
    */
   public synchronized void finish(DownloadStatus status, Duration elapsed) {
     if (finished) {
@@ -76,7 +102,7 @@ public final class ProgressPrinter implements DownloadListener {
       return;
     }
     DownloadStatus last = status.state() == DownloadState.COMPLETED && elapsed.toMillis() > 0
-        ? withSpeed(status, status.bytesDone() * 1000 / elapsed.toMillis())
+        ? withSpeed(status, (status.bytesDone() - continuedBytes) * 1000 / elapsed.toMillis())
         : status;
     if (terminal) {
       redraw(last);
@@ -111,7 +137,7 @@ public final class ProgressPrinter implements DownloadListener {
     StringBuilder line = new StringBuilder();
     if (status.progress().isPresent()) {
       double fraction = status.progress().getAsDouble();
-      int filled = (int) Math.round(fraction * BAR_WIDTH);
+      int filled = (int) (fraction * BAR_WIDTH);
       line.append('[').append("#".repeat(filled)).append("-".repeat(BAR_WIDTH - filled))
           .append(']')
           .append(String.format(Locale.ROOT, " %3d%%  ", (int) Math.floor(fraction * 100)))

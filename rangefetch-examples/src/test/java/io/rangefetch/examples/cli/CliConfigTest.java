@@ -30,7 +30,6 @@ class CliConfigTest {
         limits.max-threads=3
         limits.max-bytes-per-thread=512K
         limits.max-concurrent-downloads=2
-        limits.max-file-bytes=1G
         """);
 
     Limits limits = CliConfig.load(Optional.empty(), workingDir, Map.of()).limits();
@@ -38,7 +37,6 @@ class CliConfigTest {
     assertEquals(3, limits.maxThreads());
     assertEquals(512 * 1024, limits.maxBytesPerThread());
     assertEquals(2, limits.maxConcurrentDownloads());
-    assertEquals(1L << 30, limits.maxFileBytes());
   }
 
   @Test
@@ -141,6 +139,17 @@ class CliConfigTest {
         """);
 
     assertEquals(2, CliConfig.load(Optional.empty(), workingDir, Map.of()).limits().maxThreads());
+  }
+
+  @Test
+  void configFile_malformedEscape_saysWhichFile() throws IOException {
+    Path file = Files.writeString(workingDir.resolve("rangefetch.properties"),
+        "limits.max-threads=\\u00zz\n");
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> CliConfig.load(Optional.empty(), workingDir, Map.of()));
+
+    assertTrue(e.getMessage().startsWith("cannot read the config file " + file), e.getMessage());
   }
 
   @Test

@@ -243,6 +243,39 @@ class FetchCommandTest {
   }
 
   @Test
+  void failureMidDownload_keepsThePartFileAndTheSameCommandContinuesIt() throws IOException {
+    RangeDispatcher dispatcher = serve(TEN_KIB).failFrom(2, 404);
+    Files.writeString(workingDir.resolve("rangefetch.properties"),
+        "limits.max-bytes-per-thread=1K\n");
+
+    Run failed = run(Map.of(), "-t", "1", url());
+
+    assertEquals(FetchCommand.FAILED, failed.exitCode, failed.err);
+    assertTrue(failed.err.contains("404"), failed.err);
+    assertTrue(failed.err.contains("the part file is kept; run the same command again to "
+        + "continue"), failed.err);
+    assertFalse(Files.exists(workingDir.resolve("data.bin")));
+
+    dispatcher.heal();
+    Run continued = run(Map.of(), "-t", "1", url());
+
+    assertEquals(FetchCommand.OK, continued.exitCode, continued.err);
+    assertTrue(continued.err.contains(
+        "continuing the part file of an earlier run: 1.0 KiB already on disk"), continued.err);
+    assertEquals(Sha256.of(TEN_KIB), Sha256.of(workingDir.resolve("data.bin")));
+  }
+
+  @Test
+  void failureBeforeAnyByte_saysNothingAboutContinuing() {
+    serve(TEN_KIB).failFrom(1, 404);
+
+    Run run = run(Map.of(), url());
+
+    assertEquals(FetchCommand.FAILED, run.exitCode, run.err);
+    assertFalse(run.err.contains("continue"), run.err);
+  }
+
+  @Test
   void progress_goesToStderrAndEndsAtOneHundredPercent() {
     serve(FILE);
 

@@ -63,6 +63,21 @@ class ProgressPrinterTest {
   }
 
   @Test
+  void plain_frequentEvents_stillPrintOneLinePerInterval() {
+    ProgressPrinter printer = new ProgressPrinter(stream, false, clock::get);
+
+    for (int second = 0; second <= 11; second++) {
+      printer.progress(null, status(DownloadState.DOWNLOADING, 100, second, 5, 1, 1));
+      clock.addAndGet(SECOND);
+    }
+
+    String[] lines = output().split("\n");
+    assertEquals(3, lines.length, output());
+    assertTrue(lines[1].contains(" 5 B of 100 B"), lines[1]);
+    assertTrue(lines[2].contains(" 10 B of 100 B"), lines[2]);
+  }
+
+  @Test
   void terminal_redrawsOneLineInPlace() {
     ProgressPrinter printer = new ProgressPrinter(stream, true, clock::get);
 
@@ -81,6 +96,26 @@ class ProgressPrinterTest {
 
     assertTrue(output().endsWith("100%  100 B of 100 B  25 B/s  threads 0/1  completed\n"),
         output());
+  }
+
+  @Test
+  void finish_afterContinuing_countsOnlyTheBytesOfThisRunInTheSpeed() {
+    ProgressPrinter printer = new ProgressPrinter(stream, false, clock::get);
+
+    printer.downloadContinued(null, 60);
+    printer.finish(status(DownloadState.COMPLETED, 100, 100, 0, 0, 1), Duration.ofSeconds(2));
+
+    assertEquals("continuing the part file of an earlier run: 60 B already on disk\n"
+        + "[########################] 100%  100 B of 100 B  20 B/s  threads 0/1  completed\n",
+        output());
+  }
+
+  @Test
+  void line_almostDone_doesNotShowAFullBar() {
+    DownloadStatus status = status(DownloadState.DOWNLOADING, 1000, 999, 0, 1, 1);
+
+    assertTrue(ProgressPrinter.line(status).startsWith("[#######################-]  99%"),
+        ProgressPrinter.line(status));
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.rangefetch.examples.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,7 +23,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.junit5.StartStop;
 import org.junit.jupiter.api.Test;
@@ -65,24 +65,33 @@ class RangefetchCliJarIT {
   }
 
   @Test
-  void jar_terminated_cancelsTheDownloadAndLeavesNoFile() throws Exception {
+  void jar_interrupted_keepsThePartFileAndTheSameCommandContinues() throws Exception {
     byte[] body = randomBytes(1024 * 1024);
-    server.setDispatcher(
-        new RangeDispatcher(body, "data.bin").throttle(8 * 1024, Duration.ofMillis(100)));
-    Child child = Child.start(workingDir, url());
+    RangeDispatcher dispatcher =
+        new RangeDispatcher(body, "data.bin").throttle(1024, Duration.ofMillis(100));
+    server.setDispatcher(dispatcher);
+    Child first = Child.start(workingDir, "-c", "64K", url());
 
-    String firstProgress = child.awaitErrLine(line -> line.contains("threads"));
-    assertNotNull(firstProgress, "no progress line; stderr so far: " + child.err());
-    // SIGTERM, as Ctrl+C's SIGINT, runs the shutdown hooks. Process.destroy() would also close
-    // our end of the pipes and lose what the child prints while it exits.
-    child.process.toHandle().destroy();
-    child.waitFor();
+    String someBytes = first.awaitErrLine(line -> line.matches(".*%  [1-9].*"));
+    assertNotNull(someBytes, "no progress with bytes; stderr so far: " + first.err());
+    // SIGTERM runs the shutdown hooks, as Ctrl+C's SIGINT does. Process.destroy() would also
+    // close our end of the pipes and lose what the child prints while it exits.
+    first.process.toHandle().destroy();
+    first.waitFor();
 
-    assertTrue(child.err().contains("rangefetch: cancelled"),
-        "exit " + child.process.exitValue() + ", stderr: " + child.err());
-    try (Stream<Path> files = Files.list(workingDir)) {
-      assertEquals(List.of(), files.toList(), "neither the file nor its partial file may stay");
-    }
+    assertTrue(first.err().contains("rangefetch: interrupted;"), first.err());
+    assertTrue(first.err().contains("run the same command again to continue"), first.err());
+    assertFalse(Files.exists(workingDir.resolve("data.bin")), "no half file under the final name");
+    assertTrue(Files.exists(workingDir.resolve("data.bin.part")), "the part file is kept");
+
+    dispatcher.heal();
+    Child second = Child.start(workingDir, "-c", "64K", url());
+
+    assertEquals(0, second.waitFor(), second.err());
+    assertTrue(second.err().contains("continuing the part file of an earlier run"), second.err());
+    List<String> out = second.out();
+    assertEquals(workingDir.resolve("data.bin").toUri().toString(), out.get(out.size() - 1));
+    assertEquals(Sha256.of(body), Sha256.of(workingDir.resolve("data.bin")));
   }
 
   private String url() {
