@@ -176,6 +176,8 @@ def build(work):
         meta.get("rf_commit", "?"),
         "" if meta.get("rf_jar_present") == "yes" else " (**not built: rangefetch not measured**)"))
     w("")
+    w("Many-files case: `%s`, driven by `bench/ws_many.py` over `/ws`." % meta.get("rf_server_jar", "?"))
+    w("")
     w("| machine | |")
     w("| --- | --- |")
     w("| CPU | %s, %s cores (`nproc`) |" % (meta.get("cpu", "?"), meta.get("nproc", "?")))

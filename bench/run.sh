@@ -565,6 +565,7 @@ T_START=$EPOCHREALTIME
   echo "rf_java_opts=$RF_JAVA_OPTS"
   echo "rf_jar=${RF_JAR#$ROOT/}"; echo "rf_jar_present=$([[ -f $RF_JAR ]] && echo yes || echo no)"
   echo "rf_commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
+  echo "rf_server_jar=${RF_SERVER_JAR#$ROOT/}$([[ -f $RF_SERVER_JAR ]] && echo " (built $(date -u -r "$RF_SERVER_JAR" +%H:%MZ))" || echo " (not built)")"
   echo "relay_rate=$RELAY_RATE"; echo "nginx_workers=$NGINX_WORKERS"
   echo "nproc=$(nproc)"
   echo "mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
