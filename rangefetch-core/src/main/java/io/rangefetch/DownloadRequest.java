@@ -40,6 +40,7 @@ public final class DownloadRequest {
   private final String sha256;
   private final Map<String, String> headers;
   private final IfExists ifExists;
+  private final boolean computeSha256;
   private final DownloadListener listener;
 
   private DownloadRequest(Builder builder) {
@@ -50,6 +51,7 @@ public final class DownloadRequest {
     this.sha256 = builder.sha256;
     this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(builder.headers));
     this.ifExists = builder.ifExists;
+    this.computeSha256 = builder.computeSha256;
     this.listener = builder.listener;
   }
 
@@ -134,6 +136,16 @@ public final class DownloadRequest {
   }
 
   /**
+   * Returns whether the SHA-256 of the file is computed.
+   *
+   * @return true unless turned off
+   * @see Builder#computeSha256(boolean)
+   */
+  public boolean computeSha256() {
+    return computeSha256;
+  }
+
+  /**
    * Returns the listener of this download alone; it is called after the downloader's own.
    *
    * @return the listener, {@link DownloadListener#NONE} unless one was set
@@ -156,6 +168,7 @@ public final class DownloadRequest {
     private String sha256;
     private final Map<String, String> headers = new LinkedHashMap<>();
     private IfExists ifExists = IfExists.FAIL;
+    private boolean computeSha256 = true;
     private DownloadListener listener = DownloadListener.NONE;
 
     private Builder(URI uri, Path target) {
@@ -230,6 +243,8 @@ public final class DownloadRequest {
 
     /**
      * Adds a header to every request of this download, for example a cookie or a token.
+     * {@code Authorization}, {@code Cookie} and {@code Proxy-Authorization} are sent only to the
+     * origin (scheme, host, port) of the request's URI, not after a redirect to another one.
      *
      * @param name a header name other than those the downloader sets itself ({@code Range},
      *     {@code If-Range}, {@code Accept-Encoding}, {@code Host}, {@code Content-Length},
@@ -267,6 +282,20 @@ public final class DownloadRequest {
     }
 
     /**
+     * Sets whether to compute the SHA-256 of the file for {@link DownloadResult#sha256()}. It is
+     * computed while the download runs, from the part of the file already written, so it costs
+     * CPU but little time; turn it off when nobody reads it.
+     *
+     * @param compute whether to compute it. Default: {@code true}. It cannot be turned off
+     *     together with an expected {@link #sha256(String)}.
+     * @return this builder
+     */
+    public Builder computeSha256(boolean compute) {
+      this.computeSha256 = compute;
+      return this;
+    }
+
+    /**
      * Sets a listener for this download alone.
      *
      * @param listener the listener. Default: {@link DownloadListener#NONE}.
@@ -281,8 +310,13 @@ public final class DownloadRequest {
      * Returns the request.
      *
      * @return an immutable request
+     * @throws IllegalArgumentException if an expected sha256 is set with computeSha256(false)
      */
     public DownloadRequest build() {
+      if (sha256 != null && !computeSha256) {
+        throw new IllegalArgumentException("an expected sha256 is set but computeSha256 is false;"
+            + " the digest is needed to check the file");
+      }
       return new DownloadRequest(this);
     }
   }

@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param finalUri the URI the bytes came from, after redirects, without credentials
  * @param file the absolute path of the complete file
  * @param size its size in bytes
- * @param sha256 its SHA-256, 64 lower-case hex digits
+ * @param sha256 its SHA-256, 64 lower-case hex digits, or {@code ""} when the request asked for
+ *     none ({@link DownloadRequest.Builder#computeSha256(boolean)})
  * @param ranged whether it was fetched with range requests (else as one stream)
  * @param elapsed the time from start to completion, pauses included
  */
@@ -24,10 +25,11 @@ public record DownloadResult(URI finalUri, Path file, long size, String sha256, 
    * @param finalUri the URI the bytes came from
    * @param file the complete file
    * @param size its size in bytes
-   * @param sha256 its SHA-256, 64 lower-case hex digits
+   * @param sha256 its SHA-256, 64 lower-case hex digits, or {@code ""} when not computed
    * @param ranged whether ranges were used
    * @param elapsed the time from start to completion
-   * @throws IllegalArgumentException if {@code size < 0} or {@code sha256} is not 64 lower-case hex digits
+   * @throws IllegalArgumentException if {@code size < 0} or {@code sha256} is neither empty nor 64
+   *     lower-case hex digits
    */
   public DownloadResult {
     Objects.requireNonNull(finalUri, "finalUri");
@@ -37,8 +39,9 @@ public record DownloadResult(URI finalUri, Path file, long size, String sha256, 
     if (size < 0) {
       throw new IllegalArgumentException("size must be >= 0, was " + size);
     }
-    if (!sha256.matches("[0-9a-f]{64}")) {
-      throw new IllegalArgumentException("sha256 must be 64 lower-case hex digits, was " + sha256);
+    if (!sha256.isEmpty() && !sha256.matches("[0-9a-f]{64}")) {
+      throw new IllegalArgumentException(
+          "sha256 must be 64 lower-case hex digits or empty, was " + sha256);
     }
   }
 }

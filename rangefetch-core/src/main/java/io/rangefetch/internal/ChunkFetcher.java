@@ -53,6 +53,12 @@ final class ChunkFetcher {
     String etag = Prober.header(open.response, "ETag");
     String lastModified = Prober.header(open.response, "Last-Modified");
     String change = expected.change(etag, lastModified);
+    if (code == 200 && change == null && expected.sameVersion(etag, lastModified)) {
+      // Same ETag or Last-Modified: If-Range matched, yet the server sent everything.
+      throw FetchFailure.retryable(Reason.SERVER_MISBEHAVED, what + " returned 200 with the"
+          + " same version of the file: the server ignored the range this time; nothing of it"
+          + " was written", null);
+    }
     if (code == 200 || code == 416 || (code == 206 && change != null)) {
       throw FetchFailure.fatal(Reason.RESOURCE_CHANGED, what + " returned " + code
           + (code == 206 ? " of another version" : ", not 206")

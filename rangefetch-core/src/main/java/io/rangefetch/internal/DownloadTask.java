@@ -94,10 +94,14 @@ final class DownloadTask implements DownloadHandle {
   private @Nullable Validators validators;
   private @Nullable PartFile part;
   private @Nullable Checkpointer checkpointer;
+  // Null when the request asked for no digest.
+  private volatile @Nullable PrefixHasher hasher;
   // Ranges a control file of an earlier run lists as done, until the chunks are planned.
   private @Nullable RangeSet onDisk;
   private boolean restarted;
   private boolean resubmit;
+  // Coordinator only: a failure found before the first run, reported by that run.
+  private @Nullable FetchFailure earlyFailure;
   private @Nullable ScheduledFuture<?> ticker;
   // Progress ticker thread only.
   private long reportedBytes = -1;
@@ -118,6 +122,14 @@ final class DownloadTask implements DownloadHandle {
         engine.settings().limits().maxThreads());
     this.chunkBytes = Math.min(request.chunkBytes().orElse(Long.MAX_VALUE),
         engine.settings().limits().maxBytesPerThread());
+    if (!Files.isDirectory(request.target())) {
+      // A named file is known, and held against other downloads, from the start.
+      try {
+        file = engine.targets().reserve(request.target(), request.ifExists(), this::resumable);
+      } catch (FetchFailure f) {
+        earlyFailure = f;
+      }
+    }
   }
 
   // ---- DownloadHandle ----
@@ -319,6 +331,10 @@ final class DownloadTask implements DownloadHandle {
         return;
       }
     }
+    if (earlyFailure != null) {
+      recordFailure(earlyFailure, null);
+      earlyFailure = null;
+    }
     if (stop == Stop.NONE) {
       startTicker();
       try {
@@ -375,6 +391,9 @@ final class DownloadTask implements DownloadHandle {
       size = probe.size();
       events.post((l, d) -> l.probeEnd(d, probe));
       prepareFile(probe, response.kind());
+      if (response.kind() != FirstResponse.Kind.RANGED) {
+        hasher = newHasher(new RangeSet());
+      }
       switch (response.kind()) {
         case EMPTY -> closeQuietly(response.open());
         case WHOLE -> readStream(response);
@@ -390,6 +409,7 @@ final class DownloadTask implements DownloadHandle {
           }
           checkpointer = new Checkpointer(requireFile(), requirePart(), controlHeader(probe),
               done, engine.workers());
+          hasher = newHasher(done);
           bytesDone.set(done.bytes());
           if (done.bytes() > 0) {
             long kept = done.bytes();
@@ -519,6 +539,21 @@ final class DownloadTask implements DownloadHandle {
     }
     requirePart().truncate();
     ControlFile.delete(requireFile());
+    hasher = null;
+  }
+
+  private @Nullable PrefixHasher newHasher(RangeSet onDisk) {
+    return request.computeSha256()
+        ? new PrefixHasher(requirePart().channel(), onDisk, engine.workers()) : null;
+  }
+
+  /** Counts a write, and tells the hasher. */
+  private void written(long position, int bytes) {
+    bytesDone.addAndGet(bytes);
+    PrefixHasher h = hasher;
+    if (h != null) {
+      h.written(ByteRange.of(position, bytes));
+    }
   }
 
   private static void checkFreeSpace(Path dir, long needed) throws FetchFailure {
@@ -562,7 +597,7 @@ final class DownloadTask implements DownloadHandle {
       activeThreads.incrementAndGet();
       try (InFlight.Open open = response.open()) {
         long read = SingleStreamFetcher.read(open, announced, max, requirePart(), buffer,
-            bytesDone::addAndGet, this::stopping, what);
+            this::written, this::stopping, what);
         size = read;
         if (whole != null) {
           events.post((l, d) -> l.chunkEnd(d, whole));
@@ -582,6 +617,7 @@ final class DownloadTask implements DownloadHandle {
         }
         bytesDone.set(0);
         requirePart().truncate();
+        hasher = newHasher(new RangeSet());
         if (!awaitBackoff(policy.delay(f, attempt))) {
           return;
         }
@@ -645,9 +681,9 @@ final class DownloadTask implements DownloadHandle {
       int attemptNumber = attempt;
       events.post((l, d) -> l.chunkStart(d, want, attemptNumber));
       AtomicLong written = new AtomicLong();
-      WorkerBuffer.Sink sink = n -> {
+      WorkerBuffer.Sink sink = (position, n) -> {
         written.addAndGet(n);
-        bytesDone.addAndGet(n);
+        written(position, n);
       };
       activeThreads.incrementAndGet();
       try {
@@ -782,7 +818,7 @@ final class DownloadTask implements DownloadHandle {
     events.post((l, d) -> l.progress(d, last));
     String sha256;
     try {
-      sha256 = Sha256.of(written.channel());
+      sha256 = digest(written);
     } catch (IOException e) {
       recordFailure(PartFile.diskFailure("reading " + written.path() + " to check it", e), null);
       failed();
@@ -812,6 +848,22 @@ final class DownloadTask implements DownloadHandle {
     LOG.debug("download {}: {} complete, {} bytes", id, target, size);
     events.post((l, d) -> l.downloadEnd(d, done1));
     events.run(() -> result.complete(done1));
+  }
+
+  /** The SHA-256 of the complete part file, or "" when the request asked for none. */
+  private String digest(PartFile written) throws IOException {
+    PrefixHasher h = hasher;
+    if (h == null) {
+      return "";
+    }
+    try {
+      return h.finish(size);
+    } catch (IOException e) {
+      // The prefix hasher lost track (it should not); one pass over the file is always right.
+      LOG.warn("download {}: hashing as the file grew failed ({}); hashing it again", id,
+          e.getMessage());
+      return Sha256.of(written.channel());
+    }
   }
 
   private void paused() {

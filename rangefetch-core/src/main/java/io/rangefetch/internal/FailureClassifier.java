@@ -12,6 +12,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import javax.net.ssl.SSLException;
+import org.apache.hc.client5.http.ClientProtocolException;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ConnectionClosedException;
 import org.apache.hc.core5.http.Header;
@@ -34,6 +35,10 @@ final class FailureClassifier {
   static FetchFailure classify(Throwable e, String what) {
     if (e instanceof FetchFailure failure) {
       return failure;
+    }
+    if (e instanceof ClientProtocolException && e.getCause() != null) {
+      // HttpClient wraps a malformed response (bad Content-Length, ...) in this.
+      return classify(e.getCause(), what);
     }
     if (e instanceof HttpClientFactory.AddressRefusedException) {
       return FetchFailure.fatal(Reason.ADDRESS_REFUSED, what + " refused: " + e.getMessage()

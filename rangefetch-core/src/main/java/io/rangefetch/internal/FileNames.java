@@ -17,7 +17,12 @@ import org.jspecify.annotations.Nullable;
 public final class FileNames {
   /** The name used when neither the server nor the URL gives one. */
   public static final String FALLBACK = "download";
-  private static final int MAX_BYTES = 255 - PartFile.SUFFIX.length();
+  /**
+   * Leaves room within 255 bytes for what is added to a name: " (10000)" by IfExists.RENAME and
+   * ".part.rangefetch.tmp" for the control file's temporary file.
+   */
+  private static final int MAX_BYTES = 255 - " (10000)".length()
+      - (PartFile.SUFFIX + ControlFile.SUFFIX + ".tmp").length();
   private static final Pattern EXTENDED =
       Pattern.compile("(?i)filename\\*\\s*=\\s*([\\w!#$&+.^`|~-]+)'[^']*'([^;\\s]+)");
   private static final Pattern QUOTED = Pattern.compile("(?i)filename\\s*=\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");

@@ -1,11 +1,14 @@
 package io.rangefetch.internal;
 
+import java.io.IOException;
 import java.net.InetAddress;
+import java.net.Socket;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
+import javax.net.ssl.SSLSocket;
 import org.apache.hc.client5.http.DnsResolver;
 import org.apache.hc.client5.http.SystemDefaultDnsResolver;
 import org.apache.hc.client5.http.config.ConnectionConfig;
@@ -15,10 +18,14 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
+import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
 import org.apache.hc.core5.http.config.Http1Config;
+import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
+import org.jspecify.annotations.Nullable;
 
 /** Builds the one pooled HttpClient 5 of a downloader; the only place its settings live. */
 final class HttpClientFactory {
@@ -46,6 +53,7 @@ final class HttpClientFactory {
     PoolingHttpClientConnectionManager pool = PoolingHttpClientConnectionManagerBuilder.create()
         .setConnectionFactory(ManagedHttpClientConnectionFactory.builder().http1Config(http1).build())
         .setDnsResolver(new FilteringDnsResolver(settings.addressFilter()))
+        .setTlsSocketStrategy(new LazyTlsStrategy())
         .setMaxConnTotal(connections)
         .setMaxConnPerRoute(connections)
         .setDefaultSocketConfig(SocketConfig.custom().setSoTimeout(read).setTcpNoDelay(true).build())
@@ -69,6 +77,31 @@ final class HttpClientFactory {
             .setConnectionRequestTimeout(Timeout.ofMinutes(5))
             .build())
         .build();
+  }
+
+  /**
+   * Creates the TLS context on the first https connection, not when the downloader is built:
+   * loading the trust store costs a noticeable part of a command-line run's start-up, and a
+   * plain-http download never needs it.
+   */
+  private static final class LazyTlsStrategy implements TlsSocketStrategy {
+    private volatile @Nullable TlsSocketStrategy delegate;
+
+    @Override
+    public SSLSocket upgrade(Socket socket, String target, int port, Object attachment,
+        HttpContext context) throws IOException {
+      TlsSocketStrategy tls = delegate;
+      if (tls == null) {
+        synchronized (this) {
+          tls = delegate;
+          if (tls == null) {
+            tls = DefaultClientTlsStrategy.createSystemDefault();
+            delegate = tls;
+          }
+        }
+      }
+      return tls.upgrade(socket, target, port, attachment, context);
+    }
   }
 
   /** Refuses addresses that the downloader's address filter rejects, on every connection. */

@@ -122,6 +122,7 @@ final class PartFile implements AutoCloseable {
   static FetchFailure diskFailure(String what, IOException e) {
     String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     return new FetchFailure(Reason.DISK, false, what + " failed: " + detail
-        + "; check free space and permissions of the download directory", e, null, -1);
+        + "; check the download directory: free space, permissions, file name length", e, null,
+        -1);
   }
 }

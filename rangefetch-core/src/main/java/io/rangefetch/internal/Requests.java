@@ -16,6 +16,8 @@ import org.jspecify.annotations.Nullable;
  * {@code Range} and {@code If-Range} that keep two versions of a file apart.
  */
 final class Requests {
+  private static final java.util.Set<String> CREDENTIAL_HEADERS =
+      java.util.Set.of("authorization", "cookie", "proxy-authorization");
   private final URI origin;
   private final @Nullable String basicAuthorization;
   private final Map<String, String> headers;
@@ -47,8 +49,14 @@ final class Requests {
   HttpGet plain(URI uri) {
     HttpGet get = new HttpGet(Redaction.redact(uri));
     get.setHeader(HttpHeaders.ACCEPT_ENCODING, "identity");
-    headers.forEach(get::setHeader);
-    if (basicAuthorization != null && sameOrigin(uri)) {
+    boolean sameOrigin = sameOrigin(uri);
+    headers.forEach((name, value) -> {
+      // As curl and browsers do: credentials do not follow a redirect to another origin.
+      if (sameOrigin || !CREDENTIAL_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+        get.setHeader(name, value);
+      }
+    });
+    if (basicAuthorization != null && sameOrigin) {
       get.setHeader(HttpHeaders.AUTHORIZATION, basicAuthorization);
     }
     return get;

@@ -28,6 +28,12 @@ record Validators(long size, String etag, String lastModified) {
     return lastModified.isEmpty() ? null : lastModified;
   }
 
+  /** Whether a response carries at least one validator, and it equals ours. */
+  boolean sameVersion(String otherEtag, String otherLastModified) {
+    return (!etag.isEmpty() && etag.equals(otherEtag))
+        || (!lastModified.isEmpty() && lastModified.equals(otherLastModified));
+  }
+
   /** Describes how {@code etag}/{@code lastModified} of a response differ from these; null if not. */
   @Nullable String change(String otherEtag, String otherLastModified) {
     if (!etag.isEmpty() && !otherEtag.isEmpty() && !etag.equals(otherEtag)) {

@@ -16,9 +16,9 @@ final class WorkerBuffer {
   private final byte[] bytes = new byte[BYTES];
   private final ByteBuffer buffer = ByteBuffer.wrap(bytes);
 
-  /** Receives the number of bytes of each write, after it reached the file. */
+  /** Hears of each write, after it reached the file. */
   interface Sink {
-    void written(long bytes);
+    void written(long position, int bytes);
   }
 
   /**
@@ -49,8 +49,8 @@ final class WorkerBuffer {
       }
       buffer.clear().limit(filled);
       file.write(buffer, position + copied);
+      sink.written(position + copied, filled);
       copied += filled;
-      sink.written(filled);
     }
     return copied;
   }

@@ -214,6 +214,9 @@ public final class FetchCommand implements Callable<Integer> {
         .ifExists(overwrite ? IfExists.OVERWRITE : IfExists.FAIL);
     threads.ifPresent(builder::threads);
     chunkBytes.ifPresent(builder::chunkBytes);
+    // The digest costs CPU; the CLI computes it only to check an expected one, as curl and
+    // aria2c compute none by default.
+    builder.computeSha256(sha256.isPresent());
     sha256.ifPresent(builder::sha256);
     if (!quiet) {
       builder.listener(new ProgressPrinter(err, terminal, System::nanoTime));

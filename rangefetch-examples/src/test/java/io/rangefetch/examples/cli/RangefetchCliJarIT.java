@@ -94,6 +94,80 @@ class RangefetchCliJarIT {
     assertEquals(Sha256.of(body), Sha256.of(workingDir.resolve("data.bin")));
   }
 
+  @Test
+  void jar_killed_theSameCommandContinuesAndRefetchesAtMostOneChunkPerThread() throws Exception {
+    int chunk = 32 * 1024;
+    int threads = 4;
+    byte[] body = randomBytes(2 * 1024 * 1024);
+    RangeDispatcher dispatcher =
+        new RangeDispatcher(body, "data.bin").throttle(8 * 1024, Duration.ofMillis(100));
+    server.setDispatcher(dispatcher);
+    Path control = workingDir.resolve("data.bin.part.rangefetch");
+    Child first = Child.start(workingDir, "-t", String.valueOf(threads), "-c", "32K", url());
+
+    // Wait until the control file records a few chunks, then kill the JVM without warning.
+    assertTrue(awaitRecordedBytes(control, 4L * chunk), "no progress recorded in " + control);
+    first.process.toHandle().destroyForcibly();
+    first.waitFor();
+    assertFalse(Files.exists(workingDir.resolve("data.bin")), "no half file under the final name");
+    int firstRunRequests = dispatcher.requestedSpans().size();
+
+    dispatcher.heal();
+    Child second = Child.start(workingDir, "-t", String.valueOf(threads), "-c", "32K", url());
+
+    assertEquals(0, second.waitFor(), second.err());
+    assertTrue(second.err().contains("continuing the part file of an earlier run"), second.err());
+    assertEquals(Sha256.of(body), Sha256.of(workingDir.resolve("data.bin")));
+    List<Long> spans = dispatcher.requestedSpans();
+    long firstRun = spans.subList(0, firstRunRequests).stream().mapToLong(Long::longValue).sum();
+    // The second run's first request is the probe of chunk 0, which is on disk: its body is
+    // dropped after the headers, so it fetches nothing.
+    long secondRun = spans.subList(firstRunRequests + 1, spans.size()).stream()
+        .mapToLong(Long::longValue).sum();
+    long refetched = firstRun + secondRun - body.length;
+    assertTrue(refetched <= (long) threads * chunk,
+        "refetched " + refetched + " bytes, more than one chunk per thread; ranges: "
+            + dispatcher.rangeHeaders());
+  }
+
+  /**
+   * Waits until the control file's done ranges add up to {@code bytes}, woken by the file
+   * system each time the file is replaced; false after 60 s.
+   */
+  private static boolean awaitRecordedBytes(Path control, long bytes) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    try (java.nio.file.WatchService watcher = control.getFileSystem().newWatchService()) {
+      control.getParent().register(watcher, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE,
+          java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY);
+      while (recordedBytes(control) < bytes) {
+        long left = deadline - System.nanoTime();
+        java.nio.file.WatchKey key = left > 0 ? watcher.poll(left, TimeUnit.NANOSECONDS) : null;
+        if (key == null) {
+          return false;
+        }
+        key.pollEvents();
+        key.reset();
+      }
+      return true;
+    }
+  }
+
+  private static long recordedBytes(Path control) {
+    java.util.Properties p = new java.util.Properties();
+    try (InputStream in = Files.newInputStream(control)) {
+      p.load(in);
+    } catch (IOException e) {
+      return 0;
+    }
+    long done = 0;
+    String list = p.getProperty("done", "");
+    for (String range : list.isBlank() ? new String[0] : list.split(",")) {
+      String[] ends = range.split("-");
+      done += Long.parseLong(ends[1]) - Long.parseLong(ends[0]) + 1;
+    }
+    return done;
+  }
+
   private String url() {
     return server.url("/files/data.bin").toString();
   }

@@ -1,0 +1,173 @@
+package io.rangefetch.server;
+
+import io.rangefetch.Limits;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The configuration keys, one set of names for the file, the environment and the flags, and
+ * their parsing into a {@link ServerConfig}. Thread-safe.
+ */
+final class ConfigKeys {
+  static final String HOST = "server.host";
+  static final String PORT = "server.port";
+  static final String DOWNLOAD_DIR = "server.download-dir";
+  static final String MAX_THREADS = "limits.max-threads";
+  static final String MAX_BYTES_PER_THREAD = "limits.max-bytes-per-thread";
+  static final String MAX_CONCURRENT_DOWNLOADS = "limits.max-concurrent-downloads";
+  static final String TOKEN = "security.token";
+  static final String ALLOWED_ORIGINS = "security.allowed-origins";
+  static final String MAX_MESSAGE_BYTES = "security.max-message-bytes";
+  static final String BLOCK_PRIVATE_NETWORKS = "security.block-private-networks";
+  static final String MAX_SESSIONS = "security.max-sessions";
+  static final String MAX_DOWNLOADS = "security.max-downloads";
+
+  /** Every key, in the order the documentation lists them. */
+  static final List<String> ALL = List.of(HOST, PORT, DOWNLOAD_DIR, MAX_THREADS,
+      MAX_BYTES_PER_THREAD, MAX_CONCURRENT_DOWNLOADS, TOKEN, ALLOWED_ORIGINS, MAX_MESSAGE_BYTES,
+      BLOCK_PRIVATE_NETWORKS, MAX_SESSIONS, MAX_DOWNLOADS);
+
+  private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt]?)(i?b)?",
+      Pattern.CASE_INSENSITIVE);
+
+  /**
+   * A value and where it came from.
+   *
+   * @param value the text
+   * @param source for example {@code rangefetch.properties}, {@code RANGEFETCH_SERVER_PORT} or
+   *     {@code --port}
+   */
+  record Setting(String value, String source) {}
+
+  private ConfigKeys() {}
+
+  /**
+   * Returns the environment variable of a key: {@code server.port} is
+   * {@code RANGEFETCH_SERVER_PORT}.
+   *
+   * @param key a key of {@link #ALL}
+   * @return the variable's name
+   */
+  static String envName(String key) {
+    return "RANGEFETCH_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  /**
+   * Builds the configuration from the settings given; keys not given keep their defaults.
+   *
+   * @param settings key to value
+   * @param workDir where relative paths start
+   * @return the configuration
+   * @throws BadConfigException naming the first bad key and value
+   */
+  static ServerConfig parse(Map<String, Setting> settings, Path workDir) {
+    // The default directory is relative to the working directory given, like any other path.
+    ServerConfig.Builder config = ServerConfig.newBuilder().downloadDir(workDir.resolve("downloads"));
+    Limits.Builder limits = Limits.newBuilder();
+    apply(settings, HOST, "a host name or IP address such as 127.0.0.1", config::host);
+    apply(settings, PORT, "a port from 0 to 65535 (0 picks a free one)",
+        v -> config.port(integer(v)));
+    apply(settings, DOWNLOAD_DIR, "a directory path", v -> config.downloadDir(path(workDir, v)));
+    apply(settings, MAX_THREADS, "a whole number from 1 to " + Limits.MAX_THREADS_CEILING,
+        v -> limits.maxThreads(integer(v)));
+    apply(settings, MAX_BYTES_PER_THREAD, "a size such as 4194304, 512K, 4M or 1G",
+        v -> limits.maxBytesPerThread(size(v)));
+    apply(settings, MAX_CONCURRENT_DOWNLOADS, "a whole number from 1 to 1024",
+        v -> limits.maxConcurrentDownloads(integer(v)));
+    apply(settings, TOKEN, "a secret without spaces", config::token);
+    apply(settings, ALLOWED_ORIGINS, "a comma-separated list such as https://a.example,"
+        + "http://localhost:3000, or *", v -> config.allowedOrigins(list(v)));
+    apply(settings, MAX_MESSAGE_BYTES, "a size from 1K to 16M such as 64K",
+        v -> config.maxMessageBytes(Math.toIntExact(size(v))));
+    apply(settings, BLOCK_PRIVATE_NETWORKS, "true or false",
+        v -> config.blockPrivateNetworks(bool(v)));
+    apply(settings, MAX_SESSIONS, "a whole number of at least 1",
+        v -> config.maxSessions(integer(v)));
+    apply(settings, MAX_DOWNLOADS, "a whole number of at least 1",
+        v -> config.maxDownloads(integer(v)));
+    try {
+      return config.limits(limits.build()).build();
+    } catch (IllegalArgumentException e) {
+      throw new BadConfigException("the limits do not fit together: " + e.getMessage());
+    }
+  }
+
+  private static void apply(Map<String, Setting> settings, String key, String expected,
+      Consumer<String> setter) {
+    Setting s = settings.get(key);
+    if (s == null) {
+      return;
+    }
+    try {
+      setter.accept(s.value().strip());
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      // The token's value is a secret: never repeat it.
+      String shown = key.equals(TOKEN) ? "(hidden)" : "\"" + s.value() + "\"";
+      String detail = e.getMessage() == null || e instanceof NumberFormatException
+          || key.equals(TOKEN) ? "" : " (" + e.getMessage() + ")";
+      throw new BadConfigException(key + " = " + shown + " from " + s.source()
+          + " is not valid: expected " + expected + detail);
+    }
+  }
+
+  private static int integer(String v) {
+    return Integer.parseInt(v);
+  }
+
+  private static boolean bool(String v) {
+    if (v.equalsIgnoreCase("true")) {
+      return true;
+    }
+    if (v.equalsIgnoreCase("false")) {
+      return false;
+    }
+    throw new IllegalArgumentException("not true or false");
+  }
+
+  private static Path path(Path workDir, String v) {
+    if (v.isEmpty()) {
+      throw new IllegalArgumentException("empty");
+    }
+    try {
+      return workDir.resolve(v);
+    } catch (InvalidPathException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
+  private static List<String> list(String v) {
+    return Arrays.stream(v.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+  }
+
+  /**
+   * Parses a size: bytes, or a number with {@code K}, {@code M}, {@code G} or {@code T}
+   * (binary multiples, optionally followed by {@code B} or {@code iB}).
+   *
+   * @param v the text
+   * @return the number of bytes
+   * @throws IllegalArgumentException if not a size
+   * @throws ArithmeticException if it overflows
+   */
+  static long size(String v) {
+    Matcher m = SIZE.matcher(v);
+    if (!m.matches()) {
+      throw new NumberFormatException(v);
+    }
+    long n = Long.parseLong(m.group(1));
+    int shift = switch (m.group(2).toLowerCase(Locale.ROOT)) {
+      case "k" -> 10;
+      case "m" -> 20;
+      case "g" -> 30;
+      case "t" -> 40;
+      default -> 0;
+    };
+    return Math.multiplyExact(n, 1L << shift);
+  }
+}

@@ -1,0 +1,85 @@
+package io.rangefetch.server.download;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The downloads the server knows, in the order they were added, and the next id. Thread-safe. */
+final class DownloadRegistry {
+  // guarded by this: insertion order is creation order
+  private final Map<String, ServerDownload> byId = new LinkedHashMap<>();
+  // guarded by this
+  private long nextId = 1;
+
+  synchronized String newId() {
+    return Long.toString(nextId++);
+  }
+
+  synchronized long nextId() {
+    return nextId;
+  }
+
+  synchronized void restore(long next, List<ServerDownload> downloads) {
+    byId.clear();
+    long highest = 0;
+    for (ServerDownload d : downloads) {
+      byId.put(d.id(), d);
+      try {
+        highest = Math.max(highest, Long.parseLong(d.id()));
+      } catch (NumberFormatException e) {
+        // Ids are numbers when this server made them; a hand-edited one only must not be reused.
+      }
+    }
+    nextId = Math.max(next, highest + 1);
+  }
+
+  synchronized void add(ServerDownload download) {
+    byId.put(download.id(), download);
+  }
+
+  synchronized Optional<ServerDownload> get(String id) {
+    return Optional.ofNullable(byId.get(id));
+  }
+
+  synchronized boolean remove(String id) {
+    return byId.remove(id) != null;
+  }
+
+  synchronized int size() {
+    return byId.size();
+  }
+
+  /**
+   * Returns the download an {@code add} of the same URL answers with: not failed, not cancelled.
+   *
+   * @param url the URL as parsed
+   * @return the newest such download
+   */
+  synchronized Optional<ServerDownload> findReusable(String url) {
+    ServerDownload found = null;
+    for (ServerDownload d : byId.values()) {
+      if (d.uri().toString().equals(url)) {
+        switch (d.state()) {
+          case FAILED, CANCELLED -> { }
+          default -> found = d;
+        }
+      }
+    }
+    return Optional.ofNullable(found);
+  }
+
+  /** @return every download, oldest first */
+  synchronized List<ServerDownload> oldestFirst() {
+    return new ArrayList<>(byId.values());
+  }
+
+  /** @return every download, newest first */
+  synchronized List<ServerDownload> newestFirst() {
+    List<ServerDownload> list = new ArrayList<>(byId.values());
+    Collections.reverse(list);
+    return list;
+  }
+}

@@ -1,0 +1,340 @@
+package io.rangefetch.server.download;
+
+import io.rangefetch.DownloadException;
+import io.rangefetch.DownloadHandle;
+import io.rangefetch.DownloadResult;
+import io.rangefetch.DownloadState;
+import io.rangefetch.DownloadStatus;
+import io.rangefetch.Limits;
+import io.rangefetch.RangeSupport;
+import io.rangefetch.server.protocol.AddCommand;
+import io.rangefetch.server.protocol.StatusJson;
+import io.rangefetch.server.protocol.StatusJson.ErrorJson;
+import io.rangefetch.server.protocol.StoredDownload;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Locale;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One download of the server: what was asked for, the core's handle while it runs, and the
+ * status clients see. It outlives its handle: a restart or a resume after a restart starts a new
+ * one. Thread-safe: every field below the constructor's is guarded by {@code this}.
+ */
+final class ServerDownload {
+  private final String id;
+  private final URI uri;
+  private final AddCommand options;
+  private final Instant createdAt;
+
+  // guarded by this: the core's download, null while none runs (restored, paused or ended)
+  private @Nullable DownloadHandle handle;
+  // guarded by this: incremented per handle, so events of an older handle are ignored
+  private long generation;
+  // guarded by this: set by remove; a removed download takes no more events
+  private boolean removed;
+  // guarded by this: a pause was asked for. The core stops its workers asynchronously; until
+  // they have stopped, its state still says downloading, but clients are shown paused at once
+  private boolean pauseRequested;
+  // guarded by this: a resume was accepted while the core was still stopping for the pause; the
+  // core goes on by itself, and until it reports anything but paused, clients see queued
+  private boolean resumeRequested;
+  // guarded by this: the status fields
+  private DownloadState state = DownloadState.QUEUED;
+  private @Nullable URI finalUri;
+  private long size = -1;
+  private RangeSupport ranges = RangeSupport.UNKNOWN;
+  private int threads;
+  private int maxThreads;
+  private long chunkBytes;
+  private long bytesDone;
+  private long bytesPerSecond;
+  private @Nullable Duration remaining;
+  private @Nullable String fileName;
+  private @Nullable Path file;
+  private @Nullable String sha256;
+  private @Nullable ErrorJson error;
+  private Instant updatedAt;
+
+  ServerDownload(String id, URI uri, AddCommand options, Limits limits, Instant now) {
+    this.id = id;
+    this.uri = uri;
+    this.options = options;
+    this.createdAt = now;
+    this.updatedAt = now;
+    this.maxThreads = options.threads() == null ? limits.maxThreads()
+        : Math.min(options.threads(), limits.maxThreads());
+    this.chunkBytes = options.chunkBytes() == null ? limits.maxBytesPerThread()
+        : Math.min(options.chunkBytes(), limits.maxBytesPerThread());
+    this.fileName = options.fileName();
+  }
+
+  String id() {
+    return id;
+  }
+
+  URI uri() {
+    return uri;
+  }
+
+  AddCommand options() {
+    return options;
+  }
+
+  synchronized @Nullable DownloadHandle handle() {
+    return handle;
+  }
+
+  synchronized DownloadState state() {
+    return state;
+  }
+
+  synchronized int activeThreads() {
+    return state == DownloadState.DOWNLOADING ? threads : 0;
+  }
+
+  /**
+   * Prepares for a new handle: drops the old one and resets the progress, as a new handle starts
+   * from nothing.
+   *
+   * @return the generation whose events count from now on
+   */
+  synchronized long nextGeneration() {
+    generation++;
+    handle = null;
+    pauseRequested = false;
+    resumeRequested = false;
+    state = DownloadState.QUEUED;
+    size = -1;
+    ranges = RangeSupport.UNKNOWN;
+    finalUri = null;
+    threads = 0;
+    bytesDone = 0;
+    bytesPerSecond = 0;
+    remaining = null;
+    file = null;
+    sha256 = null;
+    error = null;
+    updatedAt = Instant.now();
+    return generation;
+  }
+
+  synchronized void attach(DownloadHandle next, long forGeneration) {
+    if (generation == forGeneration && !removed) {
+      handle = next;
+    }
+  }
+
+  synchronized boolean accepts(long eventGeneration) {
+    return !removed && generation == eventGeneration;
+  }
+
+  synchronized void markRemoved() {
+    removed = true;
+  }
+
+  /**
+   * Takes over what the core reported. Once the download has ended only another end counts, and
+   * a terminal state is taken only from the core's end event, which carries the file, the digest
+   * or the error.
+   *
+   * @param status the core's numbers
+   * @param shown the state the event stands for, in the order the core went through them
+   * @param chosenFile the file the core writes, once named
+   * @return whether the state changed
+   */
+  synchronized boolean apply(DownloadStatus status, DownloadState shown, Optional<Path> chosenFile) {
+    if (state.isTerminal()) {
+      return false;
+    }
+    DownloadState before = state;
+    if (!shown.isTerminal()) {
+      state = shownFor(shown);
+    }
+    if (status.ranges() != RangeSupport.UNKNOWN) {
+      finalUri = status.finalUri();
+    }
+    size = status.size();
+    ranges = status.ranges();
+    threads = status.activeThreads();
+    maxThreads = status.maxThreads();
+    chunkBytes = status.chunkBytes();
+    bytesDone = status.bytesDone();
+    bytesPerSecond = status.bytesPerSecond();
+    remaining = status.remaining().orElse(null);
+    chosenFile.ifPresent(path -> fileName = path.getFileName().toString());
+    updatedAt = Instant.now();
+    return before != state;
+  }
+
+  // guarded by this: the caller holds the lock
+  private DownloadState shownFor(DownloadState reported) {
+    if (pauseRequested) {
+      return DownloadState.PAUSED;
+    }
+    if (resumeRequested && reported == DownloadState.PAUSED) {
+      return DownloadState.QUEUED;
+    }
+    resumeRequested = false;
+    return reported;
+  }
+
+  /**
+   * Shows the download paused from now on, while the core stops its workers.
+   *
+   * @return whether the state changed
+   */
+  synchronized boolean requestPause() {
+    if (state.isTerminal()) {
+      return false;
+    }
+    pauseRequested = true;
+    resumeRequested = false;
+    DownloadState before = state;
+    state = DownloadState.PAUSED;
+    threads = 0;
+    updatedAt = Instant.now();
+    return before != state;
+  }
+
+  /** A resume was accepted: shows the core's state again, and queued while it still says paused. */
+  synchronized void requestResume() {
+    pauseRequested = false;
+    resumeRequested = true;
+  }
+
+  synchronized boolean complete(DownloadResult result) {
+    DownloadState before = state;
+    state = DownloadState.COMPLETED;
+    finalUri = result.finalUri();
+    size = result.size();
+    bytesDone = result.size();
+    ranges = result.ranged() ? RangeSupport.SUPPORTED : RangeSupport.NOT_SUPPORTED;
+    file = result.file().toAbsolutePath();
+    fileName = result.file().getFileName().toString();
+    sha256 = result.sha256();
+    error = null;
+    endNow();
+    return before != state;
+  }
+
+  synchronized boolean fail(DownloadException cause) {
+    return fail(cause.code(), cause.getMessage());
+  }
+
+  synchronized boolean fail(String code, String message) {
+    DownloadState before = state;
+    state = DownloadState.FAILED;
+    error = new ErrorJson(code, message);
+    endNow();
+    return before != state;
+  }
+
+  /**
+   * Marks the download cancelled, unless it already ended.
+   *
+   * @return whether the state changed
+   */
+  synchronized boolean cancelled() {
+    if (state.isTerminal()) {
+      return false;
+    }
+    state = DownloadState.CANCELLED;
+    endNow();
+    return true;
+  }
+
+  /** A paused download restored after a restart: paused, and no handle to pause. */
+  synchronized void restoredAsPaused() {
+    state = DownloadState.PAUSED;
+    threads = 0;
+    bytesPerSecond = 0;
+    remaining = null;
+  }
+
+  /** The completed file is gone from the disk: tell the user instead of linking to nothing. */
+  synchronized boolean failIfFileMissing() {
+    if (state != DownloadState.COMPLETED || file == null || Files.isRegularFile(file)) {
+      return false;
+    }
+    Path missing = file;
+    file = null;
+    sha256 = null;
+    return fail("file_missing", "the file " + missing + " was deleted or moved after the download"
+        + " completed; remove this download and add the URL again to fetch it again");
+  }
+
+  synchronized @Nullable Path completedFile() {
+    return state == DownloadState.COMPLETED ? file : null;
+  }
+
+  private void endNow() {
+    handle = null;
+    threads = 0;
+    bytesPerSecond = 0;
+    remaining = null;
+    updatedAt = Instant.now();
+  }
+
+  synchronized StatusJson status() {
+    boolean downloading = state == DownloadState.DOWNLOADING;
+    Double progress = null;
+    if (size >= 0) {
+      double fraction = size == 0 ? 1.0 : Math.min(1.0, (double) bytesDone / size);
+      progress = Math.floor(fraction * 10_000) / 10_000;
+    }
+    Long eta = downloading && remaining != null
+        ? (remaining.toMillis() + 999) / 1000 : null;
+    return new StatusJson(id, UrlPolicy.redact(uri), finalUri == null ? null : finalUri.toString(),
+        state.name().toLowerCase(Locale.ROOT), size < 0 ? null : size,
+        ranges == RangeSupport.UNKNOWN ? null : ranges == RangeSupport.SUPPORTED,
+        downloading ? threads : 0, maxThreads, chunkBytes, bytesDone, progress,
+        downloading ? bytesPerSecond : null, eta, fileName,
+        state == DownloadState.COMPLETED && file != null ? file.toUri().toString() : null,
+        state == DownloadState.COMPLETED ? sha256 : null, error, iso(createdAt), iso(updatedAt));
+  }
+
+  synchronized StoredDownload stored() {
+    return new StoredDownload(uri.toString(), options.threads(), options.chunkBytes(),
+        options.fileName(), options.sha256(), status());
+  }
+
+  /**
+   * Rebuilds a download from the state file.
+   *
+   * @param stored what was kept
+   * @param limits the caps in force now
+   * @return the download, in its stored state, without a handle
+   * @throws IllegalArgumentException if the stored values are not valid
+   */
+  static ServerDownload restore(StoredDownload stored, Limits limits) {
+    StatusJson s = stored.status();
+    AddCommand options = new AddCommand(stored.url(), stored.threads(), stored.chunkBytes(),
+        stored.fileName(), stored.expectedSha256());
+    ServerDownload d = new ServerDownload(s.id(), URI.create(stored.url()), options, limits,
+        Instant.parse(s.createdAt()));
+    synchronized (d) {
+      d.state = DownloadState.valueOf(s.state().toUpperCase(Locale.ROOT));
+      d.finalUri = s.finalUrl() == null ? null : URI.create(s.finalUrl());
+      d.size = s.size() == null ? -1 : s.size();
+      d.ranges = s.rangesSupported() == null ? RangeSupport.UNKNOWN
+          : s.rangesSupported() ? RangeSupport.SUPPORTED : RangeSupport.NOT_SUPPORTED;
+      d.bytesDone = s.bytesDone();
+      d.fileName = s.fileName();
+      d.file = s.file() == null ? null : Path.of(URI.create(s.file()));
+      d.sha256 = s.sha256();
+      d.error = s.error();
+      d.updatedAt = Instant.parse(s.updatedAt());
+    }
+    return d;
+  }
+
+  private static String iso(Instant instant) {
+    return instant.truncatedTo(ChronoUnit.SECONDS).toString();
+  }
+}

@@ -1,0 +1,162 @@
+package io.rangefetch.server.protocol;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.rangefetch.server.protocol.Command.Op;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+
+/** Parses client messages into {@link Command}s. Thread-safe. */
+public final class Commands {
+  private static final int MAX_REQUEST_ID_CHARS = 64;
+  private static final String OPS = Arrays.stream(Op.values())
+      .map(op -> op.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "));
+
+  private Commands() {}
+
+  /**
+   * Parses one message.
+   *
+   * @param text the text frame
+   * @return the command
+   * @throws CommandException with {@link ErrorCode#BAD_REQUEST} if the message is not a valid
+   *     command; {@link #requestIdOf(String)} recovers the request id for the reply
+   */
+  public static Command parse(String text) {
+    JsonNode root = readObject(text);
+    String requestId = requestId(root);
+    JsonNode opNode = root.get("op");
+    if (opNode == null || !opNode.isTextual()) {
+      throw badRequest("a message needs an \"op\" string, one of: " + OPS
+          + "; for example {\"op\":\"list\"}");
+    }
+    Op op;
+    try {
+      op = Op.valueOf(opNode.asText().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw badRequest("unknown op \"" + shorten(opNode.asText()) + "\"; use one of: " + OPS);
+    }
+    return switch (op) {
+      case ADD -> new Command(op, requestId, null, add(root));
+      case GET, PAUSE, RESUME, CANCEL, REMOVE -> new Command(op, requestId, id(root, op), null);
+      case LIST, SUBSCRIBE, UNSUBSCRIBE -> new Command(op, requestId, null, null);
+    };
+  }
+
+  /**
+   * Recovers the request id of a message that failed to parse, so the error reply can carry it.
+   *
+   * @param text the text frame
+   * @return the request id, or null if there is no valid one
+   */
+  public static @Nullable String requestIdOf(String text) {
+    try {
+      JsonNode node = Json.read(text).get("requestId");
+      if (node != null && node.isTextual() && node.asText().length() <= MAX_REQUEST_ID_CHARS) {
+        return node.asText();
+      }
+    } catch (JsonProcessingException | RuntimeException e) {
+      // Not JSON at all: the reply goes without a request id.
+    }
+    return null;
+  }
+
+  private static JsonNode readObject(String text) {
+    JsonNode root;
+    try {
+      root = Json.read(text);
+    } catch (JsonProcessingException e) {
+      throw badRequest("the message is not valid JSON (" + e.getOriginalMessage()
+          + "); send one JSON object such as {\"op\":\"list\"}");
+    }
+    if (root == null || !root.isObject()) {
+      throw badRequest("the message must be one JSON object such as {\"op\":\"list\"}");
+    }
+    return root;
+  }
+
+  private static @Nullable String requestId(JsonNode root) {
+    JsonNode node = root.get("requestId");
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if (!node.isTextual() || node.asText().length() > MAX_REQUEST_ID_CHARS) {
+      throw badRequest("requestId must be a string of at most " + MAX_REQUEST_ID_CHARS
+          + " characters");
+    }
+    return node.asText();
+  }
+
+  private static String id(JsonNode root, Op op) {
+    JsonNode node = root.get("id");
+    String name = op.name().toLowerCase(Locale.ROOT);
+    // A number is accepted too: ids look like numbers and a script may send them as such.
+    if (node != null && (node.isTextual() || node.canConvertToLong() && node.isIntegralNumber())) {
+      String id = node.asText();
+      if (!id.isEmpty() && id.length() <= MAX_REQUEST_ID_CHARS) {
+        return id;
+      }
+    }
+    throw badRequest(name + " needs the download's \"id\" as a string, for example {\"op\":\""
+        + name + "\",\"id\":\"3\"}");
+  }
+
+  private static AddCommand add(JsonNode root) {
+    JsonNode url = root.get("url");
+    if (url == null || !url.isTextual() || url.asText().isBlank()) {
+      throw badRequest("add needs a \"url\" string, for example "
+          + "{\"op\":\"add\",\"url\":\"https://example.org/a.iso\"}");
+    }
+    Long threads = positive(root, "threads", Integer.MAX_VALUE);
+    Long chunkBytes = positive(root, "chunkBytes", Long.MAX_VALUE);
+    return new AddCommand(url.asText().strip(), threads == null ? null : threads.intValue(),
+        chunkBytes, optionalText(root, "fileName"), sha256(root));
+  }
+
+  private static @Nullable Long positive(JsonNode root, String field, long max) {
+    JsonNode node = root.get(field);
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if (!node.isIntegralNumber() || !node.canConvertToLong() || node.asLong() < 1
+        || node.asLong() > max) {
+      throw badRequest(field + " must be a whole number from 1 to " + max + ", was "
+          + shorten(node.toString()) + "; leave it out to use the server's cap");
+    }
+    return node.asLong();
+  }
+
+  private static @Nullable String optionalText(JsonNode root, String field) {
+    JsonNode node = root.get(field);
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if (!node.isTextual()) {
+      throw badRequest(field + " must be a string, was " + shorten(node.toString()));
+    }
+    return node.asText();
+  }
+
+  private static @Nullable String sha256(JsonNode root) {
+    String hex = optionalText(root, "sha256");
+    if (hex == null) {
+      return null;
+    }
+    String lower = hex.toLowerCase(Locale.ROOT);
+    if (!lower.matches("[0-9a-f]{64}")) {
+      throw badRequest("sha256 must be 64 hex digits, was \"" + shorten(hex) + "\" ("
+          + hex.length() + " characters)");
+    }
+    return lower;
+  }
+
+  private static String shorten(String s) {
+    return s.length() <= 80 ? s : s.substring(0, 80) + "...";
+  }
+
+  private static CommandException badRequest(String message) {
+    return new CommandException(ErrorCode.BAD_REQUEST, message);
+  }
+}

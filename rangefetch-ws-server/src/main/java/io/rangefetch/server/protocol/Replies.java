@@ -1,0 +1,133 @@
+package io.rangefetch.server.protocol;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.rangefetch.Limits;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/** Builds the JSON text of every server message. Thread-safe. */
+public final class Replies {
+  private Replies() {}
+
+  /** The protocol version in {@code hello}. */
+  public static final int PROTOCOL_VERSION = 1;
+
+  record LimitsJson(int maxThreads, long maxBytesPerThread, int maxConcurrentDownloads) {}
+
+  record Hello(String type, int protocol, String server, String version, LimitsJson limits) {}
+
+  record DownloadList(String type, @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String requestId,
+      List<StatusJson> downloads) {}
+
+  record DownloadMessage(String type,
+      @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String requestId, StatusJson download) {}
+
+  record Ok(String type, @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String requestId) {}
+
+  record Error(String type, @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String requestId,
+      String code, String message) {}
+
+  record Removed(String type, String id) {}
+
+  record Health(String status, String version, int downloads, int sessions) {}
+
+  /**
+   * The first message of every session.
+   *
+   * @param version the project version
+   * @param limits the caps in force
+   * @return {@code {"type":"hello",...}}
+   */
+  public static String hello(String version, Limits limits) {
+    return Json.write(new Hello("hello", PROTOCOL_VERSION, "rangefetch", version, new LimitsJson(
+        limits.maxThreads(), limits.maxBytesPerThread(), limits.maxConcurrentDownloads())));
+  }
+
+  /**
+   * The reply to {@code list}, and the second message on {@code /ws}.
+   *
+   * @param requestId the request's id, or null
+   * @param downloads newest first
+   * @return {@code {"type":"list",...}}
+   */
+  public static String list(@Nullable String requestId, List<StatusJson> downloads) {
+    return Json.write(new DownloadList("list", requestId, downloads));
+  }
+
+  /**
+   * The reply to {@code add}.
+   *
+   * @param requestId the request's id, or null
+   * @param download the new download, or the existing one with the same URL
+   * @return {@code {"type":"added",...}}
+   */
+  public static String added(@Nullable String requestId, StatusJson download) {
+    return Json.write(new DownloadMessage("added", requestId, download));
+  }
+
+  /**
+   * The reply to {@code get}, and a push when no request id is given.
+   *
+   * @param requestId the request's id, or null for a push
+   * @param download the status
+   * @return {@code {"type":"status",...}}
+   */
+  public static String status(@Nullable String requestId, StatusJson download) {
+    return Json.write(new DownloadMessage("status", requestId, download));
+  }
+
+  /**
+   * The reply to {@code pause}, {@code resume}, {@code cancel} and {@code remove}.
+   *
+   * @param requestId the request's id, or null
+   * @param download the status after the command
+   * @return {@code {"type":"ok",...}}
+   */
+  public static String ok(@Nullable String requestId, StatusJson download) {
+    return Json.write(new DownloadMessage("ok", requestId, download));
+  }
+
+  /**
+   * The reply to {@code subscribe} and {@code unsubscribe}.
+   *
+   * @param requestId the request's id, or null
+   * @return {@code {"type":"ok"}}
+   */
+  public static String ok(@Nullable String requestId) {
+    return Json.write(new Ok("ok", requestId));
+  }
+
+  /**
+   * An error reply.
+   *
+   * @param requestId the request's id if it could be read, or null
+   * @param code the error code
+   * @param message what was wrong and what to do
+   * @return {@code {"type":"error",...}}
+   */
+  public static String error(@Nullable String requestId, ErrorCode code, String message) {
+    return Json.write(new Error("error", requestId, code.code(), message));
+  }
+
+  /**
+   * The push that follows a {@code remove}.
+   *
+   * @param id the removed download's id
+   * @return {@code {"type":"removed","id":...}}
+   */
+  public static String removed(String id) {
+    return Json.write(new Removed("removed", id));
+  }
+
+  /**
+   * The body of {@code GET /healthz}.
+   *
+   * @param version the project version
+   * @param downloads how many downloads the server knows
+   * @param sessions how many WebSocket sessions are open
+   * @return {@code {"status":"up",...}}
+   */
+  public static String health(String version, int downloads, int sessions) {
+    return Json.write(new Health("up", version, downloads, sessions));
+  }
+}

@@ -1,0 +1,42 @@
+package io.rangefetch.server.protocol;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The protocol's status object of one download. Immutable and thread-safe. Absent values are written as JSON
+ * {@code null}, as the protocol shows them.
+ *
+ * @param id unique within the server, stable across restarts
+ * @param url the URL as added, without credentials
+ * @param finalUrl the URL after redirects, once the probe answered
+ * @param state one of {@code queued probing downloading paused completed failed cancelled}
+ * @param size total bytes, or null while unknown
+ * @param rangesSupported whether ranges work, null before the probe
+ * @param threads workers fetching right now
+ * @param maxThreads the thread cap in force
+ * @param chunkBytes the request size cap in force
+ * @param bytesDone bytes written so far
+ * @param progress {@code bytesDone / size} rounded to 4 places, null while the size is unknown
+ * @param speedBps recent bytes per second, null when not downloading
+ * @param etaSeconds seconds left at that rate, null when not meaningful
+ * @param fileName the file's name once known
+ * @param file the {@code file:///} URI once completed
+ * @param sha256 the file's digest once completed
+ * @param error why it failed, or null
+ * @param createdAt ISO-8601 time of the {@code add}
+ * @param updatedAt ISO-8601 time of the last change
+ */
+public record StatusJson(String id, String url, @Nullable String finalUrl, String state,
+    @Nullable Long size, @Nullable Boolean rangesSupported, int threads, int maxThreads,
+    long chunkBytes, long bytesDone, @Nullable Double progress, @Nullable Long speedBps,
+    @Nullable Long etaSeconds, @Nullable String fileName, @Nullable String file,
+    @Nullable String sha256, @Nullable ErrorJson error, String createdAt, String updatedAt) {
+
+  /**
+   * The {@code error} of a failed download.
+   *
+   * @param code {@code DownloadException.code()}, or a server code such as {@code file_missing}
+   * @param message what happened and what to do
+   */
+  public record ErrorJson(String code, String message) {}
+}

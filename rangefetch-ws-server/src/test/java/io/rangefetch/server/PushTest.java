@@ -1,0 +1,138 @@
+package io.rangefetch.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rangefetch.Limits;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Status pushes: every subscribed client sees every change, whatever the others do. */
+class PushTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+  private OriginServer origin;
+  private RunningServer server;
+
+  @BeforeEach
+  void start() throws Exception {
+    origin = new OriginServer();
+    server = RunningServer.start(dir, ServerConfig.newBuilder()
+        .limits(Limits.newBuilder().maxThreads(4).maxBytesPerThread(8 * 1024).build()));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    server.close();
+    origin.close();
+  }
+
+  @Test
+  void everySubscribedClientSeesTheDownloadToItsEnd() throws Exception {
+    byte[] content = origin.file("/a.bin", 400_000);
+    try (ProtocolClient adder = server.connectApi();
+        ProtocolClient second = server.connectApi();
+        ProtocolClient third = server.connectApi()) {
+
+      String id = adder.request("r", ApiCommandsTest.add(origin.uri("/a.bin")))
+          .get("download").get("id").asText();
+
+      for (ProtocolClient client : List.of(adder, second, third)) {
+        JsonNode done = client.awaitState(id, "completed");
+        assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
+      }
+    }
+  }
+
+  @Test
+  void everyStateChangeIsPushedInOrderAndTheLastPushShowsTheFinalState() throws Exception {
+    origin.file("/a.bin", 300_000);
+    var reached = origin.hold("/a.bin");
+    try (ProtocolClient client = server.connectApi()) {
+      String id = client.request("r", ApiCommandsTest.add(origin.uri("/a.bin")))
+          .get("download").get("id").asText();
+      assertTrue(reached.await(60, TimeUnit.SECONDS));
+      client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
+      origin.release("/a.bin");
+      client.request("q", "{\"op\":\"resume\",\"id\":\"" + id + "\"}");
+      client.awaitState(id, "completed");
+      client.request("l", "{\"op\":\"list\"}");
+
+      List<String> states = new ArrayList<>();
+      for (String frame : client.history()) {
+        JsonNode node = JSON.readTree(frame);
+        if ("status".equals(node.get("type").asText()) && !node.has("requestId")) {
+          String state = node.get("download").get("state").asText();
+          if (states.isEmpty() || !states.get(states.size() - 1).equals(state)) {
+            states.add(state);
+          }
+        }
+      }
+
+      assertEquals("queued", states.get(0), states.toString());
+      assertTrue(states.contains("paused"), states.toString());
+      assertTrue(states.indexOf("paused") < states.size() - 2, "it ran again: " + states);
+      assertEquals("completed", states.get(states.size() - 1), states.toString());
+    }
+  }
+
+  @Test
+  void disconnectOfTheAddingClientStopsNothing() throws Exception {
+    byte[] content = origin.file("/a.bin", 200_000);
+    var reached = origin.hold("/a.bin");
+    String id;
+    try (ProtocolClient adder = server.connectApi()) {
+      id = adder.request("r", ApiCommandsTest.add(origin.uri("/a.bin")))
+          .get("download").get("id").asText();
+      assertTrue(reached.await(60, TimeUnit.SECONDS));
+    }
+
+    try (ProtocolClient later = server.connectApi()) {
+      origin.release("/a.bin");
+      JsonNode done = later.awaitState(id, "completed");
+      assertEquals(OriginServer.sha256(content),
+          OriginServer.sha256(Files.readAllBytes(dir.resolve("a.bin"))));
+      assertEquals("completed", done.get("state").asText());
+    }
+  }
+
+  @Test
+  void clientThatDoesNotReadSlowsNeitherTheDownloadNorOtherClients() throws Exception {
+    try (ProtocolClient stuck = ProtocolClient.connectWithoutReading(server.api());
+        ProtocolClient reader = server.connectApi()) {
+      // Forty downloads make each list reply tens of kilobytes; three hundred of them are more
+      // than the socket buffers hold, so the stuck client's sends back up in the server.
+      for (int i = 0; i < 40; i++) {
+        origin.file("/small/" + i, 10);
+        String id = reader.request("s" + i, ApiCommandsTest.add(origin.uri("/small/" + i)))
+            .get("download").get("id").asText();
+        reader.awaitState(id, "completed");
+      }
+      for (int i = 0; i < 300; i++) {
+        stuck.send("{\"op\":\"list\"}");
+      }
+      byte[] content = origin.file("/big.bin", 2_000_000);
+
+      String id = reader.request("r", ApiCommandsTest.add(origin.uri("/big.bin")))
+          .get("download").get("id").asText();
+      JsonNode done = reader.awaitState(id, "completed");
+      JsonNode get = reader.request("g", "{\"op\":\"get\",\"id\":\"" + id + "\"}");
+
+      assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
+      assertEquals("completed", get.get("download").get("state").asText());
+      stuck.startReading();
+      assertEquals("completed", stuck.awaitState(id, "completed").get("state").asText(),
+          "the stuck client gets the final state once it reads");
+    }
+  }
+}
