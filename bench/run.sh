@@ -16,6 +16,8 @@
 # Cases:   lo-big lo-mid relay-big norange small mem many
 # Tools:   rangefetch aria2c axel curl wget2
 # Env:     RF_JAR (default rangefetch-examples/target/rangefetch-cli.jar)
+#          RF_LAUNCHER (rangefetch-examples/bin/rangefetch when present: the project's launcher
+#                       with its JVM settings and AppCDS cache in bench/work/cds; "none" = java -jar)
 #          RF_THREADS (8)  RF_CHUNK (4M)  RF_JAVA_OPTS ("")  RF_MEM_THREADS (16)
 #          RF_SERVER_JAR (rangefetch-ws-server/target/rangefetch-server.jar)
 #          RF_SERVER_ARGS (default "--port {port} --download-dir {dir} --max-concurrent-downloads 8")
@@ -85,6 +87,8 @@ MANY_KIB=100
 
 RF_JAR=${RF_JAR:-$ROOT/rangefetch-examples/target/rangefetch-cli.jar}
 RF_SERVER_JAR=${RF_SERVER_JAR:-$ROOT/rangefetch-ws-server/target/rangefetch-server.jar}
+RF_LAUNCHER=${RF_LAUNCHER:-$ROOT/rangefetch-examples/bin/rangefetch}
+[[ $RF_LAUNCHER == none || ! -f $RF_LAUNCHER ]] && RF_LAUNCHER=""
 RF_SERVER_ARGS=${RF_SERVER_ARGS:-"--port {port} --download-dir {dir} --max-concurrent-downloads 8"}
 RF_THREADS=${RF_THREADS:-8}
 RF_CHUNK=${RF_CHUNK:-4M}
@@ -279,8 +283,16 @@ tool_cmd() {
   local tool=$1 url=$2 out=$3 threads=${4:-$RF_THREADS}
   case $tool in
     # the env lifts the CLI's caps (default 8 threads, 4 MiB chunks) to what is asked for
-    rangefetch) CMD=(env "RANGEFETCH_LIMITS_MAX_THREADS=$threads" "RANGEFETCH_LIMITS_MAX_BYTES_PER_THREAD=$(to_bytes "$RF_CHUNK")"
-                     java $RF_JAVA_OPTS $JFR_OPTS -jar "$RF_JAR" -t "$threads" -c "$RF_CHUNK" -o "$out" -q "$url") ;;
+    rangefetch)
+      if [[ -n $RF_LAUNCHER ]]; then  # the project's launcher script: its JVM settings, AppCDS
+        local jopts=$RF_JAVA_OPTS${JFR_OPTS:+ $JFR_OPTS}
+        CMD=(env "RANGEFETCH_LIMITS_MAX_THREADS=$threads" "RANGEFETCH_LIMITS_MAX_BYTES_PER_THREAD=$(to_bytes "$RF_CHUNK")"
+             "RANGEFETCH_JAR=$RF_JAR" "RANGEFETCH_CACHE=$WORK/cds" ${jopts:+"RANGEFETCH_JAVA_OPTS=$jopts"}
+             bash "$RF_LAUNCHER" -t "$threads" -c "$RF_CHUNK" -o "$out" -q "$url")
+      else
+        CMD=(env "RANGEFETCH_LIMITS_MAX_THREADS=$threads" "RANGEFETCH_LIMITS_MAX_BYTES_PER_THREAD=$(to_bytes "$RF_CHUNK")"
+             java $RF_JAVA_OPTS $JFR_OPTS -jar "$RF_JAR" -t "$threads" -c "$RF_CHUNK" -o "$out" -q "$url")
+      fi ;;
     aria2c) CMD=(aria2c -x8 -s8 -k1M -q --allow-overwrite=true --auto-file-renaming=false
                  -d "$(dirname "$out")" -o "$(basename "$out")" "$url") ;;
     axel) CMD=(axel -n 8 -q -o "$out" "$url") ;;
@@ -538,6 +550,7 @@ ensure_tools
 mkdir -p "$WORK" "$LOGDIR"
 [[ -f $BENCH/.gitignore ]] || echo "work/" >"$BENCH/.gitignore"
 rm -f "$LOGDIR"/r[0-9]* "$RESULTS" "$CMDS" "$WORK/load.txt"
+rm -rf "$WORK/cds"  # the launcher's AppCDS archive is made again by the warm-up run
 rm -rf "$OUTDIR"
 generate_files
 start_nginx
@@ -564,6 +577,7 @@ T_START=$EPOCHREALTIME
   echo "rf_threads=$RF_THREADS"; echo "rf_chunk=$RF_CHUNK"; echo "rf_mem_threads=$RF_MEM_THREADS"
   echo "rf_java_opts=$RF_JAVA_OPTS"
   echo "rf_jar=${RF_JAR#$ROOT/}"; echo "rf_jar_present=$([[ -f $RF_JAR ]] && echo yes || echo no)"
+  echo "rf_launcher=$([[ -n $RF_LAUNCHER ]] && echo "${RF_LAUNCHER#$ROOT/}" || echo "none (java -jar)")"
   echo "rf_commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
   echo "rf_server_jar=${RF_SERVER_JAR#$ROOT/}$([[ -f $RF_SERVER_JAR ]] && echo " (built $(date -u -r "$RF_SERVER_JAR" +%H:%MZ))" || echo " (not built)")"
   echo "relay_rate=$RELAY_RATE"; echo "nginx_workers=$NGINX_WORKERS"
@@ -620,7 +634,12 @@ if has_case small && has_tool rangefetch; then
       run_single small rangefetch "$r" - "$BASE/$SMALL" "$SMALL"
       # start-up baselines: the JVM alone, and the CLI without a download
       CMD=(java -version); run_plain startup java-version "$r"
-      CMD=(java $RF_JAVA_OPTS -jar "$RF_JAR" --version); run_plain startup rangefetch-version "$r"
+      if [[ -n $RF_LAUNCHER ]]; then
+        CMD=(env "RANGEFETCH_JAR=$RF_JAR" "RANGEFETCH_CACHE=$WORK/cds" bash "$RF_LAUNCHER" --version)
+      else
+        CMD=(java $RF_JAVA_OPTS -jar "$RF_JAR" --version)
+      fi
+      run_plain startup rangefetch-version "$r"
     done
   else record_skip small rangefetch "CLI jar not built"; fi
 fi
