@@ -329,14 +329,14 @@ def build(work):
     if r1 is not None and r1 > 0.90 and aria_share is not None and aria_share > 0.90:
         # 0.90 x aria2c is faster than N x rate allows: judge the ≥ 95 % form instead
         v1 = verdict(share is not None and share >= 0.95) + " (95 % form)"
-        why1 = ("; the 0.90 × form cannot be met here: aria2c already reaches %.0f %% of the "
+        why1 = ("; the 0.90 × form cannot be met here: aria2c already reaches %.1f %% of the "
                 "cap, and 0.90 × its time is below the %.2f s that %d × %s allow"
                 % (aria_share * 100, ideal, rf_threads, names["rate"]))
     w("| 1 | per-connection-limited %s: rangefetch ≤ 0.90 × aria2c's time (≥ 95 %% of %d × %s) "
       "| ratio %s; rangefetch %s s = %s of %d × %s; aria2c %s s = %s%s | %s |" % (
           names["big"], rf_threads, names["rate"], f2(r1), f2(rf_relay),
-          "–" if share is None else "%.0f %%" % (share * 100), rf_threads, names["rate"],
-          f2(aria_relay), "–" if aria_share is None else "%.0f %%" % (aria_share * 100),
+          "–" if share is None else "%.1f %%" % (share * 100), rf_threads, names["rate"],
+          f2(aria_relay), "–" if aria_share is None else "%.1f %%" % (aria_share * 100),
           why1, v1))
     # 2
     rb = ratios.get("lo-big", (None,))[0]
