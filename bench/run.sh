@@ -3,7 +3,7 @@
 #
 #   bench/run.sh            full run (~10-15 min on 2 cores): 1 GiB / 64 MiB / 1000 x 100 KiB,
 #                           writes the result section of docs/benchmarks.md
-#   bench/run.sh --quick    ~3 min: 256 MiB instead of 1 GiB, 200 small files, fewer runs;
+#   bench/run.sh --quick    ~1-3 min: 256 MiB instead of 1 GiB, 200 small files, fewer runs;
 #                           prints the table only (add --docs to write docs/benchmarks.md too)
 #
 # Options: --quick | --pairs N | --runs N | --only CASE[,CASE...] | --tools T[,T...]
