@@ -221,31 +221,7 @@ final class DownloadTask implements DownloadHandle {
 
   @Override
   public void cancel() {
-    synchronized (lock) {
-      if (state.isTerminal()) {
-        return;
-      }
-    }
-    if (engine.scheduler().removeWaiting(this)) {
-      cancelled();
-      return;
-    }
-    boolean idle;
-    synchronized (lock) {
-      if (state.isTerminal()) {
-        return;
-      }
-      idle = !dispatched;
-      if (!idle) {
-        stop = Stop.CANCEL;
-        lock.notifyAll();
-      }
-    }
-    if (idle) {
-      cancelled();
-    } else {
-      inFlight.abortAll();
-    }
+    stopOrEnd(Stop.CANCEL, this::cancelled);
   }
 
   /**
@@ -253,13 +229,21 @@ final class DownloadTask implements DownloadHandle {
    * control file stay for a later run, but the download ends here, as cancelled.
    */
   void abandon() {
+    stopOrEnd(Stop.CLOSE, this::abandoned);
+  }
+
+  /**
+   * Ends a download that is not running at once with {@code end}; stops a running one with
+   * {@code reason}, and its run ends it.
+   */
+  private void stopOrEnd(Stop reason, Runnable end) {
     synchronized (lock) {
       if (state.isTerminal()) {
         return;
       }
     }
     if (engine.scheduler().removeWaiting(this)) {
-      abandoned();
+      end.run();
       return;
     }
     boolean idle;
@@ -268,13 +252,15 @@ final class DownloadTask implements DownloadHandle {
         return;
       }
       idle = !dispatched;
-      if (!idle && stop != Stop.CANCEL && stop != Stop.FAIL) {
-        stop = Stop.CLOSE;
+      // A cancel overrides every other reason; closing overrides only a pause.
+      boolean overrides = reason == Stop.CANCEL || stop == Stop.NONE || stop == Stop.PAUSE;
+      if (!idle && overrides) {
+        stop = reason;
         lock.notifyAll();
       }
     }
     if (idle) {
-      abandoned();
+      end.run();
     } else {
       inFlight.abortAll();
     }
