@@ -34,6 +34,8 @@
   // id -> {status, tr, cells, rendered}; Map keeps insertion order, rows are ordered by the DOM.
   const downloads = new Map();
   const dirty = new Set();
+  // ids removed since the last list; a new list (after a reconnect) starts afresh
+  const removed = new Set();
   let frameScheduled = false;
   let socket = null;
   let everConnected = false;
@@ -132,12 +134,15 @@
         break;
       case 'status':
       case 'ok':
-        if (message.download) {
+        if (message.download && !removed.has(message.download.id)) {
           upsert(message.download);
+        }
+        if (message.download && String(message.requestId).startsWith('remove-')) {
+          forget(message.download.id);
         }
         break;
       case 'removed':
-        removeRow(message.id);
+        forget(message.id);
         break;
       case 'error':
         showError(message.message + ' (' + message.code + ')');
@@ -164,6 +169,7 @@
 
   // The list that follows each (re)connect is the whole truth: rows it lacks are gone.
   function replaceAll(list) {
+    removed.clear();
     const keep = new Set();
     for (const status of list) {
       keep.add(status.id);
@@ -196,6 +202,13 @@
     entry.status = status;
     dirty.add(status.id);
     scheduleFrame();
+  }
+
+  // The reply to remove and the removed push can come in either order, and a status queued
+  // before the removal can follow them: none of these may bring the row back.
+  function forget(id) {
+    removed.add(id);
+    removeRow(id);
   }
 
   function removeRow(id) {

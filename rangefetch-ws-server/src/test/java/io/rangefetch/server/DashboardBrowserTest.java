@@ -24,6 +24,7 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -78,6 +79,7 @@ class DashboardBrowserTest {
         .build();
     browser = new ChromeDriver(service, options);
     wait = new WebDriverWait(browser, WAIT, Duration.ofMillis(50));
+    wait.ignoring(StaleElementReferenceException.class);
   }
 
   @AfterEach
@@ -298,9 +300,12 @@ class DashboardBrowserTest {
         .findFirst().orElse(null));
   }
 
+  @SuppressWarnings("unchecked")
   private List<String> urlsShown() {
-    return browser.findElements(By.cssSelector("tr.download .url")).stream()
-        .map(WebElement::getText).toList();
+    // One script reads every row at once: a row removed between two WebDriver calls would be
+    // a stale element.
+    return (List<String>) browser.executeScript("return Array.from("
+        + "document.querySelectorAll('tr.download .url'), e => e.textContent);");
   }
 
   private void awaitState(WebElement row, String state) {
