@@ -195,13 +195,33 @@
     if (!entry) {
       entry = createRow(status.id);
       downloads.set(status.id, entry);
-      // A download not seen before is the newest one.
-      els.rows.insertBefore(entry.tr, els.rows.firstChild);
+      entry.status = status;
+      insertInOrder(entry);
       updateSummary();
     }
     entry.status = status;
     dirty.add(status.id);
     scheduleFrame();
+  }
+
+  // Newest first, as the server lists them. A download the page has not seen is almost always
+  // the newest, so the walk from the top ends at once; pushes of several new downloads may
+  // still arrive out of order.
+  function insertInOrder(entry) {
+    let before = els.rows.firstChild;
+    while (before && newer(downloads.get(before.dataset.id).status, entry.status)) {
+      before = before.nextSibling;
+    }
+    els.rows.insertBefore(entry.tr, before);
+  }
+
+  function newer(a, b) {
+    if (a.createdAt !== b.createdAt) {
+      return String(a.createdAt) > String(b.createdAt);
+    }
+    const x = Number(a.id);
+    const y = Number(b.id);
+    return Number.isFinite(x) && Number.isFinite(y) ? x > y : a.id > b.id;
   }
 
   // The reply to remove and the removed push can come in either order, and a status queued

@@ -41,6 +41,7 @@ class DashboardBrowserTest {
   private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final int CHUNK = 64 * 1024;
+  private static final int MANY = 250;
   private static final String TOKEN = "dash-token-7";
   private static final HttpClient HTTP = HttpClient.newBuilder()
       .connectTimeout(Duration.ofSeconds(30)).build();
@@ -220,6 +221,29 @@ class DashboardBrowserTest {
     assertEquals("connected", browser.findElement(By.id("connection")).getText());
     add(origin.uri("/after.bin"), "", "");
     awaitState(rowOf(origin.uri("/after.bin")), "completed");
+  }
+
+  @Test
+  void keepsOneRowPerDownloadWithHundredsOfDownloads() throws Exception {
+    startServer(ServerConfig.newBuilder()
+        .limits(Limits.newBuilder().maxConcurrentDownloads(16).build()), dir, 0);
+    openDashboard("");
+
+    try (ProtocolClient client = ProtocolClient.connect(
+        URI.create("ws://127.0.0.1:" + server.port() + "/ws"))) {
+      for (int i = 0; i < MANY; i++) {
+        origin.file("/many/" + i + ".bin", 4096);
+        client.send(ApiCommandsTest.add(origin.uri("/many/" + i + ".bin")));
+      }
+      wait.until(d -> Long.valueOf(MANY).equals(browser.executeScript(
+          "return document.querySelectorAll('tr.download[data-state=completed]').length;")));
+    }
+
+    List<String> urls = urlsShown();
+    assertEquals(MANY, urls.size());
+    assertEquals(origin.uri("/many/" + (MANY - 1) + ".bin").toString(), urls.get(0),
+        "newest first");
+    assertEquals(MANY + " downloads", browser.findElement(By.id("summary")).getText());
   }
 
   @Test
