@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import io.rangefetch.Probe;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,6 +91,65 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
       LOG.warn("{} is garbled ({}); the download starts over", path, e.getMessage());
       return Optional.empty();
     }
+  }
+
+  /** The fixed fields for a download of {@code url} that {@code probe} described. */
+  static ControlFile header(String url, Probe probe, long chunkBytes) {
+    return new ControlFile(url, Redaction.redact(probe.finalUri()).toString(), probe.size(),
+        probe.etag(), probe.lastModified(), chunkBytes, List.of());
+  }
+
+  /** Whether the control file beside {@code target} belongs to a download of {@code url}. */
+  static boolean isFor(Path target, String url) {
+    return read(target).map(c -> c.url().equals(url)).orElse(false);
+  }
+
+  /**
+   * The ranges an earlier run of {@code url} left complete on disk for the version of the file
+   * that {@code probe} describes, or null when there is nothing to continue: no control file,
+   * or one that does not match (logged with the reason). Then the download starts over.
+   */
+  static @Nullable RangeSet continuable(Path target, String url, Probe probe, String downloadId) {
+    ControlFile saved = read(target).orElse(null);
+    if (saved == null) {
+      return null;
+    }
+    Path partPath = target.resolveSibling(target.getFileName() + PartFile.SUFFIX);
+    RangeSet done = RangeSet.of(saved.done());
+    String mismatch;
+    long partSize = -1;
+    try {
+      partSize = Files.size(partPath);
+      mismatch = saved.mismatch(url, probe, done, partSize);
+    } catch (IOException e) {
+      mismatch = "its part file " + partPath + " is missing";
+    }
+    if (mismatch != null) {
+      LOG.warn("download {}: ignoring the control file of {}: {}; starting over", downloadId,
+          target, mismatch);
+      return null;
+    }
+    return done;
+  }
+
+  private @Nullable String mismatch(String requested, Probe probe, RangeSet done, long partSize) {
+    if (!url.equals(requested)) {
+      return "it belongs to another URL (" + url + ")";
+    }
+    if (size != probe.size()) {
+      return "the file is now " + probe.size() + " bytes, not " + size;
+    }
+    if (!etag.equals(probe.etag())) {
+      return "the file changed on the server (ETag " + etag + " -> " + probe.etag() + ")";
+    }
+    if (!lastModified.equals(probe.lastModified())) {
+      return "the file changed on the server (Last-Modified " + lastModified + " -> "
+          + probe.lastModified() + ")";
+    }
+    if (done.end() >= partSize) {
+      return "its part file is shorter (" + partSize + " bytes) than the ranges it lists";
+    }
+    return null;
   }
 
   private static String require(Properties p, String key) {
