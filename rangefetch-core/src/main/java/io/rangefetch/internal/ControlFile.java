@@ -22,9 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The control file beside a part file: what a later run needs to continue a download after the
- * process died. It is replaced atomically (temporary file, fsync, rename, fsync of the
- * directory), so a crash leaves either the old or the new version, and it lists only ranges
- * whose bytes were forced to disk before it was written.
+ * process died. It is replaced atomically (temporary file, fsync, rename), so a crash leaves
+ * either the old or the new version, and it lists only ranges whose bytes were forced to disk
+ * before it was written.
  *
  * <p>Format: a {@link Properties} text file, {@code format=rangefetch-control-1}, then
  * {@code url}, {@code finalUrl}, {@code size}, {@code etag}, {@code lastModified},
@@ -185,8 +185,9 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
       }
       channel.force(true);
     }
+    // No fsync of the directory: if a power loss undoes this rename, the older control file
+    // comes back, and it lists fewer ranges, all of them still on disk: a correct, older state.
     Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    forceDirectory(path.getParent());
   }
 
   static void delete(Path target) {
@@ -196,15 +197,6 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
       Files.deleteIfExists(temp.resolveSibling(temp.getFileName() + ".tmp"));
     } catch (IOException e) {
       LOG.warn("could not delete the control file of {}: {}", target, e.getMessage());
-    }
-  }
-
-  /** Makes a rename durable: on Linux a directory can be opened and forced. */
-  private static void forceDirectory(Path dir) {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-      channel.force(true);
-    } catch (IOException e) {
-      // Some platforms cannot open a directory; the rename is still atomic there.
     }
   }
 }
