@@ -21,6 +21,11 @@ import java.io.IOException;
  * chunk covering the whole file; when the server gives no length either, it has no chunk events,
  * only progress.
  *
+ * <p><b>Events and snapshots.</b> {@link DownloadHandle#status()} is read live, so it can show
+ * a state (for example {@code COMPLETED}) before the listener has received the event that
+ * carries the details ({@code downloadEnd} with the file and its digest). A listener that
+ * mirrors downloads should take end states from the end events.
+ *
  * <p><b>Threads.</b> Calls for one download are made one at a time, in the order above, never
  * concurrently, on the downloader's callback executor (see
  * {@link RangeDownloader.Builder#callbackExecutor}). Calls for different downloads may run in

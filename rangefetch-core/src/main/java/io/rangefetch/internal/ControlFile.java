@@ -15,14 +15,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import io.rangefetch.Probe;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The control file beside a part file: what a later run needs to continue a download after the
- * process died. It is replaced atomically (temporary file, fsync, rename, fsync of the
- * directory), so a crash leaves either the old or the new version, and it lists only ranges
- * whose bytes were forced to disk before it was written.
+ * process died. It is replaced atomically (temporary file, fsync, rename), so a crash leaves
+ * either the old or the new version, and it lists only ranges whose bytes were forced to disk
+ * before it was written.
  *
  * <p>Format: a {@link Properties} text file, {@code format=rangefetch-control-1}, then
  * {@code url}, {@code finalUrl}, {@code size}, {@code etag}, {@code lastModified},
@@ -91,6 +93,65 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
     }
   }
 
+  /** The fixed fields for a download of {@code url} that {@code probe} described. */
+  static ControlFile header(String url, Probe probe, long chunkBytes) {
+    return new ControlFile(url, Redaction.redact(probe.finalUri()).toString(), probe.size(),
+        probe.etag(), probe.lastModified(), chunkBytes, List.of());
+  }
+
+  /** Whether the control file beside {@code target} belongs to a download of {@code url}. */
+  static boolean isFor(Path target, String url) {
+    return read(target).map(c -> c.url().equals(url)).orElse(false);
+  }
+
+  /**
+   * The ranges an earlier run of {@code url} left complete on disk for the version of the file
+   * that {@code probe} describes, or null when there is nothing to continue: no control file,
+   * or one that does not match (logged with the reason). Then the download starts over.
+   */
+  static @Nullable RangeSet continuable(Path target, String url, Probe probe, String downloadId) {
+    ControlFile saved = read(target).orElse(null);
+    if (saved == null) {
+      return null;
+    }
+    Path partPath = target.resolveSibling(target.getFileName() + PartFile.SUFFIX);
+    RangeSet done = RangeSet.of(saved.done());
+    String mismatch;
+    long partSize = -1;
+    try {
+      partSize = Files.size(partPath);
+      mismatch = saved.mismatch(url, probe, done, partSize);
+    } catch (IOException e) {
+      mismatch = "its part file " + partPath + " is missing";
+    }
+    if (mismatch != null) {
+      LOG.warn("download {}: ignoring the control file of {}: {}; starting over", downloadId,
+          target, mismatch);
+      return null;
+    }
+    return done;
+  }
+
+  private @Nullable String mismatch(String requested, Probe probe, RangeSet done, long partSize) {
+    if (!url.equals(requested)) {
+      return "it belongs to another URL (" + url + ")";
+    }
+    if (size != probe.size()) {
+      return "the file is now " + probe.size() + " bytes, not " + size;
+    }
+    if (!etag.equals(probe.etag())) {
+      return "the file changed on the server (ETag " + etag + " -> " + probe.etag() + ")";
+    }
+    if (!lastModified.equals(probe.lastModified())) {
+      return "the file changed on the server (Last-Modified " + lastModified + " -> "
+          + probe.lastModified() + ")";
+    }
+    if (done.end() >= partSize) {
+      return "its part file is shorter (" + partSize + " bytes) than the ranges it lists";
+    }
+    return null;
+  }
+
   private static String require(Properties p, String key) {
     String value = p.getProperty(key);
     if (value == null) {
@@ -124,8 +185,9 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
       }
       channel.force(true);
     }
+    // No fsync of the directory: if a power loss undoes this rename, the older control file
+    // comes back, and it lists fewer ranges, all of them still on disk: a correct, older state.
     Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    forceDirectory(path.getParent());
   }
 
   static void delete(Path target) {
@@ -135,15 +197,6 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
       Files.deleteIfExists(temp.resolveSibling(temp.getFileName() + ".tmp"));
     } catch (IOException e) {
       LOG.warn("could not delete the control file of {}: {}", target, e.getMessage());
-    }
-  }
-
-  /** Makes a rename durable: on Linux a directory can be opened and forced. */
-  private static void forceDirectory(Path dir) {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-      channel.force(true);
-    } catch (IOException e) {
-      // Some platforms cannot open a directory; the rename is still atomic there.
     }
   }
 }

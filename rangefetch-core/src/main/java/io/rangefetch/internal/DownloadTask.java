@@ -221,31 +221,7 @@ final class DownloadTask implements DownloadHandle {
 
   @Override
   public void cancel() {
-    synchronized (lock) {
-      if (state.isTerminal()) {
-        return;
-      }
-    }
-    if (engine.scheduler().removeWaiting(this)) {
-      cancelled();
-      return;
-    }
-    boolean idle;
-    synchronized (lock) {
-      if (state.isTerminal()) {
-        return;
-      }
-      idle = !dispatched;
-      if (!idle) {
-        stop = Stop.CANCEL;
-        lock.notifyAll();
-      }
-    }
-    if (idle) {
-      cancelled();
-    } else {
-      inFlight.abortAll();
-    }
+    stopOrEnd(Stop.CANCEL, this::cancelled);
   }
 
   /**
@@ -253,13 +229,21 @@ final class DownloadTask implements DownloadHandle {
    * control file stay for a later run, but the download ends here, as cancelled.
    */
   void abandon() {
+    stopOrEnd(Stop.CLOSE, this::abandoned);
+  }
+
+  /**
+   * Ends a download that is not running at once with {@code end}; stops a running one with
+   * {@code reason}, and its run ends it.
+   */
+  private void stopOrEnd(Stop reason, Runnable end) {
     synchronized (lock) {
       if (state.isTerminal()) {
         return;
       }
     }
     if (engine.scheduler().removeWaiting(this)) {
-      abandoned();
+      end.run();
       return;
     }
     boolean idle;
@@ -268,13 +252,15 @@ final class DownloadTask implements DownloadHandle {
         return;
       }
       idle = !dispatched;
-      if (!idle && stop != Stop.CANCEL && stop != Stop.FAIL) {
-        stop = Stop.CLOSE;
+      // A cancel overrides every other reason; closing overrides only a pause.
+      boolean overrides = reason == Stop.CANCEL || stop == Stop.NONE || stop == Stop.PAUSE;
+      if (!idle && overrides) {
+        stop = reason;
         lock.notifyAll();
       }
     }
     if (idle) {
-      abandoned();
+      end.run();
     } else {
       inFlight.abortAll();
     }
@@ -407,8 +393,8 @@ final class DownloadTask implements DownloadHandle {
             // The first response is read anyway: its bytes count once, as they arrive.
             done.remove(served);
           }
-          checkpointer = new Checkpointer(requireFile(), requirePart(), controlHeader(probe),
-              done, engine.workers());
+          checkpointer = new Checkpointer(requireFile(), requirePart(),
+              ControlFile.header(uri.toString(), probe, chunkBytes), done, engine.workers());
           hasher = newHasher(done);
           bytesDone.set(done.bytes());
           if (done.bytes() > 0) {
@@ -466,7 +452,7 @@ final class DownloadTask implements DownloadHandle {
     }
     Path target = requireFile();
     if (part == null && kind == FirstResponse.Kind.RANGED) {
-      onDisk = savedProgress(target, probe);
+      onDisk = ControlFile.continuable(target, uri.toString(), probe, id);
       if (onDisk != null) {
         part = PartFile.reopen(target);
       }
@@ -482,52 +468,7 @@ final class DownloadTask implements DownloadHandle {
 
   /** Whether the part file beside {@code target} was left by an earlier run of this URL. */
   private boolean resumable(Path target) {
-    return ControlFile.read(target).map(c -> c.url().equals(uri.toString())).orElse(false);
-  }
-
-  /**
-   * The ranges an earlier run left complete on disk for this same version of the file, or null
-   * when there is nothing to continue: then the download starts over.
-   */
-  private @Nullable RangeSet savedProgress(Path target, Probe probe) {
-    ControlFile saved = ControlFile.read(target).orElse(null);
-    if (saved == null) {
-      return null;
-    }
-    Path partPath = target.resolveSibling(target.getFileName() + PartFile.SUFFIX);
-    String mismatch = null;
-    long partSize = -1;
-    try {
-      partSize = Files.size(partPath);
-    } catch (IOException e) {
-      mismatch = "its part file " + partPath + " is missing";
-    }
-    RangeSet done = RangeSet.of(saved.done());
-    if (mismatch != null) {
-      // Reported below.
-    } else if (!saved.url().equals(uri.toString())) {
-      mismatch = "it belongs to another URL (" + saved.url() + ")";
-    } else if (saved.size() != probe.size()) {
-      mismatch = "the file is now " + probe.size() + " bytes, not " + saved.size();
-    } else if (!saved.etag().equals(probe.etag())) {
-      mismatch = "the file changed on the server (ETag " + saved.etag() + " -> " + probe.etag() + ")";
-    } else if (!saved.lastModified().equals(probe.lastModified())) {
-      mismatch = "the file changed on the server (Last-Modified " + saved.lastModified() + " -> "
-          + probe.lastModified() + ")";
-    } else if (done.end() >= partSize) {
-      mismatch = "its part file is shorter (" + partSize + " bytes) than the ranges it lists";
-    }
-    if (mismatch != null) {
-      LOG.warn("download {}: ignoring the control file of {}: {}; starting over", id, target,
-          mismatch);
-      return null;
-    }
-    return done;
-  }
-
-  private ControlFile controlHeader(Probe probe) {
-    return new ControlFile(uri.toString(), Redaction.redact(probe.finalUri()).toString(),
-        probe.size(), probe.etag(), probe.lastModified(), chunkBytes, java.util.List.of());
+    return ControlFile.isFor(target, uri.toString());
   }
 
   /** Drops what an earlier attempt wrote: the file changed, or ranges do not work. */

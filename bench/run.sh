@@ -1,0 +1,689 @@
+#!/usr/bin/env bash
+# rangefetch benchmark (issue 6): rangefetch vs aria2c, axel, curl and wget2 on 127.0.0.1.
+#
+#   bench/run.sh            full run (~10-15 min on 2 cores): 1 GiB / 64 MiB / 1000 x 100 KiB,
+#                           writes the result section of docs/benchmarks.md
+#   bench/run.sh --quick    ~1-3 min: 256 MiB instead of 1 GiB, 200 small files, fewer runs;
+#                           prints the table only (add --docs to write docs/benchmarks.md too)
+#
+# Options: --quick | --pairs N | --runs N | --only CASE[,CASE...] | --tools T[,T...]
+#          --docs | --no-docs | --no-install | -h
+#          --serve             only generate the files and start the servers, print their URLs
+#                              and wait (Ctrl-C stops them): for profiling by hand
+#          --jfr CASE[,CASE]   after the timed runs, one untimed rangefetch run per case with
+#                              Java Flight Recorder (lo-big lo-mid relay-big mem-big small);
+#                              recording bench/work/rf-CASE.jfr, summary bench/work/jfr-CASE.txt
+# Cases:   lo-big lo-mid relay-big norange small mem many
+# Tools:   rangefetch aria2c axel curl wget2
+# Env:     RF_JAR (default rangefetch-examples/target/rangefetch-cli.jar)
+#          RF_LAUNCHER (rangefetch-examples/bin/rangefetch when present: the project's launcher
+#                       with its JVM settings and AppCDS cache in bench/work/cds; "none" = java -jar)
+#          RF_THREADS (8)  RF_CHUNK (4M)  RF_JAVA_OPTS ("")  RF_MEM_THREADS (16)
+#          RF_SERVER_JAR (rangefetch-ws-server/target/rangefetch-server.jar)
+#          RF_SERVER_ARGS (default "--port {port} --download-dir {dir} --max-concurrent-downloads 8")
+#          NGINX_WORKERS (2)  RELAY_RATE (20971520 bytes/s per connection)
+#
+# What it does: installs missing tools with apt-get (idempotent); generates the files with their
+# SHA-256 under bench/work/data (reused on later runs); starts nginx (generated config, own pid,
+# logs and temp paths, sendfile, keep-alive) on 127.0.0.1, a per-connection 20 MiB/s relay
+# (bench/Relay.java, JDK source launcher) in front of it, and serves /norange/ with
+# max_ranges 0 (a server that ignores Range); runs every tool on the same files, checks every
+# download's SHA-256 (a wrong file is FAILED, not timed), interleaves rangefetch and aria2c in
+# pairs (alternating which goes first) for the headline ratios, and prints a markdown report.
+# Every server it started is stopped on exit.
+set -uo pipefail
+
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$BENCH")
+WORK=$BENCH/work
+DATA=$WORK/data
+OUTDIR=$WORK/out
+LOGDIR=$WORK/logs
+PY=/usr/bin/python3
+[[ -x $PY ]] || PY=python3
+
+MODE=full
+PAIRS=""
+RUNS=""
+ONLY="lo-mid,lo-big,relay-big,norange,small,mem,many"
+TOOLS="rangefetch,aria2c,axel,curl,wget2"
+DOCS=""
+INSTALL=1
+JFR_CASES=""
+SERVE=0
+
+usage() { awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "${BASH_SOURCE[0]}"; }
+
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --quick) MODE=quick ;;
+    --pairs) PAIRS=$2; shift ;;
+    --runs) RUNS=$2; shift ;;
+    --only) ONLY=$2; shift ;;
+    --tools) TOOLS=$2; shift ;;
+    --docs) DOCS=1 ;;
+    --no-docs) DOCS=0 ;;
+    --no-install) INSTALL=0 ;;
+    --jfr) JFR_CASES=$2; shift ;;
+    --serve) SERVE=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if [[ $MODE == quick ]]; then
+  BIG_MIB=256; MANY_N=200
+  : "${PAIRS:=3}"; : "${RUNS:=1}"; RELAY_PAIRS=${PAIRS}; CURL_RELAY_RUNS=0
+  : "${DOCS:=0}"
+else
+  BIG_MIB=1024; MANY_N=1000
+  : "${PAIRS:=5}"; : "${RUNS:=3}"; RELAY_PAIRS=${PAIRS}; CURL_RELAY_RUNS=1
+  : "${DOCS:=1}"
+fi
+MID_MIB=64
+SMALL_KIB=1024
+MANY_KIB=100
+
+RF_JAR=${RF_JAR:-$ROOT/rangefetch-examples/target/rangefetch-cli.jar}
+RF_SERVER_JAR=${RF_SERVER_JAR:-$ROOT/rangefetch-ws-server/target/rangefetch-server.jar}
+RF_LAUNCHER=${RF_LAUNCHER:-$ROOT/rangefetch-examples/bin/rangefetch}
+[[ $RF_LAUNCHER == none || ! -f $RF_LAUNCHER ]] && RF_LAUNCHER=""
+RF_SERVER_ARGS=${RF_SERVER_ARGS:-"--port {port} --download-dir {dir} --max-concurrent-downloads 8"}
+RF_THREADS=${RF_THREADS:-8}
+RF_CHUNK=${RF_CHUNK:-4M}
+RF_MEM_THREADS=${RF_MEM_THREADS:-16}
+RF_JAVA_OPTS=${RF_JAVA_OPTS:-}
+NGINX_WORKERS=${NGINX_WORKERS:-2}
+RELAY_RATE=${RELAY_RATE:-20971520}
+RUN_TIMEOUT=${RUN_TIMEOUT:-300}
+
+has_case() { [[ ",$ONLY," == *",$1,"* ]]; }
+has_tool() { [[ ",$TOOLS," == *",$1,"* ]]; }
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------- tools
+ensure_tools() {
+  local missing=()
+  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
+  command -v aria2c >/dev/null || missing+=(aria2)
+  command -v axel >/dev/null || missing+=(axel)
+  command -v wget2 >/dev/null || missing+=(wget2)
+  command -v curl >/dev/null || missing+=(curl)
+  [[ -x /usr/bin/time ]] || missing+=(time)
+  [[ -x /usr/bin/python3 ]] || missing+=(python3)
+  /usr/bin/python3 -c 'import websockets' 2>/dev/null || missing+=(python3-websockets)
+  command -v java >/dev/null || missing+=(openjdk-17-jdk-headless)
+  command -v sha256sum >/dev/null || missing+=(coreutils)
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    [[ $INSTALL == 1 ]] || die "missing: ${missing[*]} (run without --no-install, or apt-get install them)"
+    local sudo=()
+    [[ $EUID -eq 0 ]] || sudo=(sudo)
+    log "installing: ${missing[*]}"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null \
+      || die "apt-get update failed"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null \
+      || die "apt-get install ${missing[*]} failed"
+  fi
+  NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+  PY=/usr/bin/python3
+}
+
+# ---------------------------------------------------------------- files
+free_port() {
+  $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# make_file NAME SIZE_BYTES: random content, reused when it already exists with that size
+make_file() {
+  local f=$DATA/$1 size=$2
+  if [[ -f $f && $(stat -c %s "$f") == "$size" ]] && grep -q " $1\$" "$DATA/SHA256SUMS" 2>/dev/null; then
+    return 0
+  fi
+  head -c "$size" /dev/urandom >"$f.tmp" && mv "$f.tmp" "$f"
+  grep -v " $1\$" "$DATA/SHA256SUMS" 2>/dev/null >"$DATA/SHA256SUMS.tmp"
+  (cd "$DATA" && sha256sum "$1") >>"$DATA/SHA256SUMS.tmp"
+  mv "$DATA/SHA256SUMS.tmp" "$DATA/SHA256SUMS"
+}
+
+sha_of() { awk -v n="$1" '$2==n || $2=="*"n {print $1}' "$DATA/SHA256SUMS"; }
+
+generate_files() {
+  mkdir -p "$DATA/many" "$OUTDIR" "$LOGDIR"
+  chmod a+rx "$BENCH" "$WORK" "$DATA" "$DATA/many"
+  local need_mib=$(( BIG_MIB * 2 + MID_MIB * 2 + 512 ))
+  local avail_mib
+  avail_mib=$(df -Pm "$WORK" | awk 'NR==2 {print $4}')
+  if [[ ! -f $DATA/big-${BIG_MIB}M.bin ]] && (( avail_mib < need_mib )); then
+    die "need ~${need_mib} MiB free under $WORK, have ${avail_mib} MiB"
+  fi
+  log "files: big-${BIG_MIB}M.bin, mid-${MID_MIB}M.bin, small-${SMALL_KIB}K.bin, ${MANY_N} x ${MANY_KIB} KiB (reused when present)"
+  touch "$DATA/SHA256SUMS"
+  make_file "big-${BIG_MIB}M.bin" $(( BIG_MIB * 1048576 ))
+  make_file "mid-${MID_MIB}M.bin" $(( MID_MIB * 1048576 ))
+  make_file "small-${SMALL_KIB}K.bin" $(( SMALL_KIB * 1024 ))
+  # many small files: own manifest, generated in one pass
+  local i name have=0
+  if [[ -f $DATA/many/SHA256SUMS ]]; then have=$(wc -l <"$DATA/many/SHA256SUMS"); fi
+  if (( have < MANY_N )); then
+    for ((i = 0; i < MANY_N; i++)); do
+      name=$(printf 'f%04d.bin' "$i")
+      [[ -f $DATA/many/$name ]] || head -c $(( MANY_KIB * 1024 )) /dev/urandom >"$DATA/many/$name"
+    done
+    (cd "$DATA/many" && ls f????.bin | head -n "$MANY_N" | xargs sha256sum >SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
+  fi
+  chmod -R a+rX "$DATA"
+  # page cache warm: every tool reads the same cached file
+  cat "$DATA/big-${BIG_MIB}M.bin" "$DATA/mid-${MID_MIB}M.bin" >/dev/null
+}
+
+# ---------------------------------------------------------------- servers
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do
+    kill "$p" 2>/dev/null
+  done
+  for p in "${PIDS[@]}"; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$p" 2>/dev/null
+  done
+  PIDS=()
+}
+trap cleanup EXIT
+trap 'log interrupted; exit 130' INT TERM
+
+start_nginx() {
+  NGINX_PORT=$(free_port)
+  local d=$WORK/nginx
+  mkdir -p "$d/tmp"
+  local user_line=""
+  if [[ $EUID -eq 0 ]]; then  # nginx's compiled-in default "nobody nobody" has no group on Debian
+    if id www-data >/dev/null 2>&1; then user_line="user www-data www-data;"; else user_line="user root root;"; fi
+  fi
+  cat >"$d/nginx.conf" <<EOF
+# generated by bench/run.sh -- do not edit
+$user_line
+worker_processes $NGINX_WORKERS;
+daemon off;
+master_process on;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 1024; }
+http {
+    types { application/octet-stream bin; }
+    default_type application/octet-stream;
+    log_format bench '\$msec \$request_time \$connection \$connection_requests \$status '
+                     '\$body_bytes_sent \$request_method "\$uri" "\$args" "\$http_range"';
+    access_log $d/access.log bench;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fastcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_timeout 65s;
+    keepalive_requests 100000;
+    server_tokens off;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        root $DATA;
+        location / { }
+        # a server that ignores Range: always 200 with the whole body, no Accept-Ranges
+        location /norange/ { alias $DATA/; max_ranges 0; }
+    }
+}
+EOF
+  "$NGINX" -t -q -p "$d" -e "$d/error.log" -c "$d/nginx.conf" || die "nginx config test failed"
+  "$NGINX" -p "$d" -e "$d/error.log" -c "$d/nginx.conf" &
+  PIDS+=($!)
+  wait_http "http://127.0.0.1:$NGINX_PORT/small-${SMALL_KIB}K.bin" || die "nginx did not come up"
+  log "nginx on 127.0.0.1:$NGINX_PORT (pid ${PIDS[-1]}, $NGINX_WORKERS workers)"
+}
+
+start_relay() {
+  RELAY_PORT=$(free_port)
+  java -Xmx64m "$BENCH/Relay.java" "$RELAY_PORT" "$NGINX_PORT" "$RELAY_RATE" $$ 7200 \
+    >"$LOGDIR/relay.out" 2>"$LOGDIR/relay.err" &
+  PIDS+=($!)
+  wait_http "http://127.0.0.1:$RELAY_PORT/small-${SMALL_KIB}K.bin" 30 || die "relay did not come up: $(cat "$LOGDIR/relay.err")"
+  log "relay on 127.0.0.1:$RELAY_PORT -> $NGINX_PORT at $RELAY_RATE B/s per connection (pid ${PIDS[-1]})"
+}
+
+wait_http() {  # URL [seconds]
+  local url=$1 t=${2:-10} i
+  for ((i = 0; i < t * 10; i++)); do
+    curl -s -f -o /dev/null --max-time 2 "$url" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# ---------------------------------------------------------------- runs
+RESULTS=$WORK/results.tsv
+CMDS=$WORK/commands.tsv
+RUNSEQ=0
+
+to_bytes() {  # 4M -> 4194304
+  local v=${1^^}
+  case $v in
+    *K) echo $(( ${v%K} * 1024 )) ;;
+    *M) echo $(( ${v%M} * 1048576 )) ;;
+    *G) echo $(( ${v%G} * 1073741824 )) ;;
+    *) echo "$v" ;;
+  esac
+}
+JFR_OPTS=""
+
+# tool_cmd TOOL URL OUT -> CMD array
+tool_cmd() {
+  local tool=$1 url=$2 out=$3 threads=${4:-$RF_THREADS}
+  case $tool in
+    # the env lifts the CLI's caps (default 8 threads, 4 MiB chunks) to what is asked for
+    rangefetch)
+      if [[ -n $RF_LAUNCHER ]]; then  # the project's launcher script: its JVM settings, AppCDS
+        local jopts=$RF_JAVA_OPTS${JFR_OPTS:+ $JFR_OPTS}
+        CMD=(env "RANGEFETCH_LIMITS_MAX_THREADS=$threads" "RANGEFETCH_LIMITS_MAX_BYTES_PER_THREAD=$(to_bytes "$RF_CHUNK")"
+             "RANGEFETCH_JAR=$RF_JAR" "RANGEFETCH_CACHE=$WORK/cds" ${jopts:+"RANGEFETCH_JAVA_OPTS=$jopts"}
+             bash "$RF_LAUNCHER" -t "$threads" -c "$RF_CHUNK" -o "$out" -q "$url")
+      else
+        CMD=(env "RANGEFETCH_LIMITS_MAX_THREADS=$threads" "RANGEFETCH_LIMITS_MAX_BYTES_PER_THREAD=$(to_bytes "$RF_CHUNK")"
+             java $RF_JAVA_OPTS $JFR_OPTS -jar "$RF_JAR" -t "$threads" -c "$RF_CHUNK" -o "$out" -q "$url")
+      fi ;;
+    aria2c) CMD=(aria2c -x8 -s8 -k1M -q --allow-overwrite=true --auto-file-renaming=false
+                 -d "$(dirname "$out")" -o "$(basename "$out")" "$url") ;;
+    axel) CMD=(axel -n 8 -q -o "$out" "$url") ;;
+    curl) CMD=(curl -sS -f -o "$out" "$url") ;;
+    wget2) CMD=(wget2 -q -O "$out" "$url") ;;
+    *) die "unknown tool $tool" ;;
+  esac
+}
+
+# pretty command for the report, with the bench paths shortened
+show_cmd() {
+  local s="" a
+  for a in "$@"; do
+    a=${a//$OUTDIR/OUT}; a=${a//$WORK/bench\/work}; a=${a//$ROOT\//}
+    [[ $a == *" "* ]] && a="'$a'"
+    s+="$a "
+  done
+  s=${s% }
+  s=$(sed -E 's#http://127\.0\.0\.1:[0-9]+#http://127.0.0.1:PORT#g; s#ws://127\.0\.0\.1:[0-9]+#ws://127.0.0.1:PORT#g; s#\?r=[a-z0-9-]+##g; s#--tag [a-z0-9-]+#--tag RUN#g; s#many-r[0-9]+#many-RUN#g' <<<"$s")
+  printf '%s' "$s"
+}
+
+tool_available() {
+  case $1 in
+    rangefetch) [[ -f $RF_JAR ]] ;;
+    *) command -v "$1" >/dev/null ;;
+  esac
+}
+
+# time_cmd LABEL -> runs CMD under /usr/bin/time -v and timeout; sets WALL USER SYS RSS RC
+time_cmd() {
+  local tag=$1 tf=$LOGDIR/$1.time
+  local t0 t1
+  t0=$EPOCHREALTIME
+  T0=$t0
+  timeout -k 5 "$RUN_TIMEOUT" /usr/bin/time -v -o "$tf" "${CMD[@]}" >"$LOGDIR/$tag.out" 2>"$LOGDIR/$tag.err"
+  RC=$?
+  t1=$EPOCHREALTIME
+  T1=$t1
+  WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
+  USER=$(awk -F': ' '/User time \(seconds\)/ {print $2}' "$tf" 2>/dev/null)
+  SYS=$(awk -F': ' '/System time \(seconds\)/ {print $2}' "$tf" 2>/dev/null)
+  RSS=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tf" 2>/dev/null)
+  : "${USER:=NA}" "${SYS:=NA}" "${RSS:=NA}"
+}
+
+record() {  # case tool run pair status note
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    "$1" "$2" "$3" "$4" "$WALL" "$USER" "$SYS" "$RSS" "$5" "$RUNID" "$(cut -d' ' -f1 /proc/loadavg)" "$6" \
+    "${T0:-}" "${T1:-}" >>"$RESULTS"
+}
+
+note_cmd() {  # case tool pretty-command (first one wins)
+  grep -q "^$1	$2	" "$CMDS" 2>/dev/null || printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$CMDS"
+}
+
+# run_single CASE TOOL RUN PAIR URL FILE [THREADS]: one timed download of DATA/FILE, checked
+run_single() {
+  local case=$1 tool=$2 run=$3 pair=$4 url=$5 file=$6 threads=${7:-$RF_THREADS}
+  RUNSEQ=$((RUNSEQ + 1))
+  RUNID=$(printf 'r%04d' "$RUNSEQ")
+  local out=$OUTDIR/$file
+  rm -f "$out" "$out.st" "$out.aria2" "$out.part"
+  tool_cmd "$tool" "$url?r=$RUNID" "$out" "$threads"
+  note_cmd "$case" "$tool" "$(show_cmd "${CMD[@]}")"
+  time_cmd "$RUNID-$case-$tool"
+  local status=OK note=""
+  if [[ $RC -ne 0 ]]; then
+    status=FAILED; note="exit $RC: $(tail -c 200 "$LOGDIR/$RUNID-$case-$tool.err" | tr '\n\t' '  ')"
+  elif [[ ! -f $out ]]; then
+    status=FAILED; note="no output file"
+  else
+    local got want
+    got=$(sha256sum "$out" | cut -d' ' -f1)
+    want=$(sha_of "$file")
+    if [[ $got != "$want" ]]; then
+      status=FAILED; note="sha256 mismatch (size $(stat -c %s "$out"))"
+    fi
+  fi
+  if [[ $tool == rangefetch && $status == OK ]]; then
+    local last
+    last=$(tail -n 1 "$LOGDIR/$RUNID-$case-$tool.out")
+    [[ $last == file:///* ]] || note="last stdout line is not a file:/// URI"
+  fi
+  rm -f "$out" "$out.st" "$out.aria2"
+  record "$case" "$tool" "$run" "$pair" "$status" "$note"
+  printf '  %-10s %-10s run %-2s %8ss cpu %s+%s s rss %s KiB %s %s\n' \
+    "$case" "$tool" "$run" "$WALL" "$USER" "$SYS" "$RSS" "$status" "$note" >&2
+}
+
+run_plain() {  # CASE NAME RUN: times CMD (no file to check), e.g. the start-up baselines
+  RUNSEQ=$((RUNSEQ + 1))
+  RUNID=$(printf 'r%04d' "$RUNSEQ")
+  note_cmd "$1" "$2" "$(show_cmd "${CMD[@]}")"
+  time_cmd "$RUNID-$1-$2"
+  local status=OK note=""
+  [[ $RC -eq 0 ]] || { status=FAILED; note="exit $RC"; }
+  record "$1" "$2" "$3" - "$status" "$note"
+  printf '  %-10s %-18s run %-2s %8ss cpu %s+%s s rss %s KiB %s\n' "$1" "$2" "$3" "$WALL" "$USER" "$SYS" "$RSS" "$status" >&2
+}
+
+# headline: pairs of rangefetch and aria2c, alternating which goes first; then the other tools
+run_case() {  # CASE BASEURL FILE PAIRS RUNS_OTHERS [THREADS]
+  local case=$1 base=$2 file=$3 pairs=$4 others=$5 threads=${6:-$RF_THREADS}
+  log "case $case: $base/$file  ($pairs pairs rangefetch/aria2c, $others runs of the others)"
+  echo "$case load_before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/load.txt"
+  local p t r have_rf=0
+  has_tool rangefetch && tool_available rangefetch && have_rf=1
+  if has_tool rangefetch && [[ $have_rf == 0 ]]; then
+    record_skip "$case" rangefetch "CLI jar not built: ${RF_JAR#$ROOT/}"
+  fi
+  for ((p = 1; p <= pairs; p++)); do
+    if (( p % 2 == 1 )); then order=(rangefetch aria2c); else order=(aria2c rangefetch); fi
+    for t in "${order[@]}"; do
+      has_tool "$t" || continue
+      [[ $t == rangefetch && $have_rf == 0 ]] && continue
+      run_single "$case" "$t" "$p" "$p" "$base/$file" "$file" "$threads"
+    done
+  done
+  for t in axel curl wget2; do
+    has_tool "$t" || continue
+    local n=$others
+    [[ $case == relay-big && $t == curl ]] && n=$CURL_RELAY_RUNS
+    [[ $case == relay-big && $t == wget2 ]] && n=0  # single connection like curl: 50 s a run
+    for ((r = 1; r <= n; r++)); do
+      run_single "$case" "$t" "$r" "-" "$base/$file" "$file"
+    done
+  done
+  echo "$case load_after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/load.txt"
+}
+
+record_skip() {  # case tool reason
+  WALL=NA USER=NA SYS=NA RSS=NA RUNID=- T0="" T1=""
+  record "$1" "$2" "-" "-" "SKIPPED" "$3"
+  log "  $1 $2 SKIPPED: $3"
+}
+
+# ---------------------------------------------------------------- many files
+WS_PID=""
+start_ws_server() {
+  if [[ ! -f $RF_SERVER_JAR ]]; then
+    WS_SKIP="server jar not built: ${RF_SERVER_JAR#$ROOT/} (slot for the rangefetch-ws-server case)"
+    return 1
+  fi
+  WS_PORT=$(free_port)
+  WS_DIR=$WORK/ws-downloads
+  rm -rf "$WS_DIR"; mkdir -p "$WS_DIR"
+  local args=${RF_SERVER_ARGS//\{port\}/$WS_PORT}
+  args=${args//\{dir\}/$WS_DIR}
+  # shellcheck disable=SC2086
+  java $RF_JAVA_OPTS -jar "$RF_SERVER_JAR" $args >"$LOGDIR/ws-server.out" 2>"$LOGDIR/ws-server.err" &
+  WS_PID=$!
+  PIDS+=($WS_PID)
+  WS_CMD="java -jar ${RF_SERVER_JAR#$ROOT/} ${RF_SERVER_ARGS//\{dir\}/bench/work/ws-downloads}"
+  if ! wait_http "http://127.0.0.1:$WS_PORT/healthz" 30; then
+    WS_SKIP="server did not answer /healthz on port $WS_PORT within 30 s (args: $args): $(tail -c 300 "$LOGDIR/ws-server.err" | tr '\n\t' '  ')"
+    kill "$WS_PID" 2>/dev/null
+    return 1
+  fi
+  log "rangefetch-ws-server on 127.0.0.1:$WS_PORT (pid $WS_PID)"
+}
+
+proc_cpu() {  # PID -> utime+stime seconds
+  awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo NA
+}
+
+run_many_one() {  # tool run pair
+  local tool=$1 run=$2 pair=$3
+  RUNSEQ=$((RUNSEQ + 1))
+  RUNID=$(printf 'r%04d' "$RUNSEQ")
+  local dir=$OUTDIR/many-$RUNID list=$WORK/many-urls.txt manifest=$WORK/many-manifest.txt
+  rm -rf "$dir"; mkdir -p "$dir"
+  case $tool in
+    aria2c) CMD=(aria2c -i "$list" -j8 -q --allow-overwrite=true --auto-file-renaming=false -d "$dir") ;;
+    wget2) CMD=(wget2 -q -nd -i "$list" -P "$dir") ;;
+    curl) CMD=(curl -sS -f -Z --parallel-max 8 --remote-name-all --output-dir "$dir" -K "$WORK/many-curl.cfg") ;;
+    rangefetch) CMD=("$PY" "$BENCH/ws_many.py" --url "ws://127.0.0.1:$WS_PORT/ws" --list "$list"
+                     --window 8 --tag "$RUNID" --sha256-manifest "$manifest" --remove --timeout 120)
+                dir=$WS_DIR ;;
+  esac
+  note_cmd many "$tool" "$(show_cmd "${CMD[@]}")"
+  local cpu0=""
+  [[ $tool == rangefetch ]] && cpu0=$(proc_cpu "$WS_PID")
+  time_cmd "$RUNID-many-$tool"
+  local status=OK note=""
+  if [[ $tool == rangefetch ]]; then
+    # the work is done in the server: add its CPU, report its peak RSS (VmHWM)
+    local cpu1 hwm
+    cpu1=$(proc_cpu "$WS_PID")
+    hwm=$(awk '/VmHWM/ {print $2}' "/proc/$WS_PID/status" 2>/dev/null)
+    USER=$(awk -v u="$USER" -v a="$cpu0" -v b="$cpu1" 'BEGIN {printf "%.2f", u + b - a}')
+    RSS=${hwm:-NA}
+    note="server CPU included; RSS is the server's VmHWM; client: $(tail -n 1 "$LOGDIR/$RUNID-many-$tool.out" | cut -c1-120)"
+  fi
+  if [[ $RC -ne 0 ]]; then
+    status=FAILED; note="exit $RC: $(tail -c 300 "$LOGDIR/$RUNID-many-$tool.err" "$LOGDIR/$RUNID-many-$tool.out" | tr '\n\t' '  ')"
+  else
+    local check=$WORK/many-check.txt
+    if [[ $tool == rangefetch ]]; then
+      sed -E "s#  (f[0-9]+\.bin)\$#  $RUNID-\\1#" "$manifest" >"$check"
+    else
+      cp "$manifest" "$check"
+    fi
+    if ! (cd "$dir" && sha256sum -c --quiet --strict "$check" >/dev/null 2>"$LOGDIR/$RUNID-many-check.err"); then
+      status=FAILED; note="sha256 check failed: $(head -c 200 "$LOGDIR/$RUNID-many-check.err" | tr '\n' ' ')"
+    fi
+  fi
+  if [[ $tool == rangefetch ]]; then rm -f "$WS_DIR/$RUNID-"*; else rm -rf "$dir"; fi
+  record many "$tool" "$run" "$pair" "$status" "$note"
+  printf '  %-10s %-10s run %-2s %8ss cpu %s+%s s rss %s KiB %s %s\n' \
+    many "$tool" "$run" "$WALL" "$USER" "$SYS" "$RSS" "$status" "${note:0:100}" >&2
+}
+
+run_many() {
+  local list=$WORK/many-urls.txt i name
+  : >"$list"; : >"$WORK/many-curl.cfg"
+  for ((i = 0; i < MANY_N; i++)); do
+    name=$(printf 'f%04d.bin' "$i")
+    echo "http://127.0.0.1:$NGINX_PORT/many/$name" >>"$list"
+    echo "url = \"http://127.0.0.1:$NGINX_PORT/many/$name\"" >>"$WORK/many-curl.cfg"
+  done
+  head -n "$MANY_N" "$DATA/many/SHA256SUMS" >"$WORK/many-manifest.txt"  # the files this run uses
+  log "case many: $MANY_N x $MANY_KIB KiB ($PAIRS pairs rangefetch-ws-server/aria2c, $RUNS runs of the others)"
+  echo "many load_before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/load.txt"
+  local have_ws=0 p t r
+  WS_SKIP=""
+  if has_tool rangefetch; then
+    if start_ws_server; then have_ws=1; else record_skip many rangefetch "$WS_SKIP"; fi
+  fi
+  # warm the server up once (JIT, connection pool) outside the timing
+  if [[ $have_ws == 1 ]]; then
+    head -n 50 "$list" >"$WORK/many-warm.txt"
+    "$PY" "$BENCH/ws_many.py" --url "ws://127.0.0.1:$WS_PORT/ws" --list "$WORK/many-warm.txt" \
+      --tag warm --remove --timeout 60 >"$LOGDIR/many-warm.out" 2>&1 || log "  ws warm-up: $(tail -c 300 "$LOGDIR/many-warm.out")"
+    rm -f "$WS_DIR"/warm-*
+  fi
+  for ((p = 1; p <= PAIRS; p++)); do
+    if (( p % 2 == 1 )); then order=(rangefetch aria2c); else order=(aria2c rangefetch); fi
+    for t in "${order[@]}"; do
+      has_tool "$t" || continue
+      [[ $t == rangefetch && $have_ws == 0 ]] && continue
+      run_many_one "$t" "$p" "$p"
+    done
+  done
+  for t in wget2 curl; do
+    has_tool "$t" || continue
+    for ((r = 1; r <= RUNS; r++)); do run_many_one "$t" "$r" "-"; done
+  done
+  echo "many load_after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/load.txt"
+  [[ -n $WS_PID ]] && kill "$WS_PID" 2>/dev/null
+}
+
+# ---------------------------------------------------------------- main
+ensure_tools
+mkdir -p "$WORK" "$LOGDIR"
+[[ -f $BENCH/.gitignore ]] || echo "work/" >"$BENCH/.gitignore"
+rm -f "$LOGDIR"/r[0-9]* "$RESULTS" "$CMDS" "$WORK/load.txt"
+rm -rf "$WORK/cds"  # the launcher's AppCDS archive is made again by the warm-up run
+rm -rf "$OUTDIR"
+generate_files
+start_nginx
+has_case relay-big && start_relay
+: >"$WORK/nginx/access.log.mark"
+ACCESS_START=$(wc -l <"$WORK/nginx/access.log")
+
+if [[ $SERVE == 1 ]]; then
+  echo "nginx:    http://127.0.0.1:$NGINX_PORT/big-${BIG_MIB}M.bin  (also mid-${MID_MIB}M.bin, small-${SMALL_KIB}K.bin, many/f0000.bin ...)"
+  echo "no-range: http://127.0.0.1:$NGINX_PORT/norange/mid-${MID_MIB}M.bin"
+  [[ -n ${RELAY_PORT:-} ]] && echo "relay:    http://127.0.0.1:$RELAY_PORT/big-${BIG_MIB}M.bin  ($RELAY_RATE B/s per connection)"
+  echo "access log: $WORK/nginx/access.log; SHA-256: $DATA/SHA256SUMS; Ctrl-C or kill $$ stops"
+  while true; do sleep 3600 & PIDS+=($!); wait $!; done  # wait: a signal ends it at once
+fi
+
+STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+T_START=$EPOCHREALTIME
+{
+  echo "mode=$MODE"
+  echo "started=$STARTED"
+  echo "big_mib=$BIG_MIB"; echo "mid_mib=$MID_MIB"; echo "small_kib=$SMALL_KIB"
+  echo "many_n=$MANY_N"; echo "many_kib=$MANY_KIB"
+  echo "pairs=$PAIRS"; echo "runs=$RUNS"
+  echo "rf_threads=$RF_THREADS"; echo "rf_chunk=$RF_CHUNK"; echo "rf_mem_threads=$RF_MEM_THREADS"
+  echo "rf_java_opts=$RF_JAVA_OPTS"
+  echo "rf_jar=${RF_JAR#$ROOT/}"; echo "rf_jar_present=$([[ -f $RF_JAR ]] && echo yes || echo no)"
+  echo "rf_launcher=$([[ -n $RF_LAUNCHER ]] && echo "${RF_LAUNCHER#$ROOT/}" || echo "none (java -jar)")"
+  echo "rf_commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
+  echo "rf_server_jar=${RF_SERVER_JAR#$ROOT/}$([[ -f $RF_SERVER_JAR ]] && echo " (built $(date -u -r "$RF_SERVER_JAR" +%H:%MZ))" || echo " (not built)")"
+  echo "relay_rate=$RELAY_RATE"; echo "nginx_workers=$NGINX_WORKERS"
+  echo "nproc=$(nproc)"
+  echo "mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  echo "kernel=$(uname -sr)"
+  echo "cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+  echo "os=$(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-unknown}")"
+  echo "fs=$(findmnt -no FSTYPE -T "$WORK" 2>/dev/null)"
+  echo "v_java=$(java -version 2>&1 | head -n 1)"
+  echo "v_nginx=$("$NGINX" -v 2>&1)"
+  echo "v_aria2c=$(aria2c --version | head -n 1)"
+  echo "v_axel=$(axel --version | head -n 1)"
+  echo "v_curl=$(curl --version | head -n 1 | cut -d' ' -f1-2)"
+  echo "v_wget2=$(wget2 --version | head -n 1)"
+  echo "v_python=$($PY --version 2>&1) websockets $($PY -c 'import websockets; print(websockets.__version__)' 2>/dev/null)"
+  echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$WORK/meta.txt"
+
+BASE=http://127.0.0.1:$NGINX_PORT
+BIG=big-${BIG_MIB}M.bin
+MID=mid-${MID_MIB}M.bin
+SMALL=small-${SMALL_KIB}K.bin
+
+# warm-up: every tool once on the 64 MiB file, not recorded (page cache, JVM class data, ...)
+log "warm-up (not recorded)"
+for t in rangefetch aria2c axel curl wget2; do
+  has_tool "$t" && tool_available "$t" || continue
+  tool_cmd "$t" "$BASE/$MID?r=warmup" "$OUTDIR/warm.bin"
+  mkdir -p "$OUTDIR"; rm -f "$OUTDIR/warm.bin" "$OUTDIR/warm.bin.st"
+  "${CMD[@]}" >/dev/null 2>&1 || log "  warm-up of $t failed"
+  rm -f "$OUTDIR/warm.bin" "$OUTDIR/warm.bin.st"
+done
+mkdir -p "$OUTDIR"
+cd "$OUTDIR" || die "cannot cd to $OUTDIR"  # no stray rangefetch.properties or wget2 files
+
+has_case lo-mid && run_case lo-mid "$BASE" "$MID" "$PAIRS" "$RUNS"
+has_case lo-big && run_case lo-big "$BASE" "$BIG" "$PAIRS" "$RUNS"
+has_case relay-big && run_case relay-big "http://127.0.0.1:$RELAY_PORT" "$BIG" "$RELAY_PAIRS" "$RUNS"
+if has_case norange; then
+  log "case norange: $BASE/norange/$MID (server ignores Range)"
+  for ((r = 1; r <= (RUNS < 2 ? 2 : RUNS); r++)); do
+    for t in rangefetch aria2c curl; do
+      has_tool "$t" || continue
+      if tool_available "$t"; then run_single norange "$t" "$r" - "$BASE/norange/$MID" "$MID"
+      elif (( r == 1 )); then record_skip norange "$t" "not available"; fi
+    done
+  done
+fi
+if has_case small && has_tool rangefetch; then
+  log "case small: $BASE/$SMALL (smaller than one chunk: one request, no HEAD)"
+  if tool_available rangefetch; then
+    for ((r = 1; r <= RUNS; r++)); do
+      run_single small rangefetch "$r" - "$BASE/$SMALL" "$SMALL"
+      # start-up baselines: the JVM alone, and the CLI without a download
+      CMD=(java -version); run_plain startup java-version "$r"
+      if [[ -n $RF_LAUNCHER ]]; then
+        CMD=(env "RANGEFETCH_JAR=$RF_JAR" "RANGEFETCH_CACHE=$WORK/cds" bash "$RF_LAUNCHER" --version)
+      else
+        CMD=(java $RF_JAVA_OPTS -jar "$RF_JAR" --version)
+      fi
+      run_plain startup rangefetch-version "$r"
+    done
+  else record_skip small rangefetch "CLI jar not built"; fi
+fi
+if has_case mem && has_tool rangefetch; then
+  log "case mem: rangefetch -t $RF_MEM_THREADS on $BIG and $MID (peak RSS)"
+  if tool_available rangefetch; then
+    for ((r = 1; r <= RUNS; r++)); do
+      run_single mem-big rangefetch "$r" "$r" "$BASE/$BIG" "$BIG" "$RF_MEM_THREADS"
+      run_single mem-mid rangefetch "$r" "$r" "$BASE/$MID" "$MID" "$RF_MEM_THREADS"
+    done
+  else record_skip mem-big rangefetch "CLI jar not built"; fi
+fi
+has_case many && run_many
+
+# --jfr: one extra, untimed rangefetch run per case with a flight recording, summarised
+if [[ -n $JFR_CASES ]] && tool_available rangefetch; then
+  for c in ${JFR_CASES//,/ }; do
+    case $c in
+      lo-big) u=$BASE/$BIG f=$BIG th=$RF_THREADS ;;
+      lo-mid) u=$BASE/$MID f=$MID th=$RF_THREADS ;;
+      relay-big) u=http://127.0.0.1:${RELAY_PORT:-0}/$BIG f=$BIG th=$RF_THREADS ;;
+      mem-big) u=$BASE/$BIG f=$BIG th=$RF_MEM_THREADS ;;
+      small) u=$BASE/$SMALL f=$SMALL th=$RF_THREADS ;;
+      *) log "--jfr: unknown case $c"; continue ;;
+    esac
+    log "profiling rangefetch on $c (JFR, untimed): bench/work/rf-$c.jfr"
+    JFR_OPTS="-XX:StartFlightRecording=filename=$WORK/rf-$c.jfr,settings=profile,dumponexit=true"
+    run_single "jfr-$c" rangefetch 1 - "$u" "$f" "$th"
+    JFR_OPTS=""
+    "$PY" "$BENCH/jfr_top.py" "$WORK/rf-$c.jfr" >"$WORK/jfr-$c.txt" 2>&1 \
+      && log "  summary: bench/work/jfr-$c.txt" || log "  jfr_top.py failed: $(tail -c 300 "$WORK/jfr-$c.txt")"
+  done
+fi
+
+sleep 1  # let nginx log the last (possibly aborted) requests
+echo "duration_s=$(awk -v a="$T_START" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.0f", b - a}')" >>"$WORK/meta.txt"
+echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/meta.txt"
+tail -n +"$((ACCESS_START + 1))" "$WORK/nginx/access.log" >"$WORK/access-run.log"
+
+REPORT=$WORK/report.md
+"$PY" "$BENCH/report.py" --work "$WORK" >"$REPORT" || die "report.py failed"
+cat "$REPORT"
+if [[ $DOCS == 1 ]]; then
+  "$PY" "$BENCH/report.py" --splice "$ROOT/docs/benchmarks.md" --report "$REPORT" \
+    && log "wrote the generated section of docs/benchmarks.md"
+fi
+log "done in $(awk -v a="$T_START" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.0f", b - a}') s; raw results: ${RESULTS#$ROOT/}, logs: ${LOGDIR#$ROOT/}"
