@@ -248,15 +248,22 @@ class RestartTest {
     String id;
     try (RunningServer first = RunningServer.start(dir);
         ProtocolClient client = first.connectApi()) {
+      // The origin stops after one chunk, so the download cannot end first, and no checkpoint
+      // comes between the look at the control file and the pause.
+      origin.freezeAfter("/paused.bin", 16384);
       id = id(client.request("a", ApiCommandsTest.add(origin.uri("/paused.bin"))
           .replaceFirst("}$", ",\"threads\":2,\"chunkBytes\":16384}")));
       assertTrue(CrashRestartTest.awaitInDir(dir,
           () -> CrashRestartTest.recordedBytes(control) >= 16384));
+      origin.freeze();
+      assertTrue(CrashRestartTest.awaitInDir(dir, () -> CrashRestartTest.recordedBytes(control)
+          == origin.completedBytes("/paused.bin")));
       Object before = CrashRestartTest.fileKey(control);
       client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
       assertTrue(CrashRestartTest.awaitInDir(dir,
           () -> !java.util.Objects.equals(before, CrashRestartTest.fileKey(control))));
     }
+    origin.thaw();
     assertTrue(Files.exists(dir.resolve("paused.bin.part")), "the pause keeps the part file");
 
     try (RunningServer second = RunningServer.start(dir);

@@ -78,6 +78,8 @@ public final class DownloadService implements AutoCloseable {
         return thread;
       });
   private final AtomicBoolean writeScheduled = new AtomicBoolean();
+  // a change was left to persistSoon() and no write has taken it along yet
+  private final AtomicBoolean unsaved = new AtomicBoolean();
   // written by close(): once set, events of the core no longer change the list, so the state
   // file keeps the downloads that were running as running, to start them again
   private volatile boolean closing;
@@ -543,13 +545,16 @@ public final class DownloadService implements AutoCloseable {
    * and endings are written at once ({@link #persist()}), before the reply or the push.
    */
   private void persistSoon() {
+    unsaved.set(true);
     if (closing || !writeScheduled.compareAndSet(false, true)) {
       return;
     }
     try {
       writer.schedule(() -> {
         writeScheduled.set(false);
-        persist();
+        if (unsaved.get()) {
+          persist(); // else a write since has taken these changes along
+        }
       }, COALESCE_MILLIS, TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
       writeScheduled.set(false); // closing: close() writes the list itself
@@ -561,6 +566,9 @@ public final class DownloadService implements AutoCloseable {
     if (closing) {
       return;
     }
+    // Cleared before the snapshot is taken: a change made before this is in the snapshot, one
+    // made after sets it again.
+    unsaved.set(false);
     store.save(() -> new StateFile(StateFile.VERSION, registry.nextId(),
         registry.oldestFirst().stream().map(ServerDownload::stored).toList()));
   }
