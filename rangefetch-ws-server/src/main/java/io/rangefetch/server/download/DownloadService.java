@@ -259,7 +259,7 @@ public final class DownloadService implements AutoCloseable {
       // the same part file.
       long generation = download.claimRestart();
       if (generation > 0) {
-        start(download, generation, true);
+        launch(download, generation, true);
         persist();
         notifyChanged(download, true);
       }
@@ -436,10 +436,10 @@ public final class DownloadService implements AutoCloseable {
    *     then the core is asked for the same file as then, so it finds the part file
    */
   private void run(ServerDownload download, boolean again) {
-    start(download, download.nextGeneration(), again);
+    launch(download, download.nextGeneration(), again);
   }
 
-  private void start(ServerDownload download, long generation, boolean again) {
+  private void launch(ServerDownload download, long generation, boolean again) {
     AddCommand options = download.options();
     Target target = again ? targetAgain(download)
         : new Target(FileNames.target(downloadDir, options.fileName()), IfExists.RENAME);
