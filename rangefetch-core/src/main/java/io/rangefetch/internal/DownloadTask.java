@@ -208,6 +208,12 @@ final class DownloadTask implements DownloadHandle {
         resumeRequested = true;
         return;
       }
+      if (stop == Stop.PAUSE && state == DownloadState.QUEUED) {
+        // Paused while being handed to the scheduler, before any run saw it: take it back.
+        stop = Stop.NONE;
+        inFlight.reset();
+        return;
+      }
       if (state != DownloadState.PAUSED) {
         return;
       }
