@@ -265,12 +265,14 @@ public final class DownloadService implements AutoCloseable {
       }
       return download.status();
     }
+    // Marked before the core hears of it: the core's acknowledgement (downloadResumed) and the
+    // pause's late events may then arrive at any moment and still find the resume recorded.
+    download.requestResume();
     try {
       handle.resume();
     } catch (IllegalStateException e) {
       throw conflict(download, "resume");
     }
-    download.requestResume();
     update(download, handle);
     persist();
     return download.status();

@@ -269,10 +269,17 @@ final class ServerDownload {
    */
   record PauseRequest(boolean stateChanged, @Nullable DownloadHandle handle) {}
 
-  /** A resume was accepted: shows the core's state again, and queued while it still says paused. */
+  /**
+   * A resume is being handed to the core: shows it queued at once, as a pause shows paused at
+   * once, and queued while the core still says paused.
+   */
   synchronized void requestResume() {
     pauseRequested = false;
     resumeRequested = true;
+    if (state == DownloadState.PAUSED) {
+      state = DownloadState.QUEUED;
+      updatedAt = Instant.now();
+    }
   }
 
   synchronized boolean complete(DownloadResult result) {
