@@ -31,6 +31,7 @@ class RangeDownloaderTest {
   private final byte[] content = new byte[300_000];
   private final List<String> ranges = new CopyOnWriteArrayList<>();
   private volatile boolean honourRanges = true;
+  private volatile boolean throttle;
 
   @BeforeEach
   void start() throws Exception {
@@ -46,11 +47,14 @@ class RangeDownloaderTest {
         String[] parts = range.substring("bytes=".length()).split("-");
         int first = Integer.parseInt(parts[0]);
         int last = Math.min(Integer.parseInt(parts[1]), content.length - 1);
-        return new MockResponse.Builder().code(206)
+        MockResponse.Builder response = new MockResponse.Builder().code(206)
             .setHeader("Content-Range", "bytes " + first + "-" + last + "/" + content.length)
             .setHeader("ETag", "\"v1\"")
-            .body(new Buffer().write(content, first, last - first + 1))
-            .build();
+            .body(new Buffer().write(content, first, last - first + 1));
+        if (throttle) {
+          response.throttleBody(1_000, 10, TimeUnit.MILLISECONDS);
+        }
+        return response.build();
       }
     });
     server.start();
@@ -130,6 +134,41 @@ class RangeDownloaderTest {
       assertTrue(requested <= content.length + 10_000,
           "only the chunk the pause cut may be asked for twice: " + ranges);
       assertTrue(before >= 2);
+    }
+  }
+
+  @Test
+  void pausedAndResumedEventsAlternateHoweverFastTheCallsCome() throws Exception {
+    throttle = true;
+    List<String> events = new CopyOnWriteArrayList<>();
+    DownloadListener recording = new DownloadListener() {
+      @Override
+      public void downloadPaused(DownloadHandle download) {
+        events.add("paused");
+      }
+
+      @Override
+      public void downloadResumed(DownloadHandle download) {
+        events.add("resumed");
+      }
+    };
+    try (RangeDownloader downloader = RangeDownloader.newBuilder()
+        .limits(Limits.newBuilder().maxThreads(2).maxBytesPerThread(10_000).build()).build()) {
+      DownloadHandle handle = downloader.start(DownloadRequest.newBuilder(
+          server.url("/cycle.bin").uri(), dir.resolve("cycle.bin")).listener(recording).build());
+
+      for (int i = 0; i < 30; i++) {
+        handle.pause();
+        handle.resume();
+      }
+      throttle = false;
+      DownloadResult result = handle.result().get(60, TimeUnit.SECONDS);
+
+      assertEquals(sha256(content), sha256(Files.readAllBytes(result.file())));
+      for (int i = 0; i < events.size(); i++) {
+        assertEquals(i % 2 == 0 ? "paused" : "resumed", events.get(i), "events: " + events);
+      }
+      assertEquals(0, events.size() % 2, "every pause was followed by its resume: " + events);
     }
   }
 

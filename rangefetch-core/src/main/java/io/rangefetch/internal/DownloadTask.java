@@ -182,8 +182,9 @@ final class DownloadTask implements DownloadHandle {
     if (engine.scheduler().removeWaiting(this)) {
       synchronized (lock) {
         state = DownloadState.PAUSED;
+        // Posted under the lock: a resume cannot post its event before this one.
+        events.post((l, d) -> l.downloadPaused(d));
       }
-      events.post((l, d) -> l.downloadPaused(d));
       return;
     }
     synchronized (lock) {
@@ -219,9 +220,9 @@ final class DownloadTask implements DownloadHandle {
       }
       state = DownloadState.QUEUED;
       stop = Stop.NONE;
+      events.post((l, d) -> l.downloadResumed(d));
     }
     inFlight.reset();
-    events.post((l, d) -> l.downloadResumed(d));
     engine.scheduler().submit(this);
   }
 
@@ -819,9 +820,12 @@ final class DownloadTask implements DownloadHandle {
       state = DownloadState.PAUSED;
       again = resumeRequested;
       resumeRequested = false;
+      // Posted under the lock, like resume()'s event: listeners see paused before resumed.
+      events.post((l, d) -> l.downloadPaused(d));
       if (again) {
         state = DownloadState.QUEUED;
         stop = Stop.NONE;
+        events.post((l, d) -> l.downloadResumed(d));
       } else {
         // From here resume() submits the task afresh; the slot is released right after.
         dispatched = false;
@@ -835,10 +839,8 @@ final class DownloadTask implements DownloadHandle {
       recordWhatIsOnDisk();
     }
     speed.reset();
-    events.post((l, d) -> l.downloadPaused(d));
     if (again) {
       inFlight.reset();
-      events.post((l, d) -> l.downloadResumed(d));
       resubmit = true;
     }
   }

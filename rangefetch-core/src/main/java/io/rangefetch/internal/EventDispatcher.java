@@ -70,10 +70,17 @@ final class EventDispatcher {
             }
           });
         } catch (RejectedExecutionException e) {
-          // The caller's executor was shut down: run here rather than lose the final events.
-          active = null;
-          current.run();
-          scheduleNext();
+          // The caller's executor was shut down: deliver the last events on a thread of our own
+          // rather than lose them (not here: the caller may hold the download's lock).
+          Thread last = new Thread(() -> {
+            try {
+              current.run();
+            } finally {
+              scheduleNext();
+            }
+          }, "rangefetch-callback-fallback");
+          last.setDaemon(true);
+          last.start();
         }
       }
     }
