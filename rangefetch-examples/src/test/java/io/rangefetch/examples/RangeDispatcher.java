@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.RecordedRequest;
+import mockwebserver3.SocketEffect;
 import okio.Buffer;
 
 /**
@@ -38,6 +39,7 @@ public final class RangeDispatcher extends Dispatcher {
   private volatile long throttleBytes;
   private volatile Duration throttlePeriod = Duration.ZERO;
   private volatile int failFrom = Integer.MAX_VALUE;
+  private volatile int stallFrom = Integer.MAX_VALUE;
   private volatile int failCode;
 
   /**
@@ -80,12 +82,25 @@ public final class RangeDispatcher extends Dispatcher {
   }
 
   /**
+   * Sends only the headers to every request from the {@code first}-th on (counting from 1), then
+   * stalls its body until the connection closes: a download that cannot end by itself.
+   *
+   * @param first the number of the first request to stall
+   * @return this dispatcher
+   */
+  public RangeDispatcher stallFrom(int first) {
+    this.stallFrom = first;
+    return this;
+  }
+
+  /**
    * Serves every later request normally again, at full speed.
    *
    * @return this dispatcher
    */
   public RangeDispatcher heal() {
     this.failFrom = Integer.MAX_VALUE;
+    this.stallFrom = Integer.MAX_VALUE;
     this.throttleBytes = 0;
     return this;
   }
@@ -95,9 +110,11 @@ public final class RangeDispatcher extends Dispatcher {
     String range = request.getHeaders().get("Range");
     rangeHeaders.add(range == null ? "" : range);
     firstRequest.countDown();
-    if (requests.incrementAndGet() >= failFrom) {
+    int number = requests.incrementAndGet();
+    if (number >= failFrom) {
       return new MockResponse.Builder().code(failCode).build();
     }
+    boolean stall = number >= stallFrom;
     if (!"GET".equals(request.getMethod())) {
       return new MockResponse.Builder().code(405).build();
     }
@@ -122,9 +139,12 @@ public final class RangeDispatcher extends Dispatcher {
       return new MockResponse.Builder().code(416)
           .addHeader("Content-Range", "bytes */" + body.length).build();
     }
-    return respond(206, first, last)
-        .addHeader("Content-Range", "bytes " + first + "-" + last + "/" + body.length)
-        .build();
+    MockResponse.Builder response = respond(206, first, last)
+        .addHeader("Content-Range", "bytes " + first + "-" + last + "/" + body.length);
+    if (stall) {
+      response.onResponseBody(SocketEffect.Stall.INSTANCE);
+    }
+    return response.build();
   }
 
   private MockResponse.Builder respond(int code, long first, long last) {

@@ -67,8 +67,8 @@ class RangefetchCliJarIT {
   @Test
   void jar_interrupted_keepsThePartFileAndTheSameCommandContinues() throws Exception {
     byte[] body = randomBytes(1024 * 1024);
-    RangeDispatcher dispatcher =
-        new RangeDispatcher(body, "data.bin").throttle(1024, Duration.ofMillis(100));
+    // Three chunks arrive, every later request stalls: the first run cannot finish by itself.
+    RangeDispatcher dispatcher = new RangeDispatcher(body, "data.bin").stallFrom(4);
     server.setDispatcher(dispatcher);
     Child first = Child.start(workingDir, "-c", "64K", url());
 
