@@ -846,34 +846,37 @@ final class DownloadTask implements DownloadHandle {
   }
 
   private void cancelled() {
-    synchronized (lock) {
-      if (state.isTerminal()) {
-        return;
-      }
-      state = DownloadState.CANCELLED;
-    }
-    closeCheckpointer();
-    discardPart();
-    engine.ended(this, file);
-    events.post((l, d) -> l.downloadCancelled(d));
-    events.run(() -> result.cancel(false));
+    endCancelled(false);
   }
 
   private void abandoned() {
+    endCancelled(true);
+  }
+
+  /**
+   * Ends the download as cancelled; with {@code keepPart} (the downloader is closing) its part
+   * file stays for a later run, otherwise it is deleted.
+   */
+  private void endCancelled(boolean keepPart) {
     synchronized (lock) {
       if (state.isTerminal()) {
         return;
       }
       state = DownloadState.CANCELLED;
     }
-    keepOrDiscardPart();
+    if (keepPart) {
+      keepOrDiscardPart();
+    } else {
+      closeCheckpointer();
+      discardPart();
+    }
     engine.ended(this, file);
     events.post((l, d) -> l.downloadCancelled(d));
     events.run(() -> result.cancel(false));
   }
 
   /** Keeps the part file if its control file lists something, so a later run continues it. */
-  private boolean keepOrDiscardPart() {
+  private void keepOrDiscardPart() {
     boolean keep = false;
     if (checkpointer != null && ranges == RangeSupport.SUPPORTED) {
       recordWhatIsOnDisk();
@@ -885,7 +888,6 @@ final class DownloadTask implements DownloadHandle {
     } else {
       discardPart();
     }
-    return keep;
   }
 
   private void failed() {
