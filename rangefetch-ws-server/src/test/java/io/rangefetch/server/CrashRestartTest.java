@@ -413,20 +413,10 @@ class CrashRestartTest {
     return ranges;
   }
 
-  /** The file name the state file keeps for download {@code id}, or null. */
+  /** The file name the state file and its journal keep for download {@code id}, or null. */
   private String storedFileName(String id) {
-    try {
-      JsonNode state = io.rangefetch.server.protocol.Json.mapper()
-          .readTree(downloads.resolve(".rangefetch-state.json").toFile());
-      for (JsonNode d : state.get("downloads")) {
-        if (d.get("status").get("id").asText().equals(id)) {
-          return d.get("status").get("fileName").asText(null);
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // Not there yet.
-    }
-    return null;
+    JsonNode status = StateOnDisk.status(downloads, id);
+    return status == null ? null : status.path("fileName").asText(null);
   }
 
   static long recordedBytes(Path control) {
@@ -476,9 +466,12 @@ class CrashRestartTest {
     }
   }
 
+  /** The files in {@code dir}, but the state journal, which comes and goes with compactions. */
   private static Set<String> names(Path dir) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
-      return files.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet());
+      return files.map(p -> p.getFileName().toString())
+          .filter(name -> !name.equals(StateOnDisk.JOURNAL))
+          .collect(java.util.stream.Collectors.toSet());
     }
   }
 

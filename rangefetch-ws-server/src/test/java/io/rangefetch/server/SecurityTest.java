@@ -176,7 +176,8 @@ class SecurityTest {
         "attachment; filename=\"/etc/cron.d/evil\"",
         "attachment; filename*=UTF-8''..%2F..%2Fescape2.sh",
         "attachment; filename=\"..\\\\..\\\\win.bat\"",
-        "attachment; filename=\".rangefetch-state.json\"");
+        "attachment; filename=\".rangefetch-state.json\"",
+        "attachment; filename=\".rangefetch-state.journal\"");
     try (ProtocolClient client = server.connectApi()) {
       for (int i = 0; i < hostile.size(); i++) {
         origin.file("/h" + i, 100);
@@ -193,6 +194,8 @@ class SecurityTest {
       }
       assertTrue(Files.readString(dir.resolve(".rangefetch-state.json")).contains("\"downloads\""),
           "the state file was not overwritten");
+      assertEquals(hostile.size(), StateOnDisk.downloads(dir).size(),
+          "the journal was not overwritten");
     }
   }
 
@@ -207,11 +210,11 @@ class SecurityTest {
       JsonNode failed = client.awaitState(id, "failed");
 
       assertEquals("redirect", failed.get("error").get("code").asText());
-      // Nothing but the server's own state file (and, while it is being replaced, its
-      // temporary twin).
+      // Nothing but the server's own state file, its journal and, while it is being replaced,
+      // its temporary twin.
       try (Stream<Path> files = Files.list(dir)) {
         assertEquals(List.of(), files.map(p -> p.getFileName().toString())
-            .filter(name -> !name.startsWith(".rangefetch-state.json")).toList());
+            .filter(name -> !name.startsWith(".rangefetch-state.")).toList());
       }
       assertTrue(Files.exists(dir.resolve(".rangefetch-state.json")));
     }

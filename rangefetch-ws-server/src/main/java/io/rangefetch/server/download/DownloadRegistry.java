@@ -2,6 +2,7 @@ package io.rangefetch.server.download;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +12,9 @@ import java.util.Optional;
 final class DownloadRegistry {
   // guarded by this: insertion order is creation order
   private final Map<String, ServerDownload> byId = new LinkedHashMap<>();
+  // guarded by this: the same downloads by URL, oldest first, so that an add finds its URL
+  // without a scan of the whole list (a scan per add made many adds quadratic)
+  private final Map<String, List<ServerDownload>> byUrl = new HashMap<>();
   // guarded by this
   private long nextId = 1;
 
@@ -24,9 +28,10 @@ final class DownloadRegistry {
 
   synchronized void restore(long next, List<ServerDownload> downloads) {
     byId.clear();
+    byUrl.clear();
     long highest = 0;
     for (ServerDownload d : downloads) {
-      byId.put(d.id(), d);
+      add(d);
       try {
         highest = Math.max(highest, Long.parseLong(d.id()));
       } catch (NumberFormatException e) {
@@ -38,14 +43,30 @@ final class DownloadRegistry {
 
   synchronized void add(ServerDownload download) {
     byId.put(download.id(), download);
+    byUrl.computeIfAbsent(download.uri().toString(), url -> new ArrayList<>(1)).add(download);
   }
 
   synchronized Optional<ServerDownload> get(String id) {
     return Optional.ofNullable(byId.get(id));
   }
 
+  /** @return whether {@code download} is on the list (not removed, not replaced) */
+  synchronized boolean contains(ServerDownload download) {
+    return byId.get(download.id()) == download;
+  }
+
   synchronized boolean remove(String id) {
-    return byId.remove(id) != null;
+    ServerDownload removed = byId.remove(id);
+    if (removed == null) {
+      return false;
+    }
+    String url = removed.uri().toString();
+    List<ServerDownload> same = byUrl.get(url);
+    same.remove(removed);
+    if (same.isEmpty()) {
+      byUrl.remove(url);
+    }
+    return true;
   }
 
   synchronized int size() {
@@ -60,12 +81,10 @@ final class DownloadRegistry {
    */
   synchronized Optional<ServerDownload> findReusable(String url) {
     ServerDownload found = null;
-    for (ServerDownload d : byId.values()) {
-      if (d.uri().toString().equals(url)) {
-        switch (d.state()) {
-          case FAILED, CANCELLED -> { }
-          default -> found = d;
-        }
+    for (ServerDownload d : byUrl.getOrDefault(url, List.of())) {
+      switch (d.state()) {
+        case FAILED, CANCELLED -> { }
+        default -> found = d;
       }
     }
     return Optional.ofNullable(found);

@@ -24,10 +24,13 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -70,7 +73,7 @@ public final class DownloadService implements AutoCloseable {
   // listeners see the statuses of one download in the order they were taken: the last push is
   // the latest status. Listeners only queue frames, so the lock is held briefly.
   private final Object notifyLock = new Object();
-  // writes the state file for persistSoon(); one write scheduled at a time
+  // records the downloads changed for persistSoon(); one run scheduled at a time
   private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(
       runnable -> {
         Thread thread = new Thread(runnable, "rangefetch-state-writer");
@@ -78,8 +81,8 @@ public final class DownloadService implements AutoCloseable {
         return thread;
       });
   private final AtomicBoolean writeScheduled = new AtomicBoolean();
-  // a change was left to persistSoon() and no write has taken it along yet
-  private final AtomicBoolean unsaved = new AtomicBoolean();
+  // changes left to persistSoon() that no write has taken along yet
+  private final Set<ServerDownload> unsaved = ConcurrentHashMap.newKeySet();
   // written by close(): once set, events of the core no longer change the list, so the state
   // file keeps the downloads that were running as running, to start them again
   private volatile boolean closing;
@@ -98,7 +101,7 @@ public final class DownloadService implements AutoCloseable {
     this.downloadDir = Objects.requireNonNull(downloadDir, "downloadDir");
     this.maxDownloads = maxDownloads;
     this.urlPolicy = Objects.requireNonNull(urlPolicy, "urlPolicy");
-    this.store = new DownloadStore(downloadDir);
+    this.store = new DownloadStore(downloadDir, registry);
   }
 
   /**
@@ -142,7 +145,7 @@ public final class DownloadService implements AutoCloseable {
         case FAILED, CANCELLED -> { }
       }
     }
-    persist();
+    store.compact();
   }
 
   /**
@@ -172,7 +175,7 @@ public final class DownloadService implements AutoCloseable {
       registry.add(download);
     }
     run(download, false);
-    persist();
+    persist(download);
     notifyChanged(download, true);
     return download.status();
   }
@@ -234,9 +237,9 @@ public final class DownloadService implements AutoCloseable {
       // attach() did not see it; pause it here.
       pauseQuietly(download, attached);
     }
-    if (request.stateChanged()) {
-      persist();
-    }
+    // Recorded even when the core's own pause event showed it paused first: that event is only
+    // recorded within COALESCE_MILLIS, and a pause acknowledged to the client must survive a crash.
+    persist(download);
     notifyChanged(download, request.stateChanged());
     return download.status();
   }
@@ -260,7 +263,7 @@ public final class DownloadService implements AutoCloseable {
       long generation = download.claimRestart();
       if (generation > 0) {
         launch(download, generation, true);
-        persist();
+        persist(download);
         notifyChanged(download, true);
       }
       return download.status();
@@ -274,7 +277,7 @@ public final class DownloadService implements AutoCloseable {
       throw conflict(download, "resume");
     }
     update(download, handle);
-    persist();
+    persist(download);
     return download.status();
   }
 
@@ -310,7 +313,7 @@ public final class DownloadService implements AutoCloseable {
     if (!registry.remove(id)) {
       throw notFound(id);
     }
-    persist();
+    store.removed(id);
     synchronized (notifyLock) {
       for (StatusListener listener : listeners) {
         try {
@@ -365,9 +368,9 @@ public final class DownloadService implements AutoCloseable {
    */
   @Override
   public void close() {
-    persist();
+    // Set first: events of the downloads being stopped no longer change the list written here.
     closing = true;
-    store.seal();
+    store.close();
     writer.shutdownNow();
     downloader.close();
   }
@@ -388,7 +391,7 @@ public final class DownloadService implements AutoCloseable {
         // as the core does on a cancel.
         deletePartFiles(download);
       }
-      persist();
+      persist(download);
       notifyChanged(download, true);
     }
   }
@@ -528,51 +531,51 @@ public final class DownloadService implements AutoCloseable {
       DownloadState shown) {
     ServerDownload.Applied applied = download.apply(status, shown, handle.file());
     if (applied.storedChanged()) {
-      persistSoon();
+      persistSoon(download);
     }
     notifyChanged(download, applied.stateChanged());
   }
 
   private void ended(ServerDownload download, boolean stateChanged) {
     if (stateChanged) {
-      persist();
+      persist(download);
       notifyChanged(download, true);
     }
   }
 
   /**
-   * Writes the state file within {@link #COALESCE_MILLIS}, once for all the changes until then:
+   * Records the download within {@link #COALESCE_MILLIS}, once for all its changes until then:
    * for the core's own steps (queued, probing, downloading, the file named), which a crash may
    * lose without harm, as the download restarts from its part file in the state before. Commands
-   * and endings are written at once ({@link #persist()}), before the reply or the push.
+   * and endings are recorded at once ({@link #persist}), before the reply or the push.
    */
-  private void persistSoon() {
-    unsaved.set(true);
+  private void persistSoon(ServerDownload download) {
+    unsaved.add(download);
     if (closing || !writeScheduled.compareAndSet(false, true)) {
       return;
     }
     try {
-      writer.schedule(() -> {
-        writeScheduled.set(false);
-        if (unsaved.get()) {
-          persist(); // else a write since has taken these changes along
-        }
-      }, COALESCE_MILLIS, TimeUnit.MILLISECONDS);
+      writer.schedule(this::persistUnsaved, COALESCE_MILLIS, TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
       writeScheduled.set(false); // closing: close() writes the list itself
     }
   }
 
-  /** Writes the state file now, durably. */
-  private void persist() {
-    if (closing) {
-      return;
+  private void persistUnsaved() {
+    // Reset first: a change from now on schedules another run, which this one may not see.
+    writeScheduled.set(false);
+    for (Iterator<ServerDownload> it = unsaved.iterator(); it.hasNext(); ) {
+      ServerDownload download = it.next();
+      it.remove();
+      persist(download);
     }
-    // Cleared before the snapshot is taken: a change made before this is in the snapshot, one
-    // made after sets it again.
-    unsaved.set(false);
-    store.save(() -> new StateFile(StateFile.VERSION, registry.nextId(),
-        registry.oldestFirst().stream().map(ServerDownload::stored).toList()));
+  }
+
+  /** Records the download's state now, in the journal (see {@link DownloadStore}). */
+  private void persist(ServerDownload download) {
+    if (!closing) {
+      store.put(download);
+    }
   }
 
   private void notifyChanged(ServerDownload download, boolean stateChanged) {

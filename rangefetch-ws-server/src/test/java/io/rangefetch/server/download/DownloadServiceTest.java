@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rangefetch.RangeDownloader;
+import io.rangefetch.server.StateOnDisk;
 import io.rangefetch.server.protocol.AddCommand;
 import io.rangefetch.server.protocol.StatusJson;
 import java.nio.file.Files;
@@ -42,6 +43,6 @@ class DownloadServiceTest {
     assertEquals("internal", status.error().code());
     assertTrue(status.error().message().contains("add the URL again"), status.error().message());
     assertEquals(List.of("failed"), pushed);
-    assertTrue(Files.readString(dir.resolve(".rangefetch-state.json")).contains("\"internal\""));
+    assertEquals("internal", StateOnDisk.status(dir, status.id()).get("error").get("code").asText());
   }
 }
