@@ -530,7 +530,7 @@ final class DownloadTask implements DownloadHandle {
 
   private void readStream(FirstResponse first) throws FetchFailure {
     setState(DownloadState.DOWNLOADING);
-    WorkerBuffer buffer = new WorkerBuffer();
+    WorkerBuffer buffer = WorkerBuffer.ofThisThread();
     RetryPolicy policy = engine.retryPolicy();
     long max = engine.settings().limits().maxFileBytes();
     FirstResponse response = first;
@@ -592,9 +592,9 @@ final class DownloadTask implements DownloadHandle {
     int workers = Math.min(maxThreads, queue.size() + (first == null ? 0 : 1));
     List<Future<?>> others = new ArrayList<>();
     for (int i = 1; i < workers; i++) {
-      others.add(engine.workers().submit(() -> workLoop(new WorkerBuffer())));
+      others.add(engine.workers().submit(() -> workLoop(WorkerBuffer.ofThisThread())));
     }
-    WorkerBuffer buffer = new WorkerBuffer();
+    WorkerBuffer buffer = WorkerBuffer.ofThisThread();
     if (first != null && firstRange != null) {
       fetchChunk(firstRange, first, buffer);
     }

@@ -18,8 +18,6 @@ import org.jspecify.annotations.Nullable;
  * Thread-safe.
  */
 final class PrefixHasher {
-  private static final int BUFFER_BYTES = 1 << 20;
-
   private final FileChannel channel;
   private final Executor executor;
   private final MessageDigest digest = Sha256.newDigest();
@@ -32,8 +30,6 @@ final class PrefixHasher {
   private boolean running;
   // Guarded by lock.
   private @Nullable IOException failure;
-  // Only the thread that runs catchUp, which the running flag makes one at a time.
-  private @Nullable ByteBuffer buffer;
 
   /** @param onDisk ranges already written before this hasher existed, e.g. by an earlier run */
   PrefixHasher(FileChannel channel, RangeSet onDisk, Executor executor) {
@@ -127,10 +123,7 @@ final class PrefixHasher {
 
   /** Reads [hashed, end) into the digest; only one thread at a time, by the running flag. */
   private void hashUpTo(long end) throws IOException {
-    if (buffer == null) {
-      buffer = ByteBuffer.allocate(BUFFER_BYTES);
-    }
-    ByteBuffer b = buffer;
+    ByteBuffer b = WorkerBuffer.ofThisThread().scratch();
     long position;
     synchronized (lock) {
       position = hashed;

@@ -7,14 +7,32 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The one buffer a worker copies through: read from the response into it, write it to the
- * file at an offset. Allocated once per worker, so nothing is allocated per read. Not
- * thread-safe: one per worker.
+ * file at an offset. One per thread of the engine's pools, kept for the thread's life, so that
+ * nothing is allocated per read, nor per download: a server running a thousand small downloads
+ * would otherwise allocate (and zero) a buffer for each. Not thread-safe: only the thread that
+ * owns it uses it ({@link #ofThisThread}).
  */
 final class WorkerBuffer {
   static final int BYTES = 256 * 1024;
+  private static final ThreadLocal<WorkerBuffer> OWN = ThreadLocal.withInitial(WorkerBuffer::new);
 
   private final byte[] bytes = new byte[BYTES];
   private final ByteBuffer buffer = ByteBuffer.wrap(bytes);
+
+  private WorkerBuffer() {}
+
+  /**
+   * Returns the calling thread's buffer. A thread runs one task at a time, and each task uses
+   * the buffer only while it runs, so tasks of different downloads can share it.
+   */
+  static WorkerBuffer ofThisThread() {
+    return OWN.get();
+  }
+
+  /** Returns the buffer for other bulk copies on this thread (reading the part file back). */
+  ByteBuffer scratch() {
+    return buffer.clear();
+  }
 
   /** Hears of each write, after it reached the file. */
   interface Sink {
