@@ -815,34 +815,58 @@ final class DownloadTask implements DownloadHandle {
   }
 
   private void paused() {
-    boolean again;
+    if (ranges == RangeSupport.SUPPORTED) {
+      // Before the event, and so before a listener may end the process on hearing of the pause
+      // (the CLI does on Ctrl+C): a crash while paused then loses nothing.
+      recordWhatIsOnDisk();
+    }
+    boolean again = false;
+    Stop now;
     synchronized (lock) {
-      state = DownloadState.PAUSED;
-      again = resumeRequested;
-      resumeRequested = false;
-      // Posted under the lock, like resume()'s event: listeners see paused before resumed.
-      events.post((l, d) -> l.downloadPaused(d));
-      if (again) {
-        state = DownloadState.QUEUED;
-        stop = Stop.NONE;
-        events.post((l, d) -> l.downloadResumed(d));
-      } else {
-        // From here resume() submits the task afresh; the slot is released right after.
-        dispatched = false;
+      // A cancel, or the downloader closing, may have come while the record was written.
+      now = stop;
+      if (now != Stop.CANCEL && now != Stop.CLOSE) {
+        again = pausedUnderLock();
       }
+    }
+    if (now == Stop.CANCEL) {
+      cancelled();
+      return;
+    }
+    if (now == Stop.CLOSE) {
+      abandoned();
+      return;
     }
     if (ranges != RangeSupport.SUPPORTED) {
       // Without ranges a resumed download starts over from the first request.
       validators = null;
-    } else {
-      // A crash while paused then loses nothing.
-      recordWhatIsOnDisk();
     }
     speed.reset();
     if (again) {
       inFlight.reset();
       resubmit = true;
     }
+  }
+
+  /**
+   * Enters PAUSED and tells the listeners; if resume() was called meanwhile, goes on at once and
+   * returns true. Called with lock held.
+   */
+  private boolean pausedUnderLock() {
+    state = DownloadState.PAUSED;
+    boolean again = resumeRequested;
+    resumeRequested = false;
+    // Posted under the lock, like resume()'s event: listeners see paused before resumed.
+    events.post((l, d) -> l.downloadPaused(d));
+    if (again) {
+      state = DownloadState.QUEUED;
+      stop = Stop.NONE;
+      events.post((l, d) -> l.downloadResumed(d));
+    } else {
+      // From here resume() submits the task afresh; the slot is released right after.
+      dispatched = false;
+    }
+    return again;
   }
 
   private void cancelled() {
