@@ -393,7 +393,8 @@ final class DownloadTask implements DownloadHandle {
         case RANGED -> {
           validators = Validators.of(probe);
           ByteRange served = new ByteRange(0, Math.min(first.last(), probe.size() - 1));
-          RangeSet done = onDisk == null ? new RangeSet() : onDisk;
+          boolean fresh = onDisk == null;
+          RangeSet done = fresh ? new RangeSet() : onDisk;
           onDisk = null;
           boolean useFirst = !done.contains(served);
           if (useFirst) {
@@ -401,7 +402,13 @@ final class DownloadTask implements DownloadHandle {
             done.remove(served);
           }
           checkpointer = new Checkpointer(requireFile(), requirePart(),
-              ControlFile.header(uri.toString(), probe, chunkBytes), done, engine.workers());
+              ControlFile.header(uri.toString(), probe, chunkBytes), done, engine.workers(),
+              engine.timer(), engine.settings().checkpointInterval());
+          if (fresh) {
+            // The first checkpoint may be an interval away: until then this marks the part
+            // file as ours, so that a run after a crash takes it instead of a numbered name.
+            checkpointer.claim();
+          }
           hasher = newHasher(done);
           bytesDone.set(done.bytes());
           if (done.bytes() > 0) {
@@ -973,7 +980,7 @@ final class DownloadTask implements DownloadHandle {
 
   private void startTicker() {
     long interval = engine.settings().progressInterval().toNanos();
-    ticker = engine.ticker().scheduleAtFixedRate(this::tick, interval, interval,
+    ticker = engine.timer().scheduleAtFixedRate(this::tick, interval, interval,
         TimeUnit.NANOSECONDS);
   }
 
