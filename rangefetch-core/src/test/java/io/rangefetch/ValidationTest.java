@@ -248,6 +248,12 @@ class ValidationTest {
   }
 
   @Test
+  void checkpointInterval_negative() {
+    assertRejected(() -> RangeDownloader.newBuilder().checkpointInterval(Duration.ofMillis(-1)),
+        "checkpointInterval", "PT-0.001S", "Duration.ZERO");
+  }
+
+  @Test
   void downloader_keepsTheLimitsItWasGiven() {
     Limits limits = Limits.newBuilder().maxThreads(3).build();
     try (RangeDownloader downloader = RangeDownloader.newBuilder().limits(limits).build()) {

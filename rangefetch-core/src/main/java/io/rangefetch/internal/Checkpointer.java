@@ -3,16 +3,24 @@ package io.rangefetch.internal;
 import io.rangefetch.ByteRange;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Records finished chunks in the control file, off the workers' path: it forces the part file
- * to disk, then replaces the control file. One checkpoint runs at a time; chunks that finish
- * meanwhile go into the next, so a worker never waits for the disk. Thread-safe.
+ * Records finished chunks in the control file, off the workers' path: a checkpoint forces the
+ * part file to disk, then replaces the control file. Checkpoints start at most once per
+ * interval, the first one interval after the first chunk finishes; one runs at a time, and
+ * chunks that finish meanwhile go into the next, so a worker never waits for the disk.
+ * Thread-safe.
  */
 final class Checkpointer {
   private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
@@ -21,13 +29,27 @@ final class Checkpointer {
   private final PartFile part;
   private final ControlFile header;
   private final Executor executor;
+  private final ScheduledExecutorService timer;
+  private final long intervalNanos;
   private final Object lock = new Object();
   // Guarded by lock.
   private RangeSet recorded;
   // Guarded by lock.
   private final List<ByteRange> pending = new ArrayList<>();
+  // Guarded by lock: a checkpoint is due or being written, and will see what is pending.
+  private boolean armed;
   // Guarded by lock: a checkpoint is being written.
-  private boolean running;
+  private boolean saving;
+  // Guarded by lock: bumped when recordNow or close takes over, so a checkpoint that was due
+  // before knows it is no longer wanted.
+  private long round;
+  // Guarded by lock: the timer's hand-off of the due checkpoint, to cancel it.
+  private @Nullable Future<?> due;
+  // Guarded by lock: System.nanoTime() of the last checkpoint's start, or of the first finished
+  // chunk before any, which paces the next one; valid once paced.
+  private long lastStart;
+  // Guarded by lock.
+  private boolean paced;
   // Guarded by lock.
   private boolean closed;
   // Guarded by lock: warn about a failing disk once, not per chunk.
@@ -36,14 +58,32 @@ final class Checkpointer {
   /**
    * @param header the control file's fixed fields; its {@code done} list is ignored
    * @param recorded what the control file on disk says is done already
+   * @param executor where checkpoints run
+   * @param timer what starts a checkpoint once its interval has passed; it only hands the
+   *     checkpoint to {@code executor}
+   * @param interval the least time between two checkpoints; zero for one as soon as a chunk
+   *     finishes
    */
   Checkpointer(Path target, PartFile part, ControlFile header, RangeSet recorded,
-      Executor executor) {
+      Executor executor, ScheduledExecutorService timer, Duration interval) {
     this.target = target;
     this.part = part;
     this.header = header;
     this.recorded = recorded.copy();
     this.executor = executor;
+    this.timer = timer;
+    // Saturates: an interval past 292 years is as good as never.
+    this.intervalNanos = interval.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0
+        ? Long.MAX_VALUE : interval.toNanos();
+  }
+
+  /**
+   * Writes the control file with nothing done, without forcing anything to disk, so that a
+   * crash before the first checkpoint leaves a part file that a new run of the same URL takes
+   * as its own. Call it before the first chunk finishes, for a part file that starts empty.
+   */
+  void claim() {
+    save(new RangeSet(), false);
   }
 
   /** Notes that {@code chunk} is written; it is recorded by the next checkpoint. */
@@ -53,60 +93,127 @@ final class Checkpointer {
         return;
       }
       pending.add(chunk);
-      if (!running) {
-        running = true;
-        executor.execute(this::drain);
+      if (armed) {
+        return;
+      }
+      long now = System.nanoTime();
+      if (!paced) {
+        // The first checkpoint waits one interval too: a download that ends by then needs none.
+        paced = true;
+        lastStart = now;
+      }
+      armed = true;
+      startIn(intervalNanos - (now - lastStart), round);
+    }
+  }
+
+  // Called with lock held.
+  private void startIn(long delayNanos, long mine) {
+    Runnable checkpoint = () -> drain(mine);
+    try {
+      if (delayNanos <= 0) {
+        executor.execute(checkpoint);
+      } else {
+        due = timer.schedule(() -> handOver(checkpoint, mine), delayNanos, TimeUnit.NANOSECONDS);
+      }
+    } catch (RejectedExecutionException e) {
+      // The engine is closing: its downloads record what is on disk as they stop.
+      armed = false;
+    }
+  }
+
+  // On the timer's thread, which serves every download: the disk work goes to the executor.
+  private void handOver(Runnable checkpoint, long mine) {
+    try {
+      executor.execute(checkpoint);
+    } catch (RejectedExecutionException e) {
+      synchronized (lock) {
+        if (round == mine) {
+          armed = false;
+        }
       }
     }
   }
 
-  private void drain() {
+  private void drain(long mine) {
     while (true) {
       List<ByteRange> batch;
       RangeSet next;
       synchronized (lock) {
+        if (round != mine) {
+          return;
+        }
+        due = null;
         if (pending.isEmpty()) {
-          running = false;
-          lock.notifyAll();
+          armed = false;
           return;
         }
         batch = new ArrayList<>(pending);
         pending.clear();
         next = recorded.copy();
+        saving = true;
+        lastStart = System.nanoTime();
       }
       batch.forEach(next::add);
-      boolean saved = save(next);
+      boolean saved = save(next, true);
       synchronized (lock) {
+        saving = false;
         if (saved) {
           recorded = next;
+        }
+        lock.notifyAll();
+        if (round != mine) {
+          return;
+        }
+        if (pending.isEmpty()) {
+          armed = false;
+          return;
+        }
+        long delay = intervalNanos - (System.nanoTime() - lastStart);
+        if (delay > 0) {
+          startIn(delay, mine);
+          return;
         }
       }
     }
   }
 
-  /** Waits for a running checkpoint, then records exactly {@code done}, on this thread. */
+  /**
+   * Waits for a running checkpoint, then records exactly {@code done} on this thread, at once
+   * whatever the interval. A checkpoint that was due is dropped: {@code done} covers it.
+   */
   void recordNow(RangeSet done) {
     synchronized (lock) {
-      awaitIdle();
+      awaitSaving();
+      dropDue();
       pending.clear();
-      running = true;
+      armed = true;
+      saving = true;
     }
-    boolean saved = save(done);
+    boolean saved = save(done, true);
     synchronized (lock) {
       if (saved) {
         recorded = done.copy();
       }
-      running = false;
+      saving = false;
+      armed = false;
+      paced = true;
+      lastStart = System.nanoTime();
       lock.notifyAll();
+      if (!closed && !pending.isEmpty()) {
+        armed = true;
+        startIn(intervalNanos, round);
+      }
     }
   }
 
-  /** Waits for a running checkpoint and takes no more. */
+  /** Drops a due checkpoint, waits for a running one, and takes no more. */
   void close() {
     synchronized (lock) {
       closed = true;
       pending.clear();
-      awaitIdle();
+      dropDue();
+      awaitSaving();
     }
   }
 
@@ -118,9 +225,19 @@ final class Checkpointer {
   }
 
   // Called with lock held.
-  private void awaitIdle() {
+  private void dropDue() {
+    round++;
+    armed = false;
+    if (due != null) {
+      due.cancel(false);
+      due = null;
+    }
+  }
+
+  // Called with lock held.
+  private void awaitSaving() {
     boolean interrupted = false;
-    while (running) {
+    while (saving) {
       try {
         lock.wait();
       } catch (InterruptedException e) {
@@ -132,11 +249,17 @@ final class Checkpointer {
     }
   }
 
-  private boolean save(RangeSet done) {
+  /**
+   * Writes the control file listing {@code done}; {@code durable} forces the part file first,
+   * so that every range listed is on disk, and the control file itself.
+   */
+  private boolean save(RangeSet done, boolean durable) {
     try {
-      part.force();
+      if (durable) {
+        part.force();
+      }
       new ControlFile(header.url(), header.finalUrl(), header.size(), header.etag(),
-          header.lastModified(), header.chunkBytes(), done.list()).write(target);
+          header.lastModified(), header.chunkBytes(), done.list()).write(target, durable);
       return true;
     } catch (IOException e) {
       synchronized (lock) {

@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * The control file beside a part file: what a later run needs to continue a download after the
  * process died. It is replaced atomically (temporary file, fsync, rename), so a crash leaves
  * either the old or the new version, and it lists only ranges whose bytes were forced to disk
- * before it was written.
+ * before it was written. The first version, which lists nothing and only marks the part file as
+ * this URL's, skips the fsync.
  *
  * <p>Format: a {@link Properties} text file, {@code format=rangefetch-control-1}, then
  * {@code url}, {@code finalUrl}, {@code size}, {@code etag}, {@code lastModified},
@@ -160,8 +161,18 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
     return value;
   }
 
-  /** Replaces the control file of {@code target} with this one, atomically and durably. */
-  void write(Path target) throws IOException {
+  /**
+   * Replaces the control file of {@code target} with this one, atomically: a crash leaves the
+   * old or the new one.
+   *
+   * @param durable whether to force the new file to disk before the rename. Only a control file
+   *     that lists nothing may skip it: a power loss may then leave it empty or garbled, which
+   *     means "start over", and starting over loses nothing it listed.
+   */
+  void write(Path target, boolean durable) throws IOException {
+    if (!durable && !done.isEmpty()) {
+      throw new IllegalStateException("a control file listing ranges must be written durably");
+    }
     Properties p = new Properties();
     p.setProperty("format", FORMAT);
     p.setProperty("url", url);
@@ -183,7 +194,9 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
       while (buffer.hasRemaining()) {
         channel.write(buffer);
       }
-      channel.force(true);
+      if (durable) {
+        channel.force(true);
+      }
     }
     // No fsync of the directory: if a power loss undoes this rename, the older control file
     // comes back, and it lists fewer ranges, all of them still on disk: a correct, older state.

@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -35,8 +36,9 @@ public final class DownloadEngine implements AutoCloseable {
   private final EngineSettings settings;
   private final CloseableHttpClient client;
   private final ExecutorService workers = Executors.newCachedThreadPool(daemon("rangefetch-worker-"));
-  private final ScheduledExecutorService ticker =
-      Executors.newSingleThreadScheduledExecutor(daemon("rangefetch-progress-"));
+  // Samples progress and starts checkpoints; the checkpoints themselves run on the workers.
+  private final ScheduledThreadPoolExecutor timer =
+      new ScheduledThreadPoolExecutor(1, daemon("rangefetch-timer-"));
   private final @Nullable ExecutorService ownCallbacks;
   private final Executor callbacks;
   private final DownloadScheduler scheduler;
@@ -55,6 +57,9 @@ public final class DownloadEngine implements AutoCloseable {
    */
   public DownloadEngine(EngineSettings settings) {
     this.settings = settings;
+    // A checkpoint due in an hour is cancelled when its download ends: drop it from the queue
+    // at once rather than hold the download's objects until then.
+    timer.setRemoveOnCancelPolicy(true);
     this.client = HttpClientFactory.create(settings);
     if (settings.callbackExecutor() == null) {
       this.ownCallbacks = Executors.newCachedThreadPool(daemon("rangefetch-callback-"));
@@ -145,7 +150,7 @@ public final class DownloadEngine implements AutoCloseable {
       }
     }
     workers.shutdownNow();
-    ticker.shutdownNow();
+    timer.shutdownNow();
     if (ownCallbacks != null) {
       ownCallbacks.shutdown();
     }
@@ -168,8 +173,8 @@ public final class DownloadEngine implements AutoCloseable {
     return workers;
   }
 
-  ScheduledExecutorService ticker() {
-    return ticker;
+  ScheduledExecutorService timer() {
+    return timer;
   }
 
   Executor callbackExecutor() {

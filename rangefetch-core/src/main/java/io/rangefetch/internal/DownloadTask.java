@@ -393,7 +393,8 @@ final class DownloadTask implements DownloadHandle {
         case RANGED -> {
           validators = Validators.of(probe);
           ByteRange served = new ByteRange(0, Math.min(first.last(), probe.size() - 1));
-          RangeSet done = onDisk == null ? new RangeSet() : onDisk;
+          boolean fresh = onDisk == null;
+          RangeSet done = fresh ? new RangeSet() : onDisk;
           onDisk = null;
           boolean useFirst = !done.contains(served);
           if (useFirst) {
@@ -401,7 +402,13 @@ final class DownloadTask implements DownloadHandle {
             done.remove(served);
           }
           checkpointer = new Checkpointer(requireFile(), requirePart(),
-              ControlFile.header(uri.toString(), probe, chunkBytes), done, engine.workers());
+              ControlFile.header(uri.toString(), probe, chunkBytes), done, engine.workers(),
+              engine.timer(), engine.settings().checkpointInterval());
+          if (fresh) {
+            // The first checkpoint may be an interval away: until then this marks the part
+            // file as ours, so that a run after a crash takes it instead of a numbered name.
+            checkpointer.claim();
+          }
           hasher = newHasher(done);
           bytesDone.set(done.bytes());
           if (done.bytes() > 0) {
@@ -815,34 +822,58 @@ final class DownloadTask implements DownloadHandle {
   }
 
   private void paused() {
-    boolean again;
+    if (ranges == RangeSupport.SUPPORTED) {
+      // Before the event, and so before a listener may end the process on hearing of the pause
+      // (the CLI does on Ctrl+C): a crash while paused then loses nothing.
+      recordWhatIsOnDisk();
+    }
+    boolean again = false;
+    Stop now;
     synchronized (lock) {
-      state = DownloadState.PAUSED;
-      again = resumeRequested;
-      resumeRequested = false;
-      // Posted under the lock, like resume()'s event: listeners see paused before resumed.
-      events.post((l, d) -> l.downloadPaused(d));
-      if (again) {
-        state = DownloadState.QUEUED;
-        stop = Stop.NONE;
-        events.post((l, d) -> l.downloadResumed(d));
-      } else {
-        // From here resume() submits the task afresh; the slot is released right after.
-        dispatched = false;
+      // A cancel, or the downloader closing, may have come while the record was written.
+      now = stop;
+      if (now != Stop.CANCEL && now != Stop.CLOSE) {
+        again = pausedUnderLock();
       }
+    }
+    if (now == Stop.CANCEL) {
+      cancelled();
+      return;
+    }
+    if (now == Stop.CLOSE) {
+      abandoned();
+      return;
     }
     if (ranges != RangeSupport.SUPPORTED) {
       // Without ranges a resumed download starts over from the first request.
       validators = null;
-    } else {
-      // A crash while paused then loses nothing.
-      recordWhatIsOnDisk();
     }
     speed.reset();
     if (again) {
       inFlight.reset();
       resubmit = true;
     }
+  }
+
+  /**
+   * Enters PAUSED and tells the listeners; if resume() was called meanwhile, goes on at once and
+   * returns true. Called with lock held.
+   */
+  private boolean pausedUnderLock() {
+    state = DownloadState.PAUSED;
+    boolean again = resumeRequested;
+    resumeRequested = false;
+    // Posted under the lock, like resume()'s event: listeners see paused before resumed.
+    events.post((l, d) -> l.downloadPaused(d));
+    if (again) {
+      state = DownloadState.QUEUED;
+      stop = Stop.NONE;
+      events.post((l, d) -> l.downloadResumed(d));
+    } else {
+      // From here resume() submits the task afresh; the slot is released right after.
+      dispatched = false;
+    }
+    return again;
   }
 
   private void cancelled() {
@@ -949,7 +980,7 @@ final class DownloadTask implements DownloadHandle {
 
   private void startTicker() {
     long interval = engine.settings().progressInterval().toNanos();
-    ticker = engine.ticker().scheduleAtFixedRate(this::tick, interval, interval,
+    ticker = engine.timer().scheduleAtFixedRate(this::tick, interval, interval,
         TimeUnit.NANOSECONDS);
   }
 

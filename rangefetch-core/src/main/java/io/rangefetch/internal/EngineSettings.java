@@ -13,8 +13,11 @@ import org.jspecify.annotations.Nullable;
  * The settings of one {@link io.rangefetch.RangeDownloader}, checked by its builder.
  *
  * @param callbackExecutor where listener calls run, or {@code null} for the internal pool
+ * @param checkpointInterval the least time between two checkpoints of one download; zero for
+ *     one as soon as a chunk finishes
  */
 public record EngineSettings(Limits limits, Duration connectTimeout, Duration readTimeout,
     int maxAttemptsPerChunk, Duration retryBackoff, Duration maxRetryBackoff, int maxRedirects,
     String userAgent, List<DownloadListener> listeners, @Nullable Executor callbackExecutor,
-    Duration progressInterval, Predicate<InetAddress> addressFilter) {}
+    Duration progressInterval, Predicate<InetAddress> addressFilter,
+    Duration checkpointInterval) {}

@@ -110,6 +110,13 @@ public final class FetchCommand implements Callable<Integer> {
           + " Last-Modified, file name. Writes nothing.")
   private boolean probe;
 
+  @Option(names = "--checkpoint-interval", paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "Least time between two records of progress for continuing after a crash,"
+          + " e.g. 0, 500ms, 2s, 1m; a crash refetches at most about that much. 0 records"
+          + " each chunk as it finishes. Ctrl+C records at once anyway. Default: 1s.")
+  private Optional<Duration> checkpointInterval;
+
   @Option(names = "--config", paramLabel = "FILE",
       description = "Properties file with the caps. Default: ./rangefetch.properties if present.")
   private Optional<Path> config;
@@ -268,8 +275,10 @@ public final class FetchCommand implements Callable<Integer> {
 
   private int download(DownloadRequest request, Limits limits) {
     ExitGuard exitGuard = new ExitGuard(err);
-    RangeDownloader downloader =
-        RangeDownloader.newBuilder().limits(limits).listener(exitGuard).build();
+    RangeDownloader.Builder builder =
+        RangeDownloader.newBuilder().limits(limits).listener(exitGuard);
+    checkpointInterval.ifPresent(builder::checkpointInterval);
+    RangeDownloader downloader = builder.build();
     exitGuard.arm();
     try {
       DownloadHandle download = downloader.start(request);
@@ -338,6 +347,18 @@ public final class FetchCommand implements Callable<Integer> {
     public Long convert(String value) {
       try {
         return ByteSize.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /** Reads durations such as {@code 500ms} for picocli. */
+  static final class DurationConverter implements ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      try {
+        return DurationText.parse(value);
       } catch (IllegalArgumentException e) {
         throw new TypeConversionException(e.getMessage());
       }

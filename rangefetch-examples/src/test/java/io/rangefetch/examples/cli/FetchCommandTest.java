@@ -183,6 +183,8 @@ class FetchCommandTest {
         Arguments.of("threads zero", List.of("-t", "0", "URL"), "threads must be at least 1"),
         Arguments.of("threads not a number", List.of("-t", "two", "URL"), "'two' is not an int"),
         Arguments.of("bad sha256", List.of("--sha256", "abc", "URL"), "64 hex digits"),
+        Arguments.of("bad checkpoint interval", List.of("--checkpoint-interval", "2x", "URL"),
+            "\"2x\" is not a duration"),
         Arguments.of("missing config", List.of("--config", "none.properties", "URL"),
             "none.properties"),
         Arguments.of("output dir missing", List.of("-o", "no/such/dir/a.bin", "URL"),
@@ -315,7 +317,7 @@ class FetchCommandTest {
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     for (String option : List.of("--threads", "--chunk-bytes", "--output", "--sha256", "--probe",
-        "--config", "--quiet", "--overwrite", "--version")) {
+        "--checkpoint-interval", "--config", "--quiet", "--overwrite", "--version")) {
       assertTrue(run.out.contains(option), option + " missing in:\n" + run.out);
     }
   }

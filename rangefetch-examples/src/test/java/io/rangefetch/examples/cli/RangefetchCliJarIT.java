@@ -103,7 +103,10 @@ class RangefetchCliJarIT {
         new RangeDispatcher(body, "data.bin").throttle(8 * 1024, Duration.ofMillis(100));
     server.setDispatcher(dispatcher);
     Path control = workingDir.resolve("data.bin.part.rangefetch");
-    Child first = Child.start(workingDir, "-t", String.valueOf(threads), "-c", "32K", url());
+    // Checkpoints as each chunk finishes: the bound below is what that promises.
+    String[] command = {"-t", String.valueOf(threads), "-c", "32K", "--checkpoint-interval", "0",
+        url()};
+    Child first = Child.start(workingDir, command);
 
     // Wait until the control file records a few chunks, then kill the JVM without warning.
     assertTrue(awaitRecordedBytes(control, 4L * chunk), "no progress recorded in " + control);
@@ -113,7 +116,7 @@ class RangefetchCliJarIT {
     int firstRunRequests = dispatcher.requestedSpans().size();
 
     dispatcher.heal();
-    Child second = Child.start(workingDir, "-t", String.valueOf(threads), "-c", "32K", url());
+    Child second = Child.start(workingDir, command);
 
     assertEquals(0, second.waitFor(), second.err());
     assertTrue(second.err().contains("continuing the part file of an earlier run"), second.err());
