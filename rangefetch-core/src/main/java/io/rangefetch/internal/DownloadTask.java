@@ -404,9 +404,11 @@ final class DownloadTask implements DownloadHandle {
           checkpointer = new Checkpointer(requireFile(), requirePart(),
               ControlFile.header(uri.toString(), probe, chunkBytes), done, engine.workers(),
               engine.timer(), engine.settings().checkpointInterval());
-          if (fresh) {
+          if (fresh && served.last() < probe.size() - 1) {
             // The first checkpoint may be an interval away: until then this marks the part
             // file as ours, so that a run after a crash takes it instead of a numbered name.
+            // A file the first response covers whole has nothing to continue, and a server
+            // adding many small files pays for every file written.
             checkpointer.claim();
           }
           hasher = newHasher(done);
@@ -512,11 +514,10 @@ final class DownloadTask implements DownloadHandle {
   }
 
   private static void checkFreeSpace(Path dir, long needed) throws FetchFailure {
-    long free;
-    try {
-      free = Files.getFileStore(dir).getUsableSpace();
-    } catch (IOException e) {
-      return;
+    // File.getUsableSpace is one statvfs; Files.getFileStore reads the mount table first.
+    long free = dir.toFile().getUsableSpace();
+    if (free == 0 && !Files.isDirectory(dir)) {
+      return; // unknown: the write itself reports a missing directory
     }
     if (free < needed) {
       throw FetchFailure.fatal(Reason.DISK, "the file needs " + needed + " bytes but " + dir

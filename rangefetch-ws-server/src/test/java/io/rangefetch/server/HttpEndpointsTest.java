@@ -2,14 +2,19 @@ package io.rangefetch.server;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Locale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -148,6 +153,38 @@ class HttpEndpointsTest {
         HttpResponse.BodyHandlers.discarding());
 
     assertEquals(405, response.statusCode());
+  }
+
+  @Test
+  void webSocketsOverLoopbackAreNotCompressed() throws Exception {
+    // What a browser or Python's websockets offers by default.
+    String head = upgradeResponseHead(server.port(), "GET /ws HTTP/1.1",
+        "Host: 127.0.0.1:" + server.port(), "Connection: Upgrade", "Upgrade: websocket",
+        "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits");
+
+    assertTrue(head.startsWith("HTTP/1.1 101"), head);
+    assertFalse(head.toLowerCase(Locale.ROOT).contains("sec-websocket-extensions"), head);
+  }
+
+  /** Sends an upgrade request and returns the response's status line and headers. */
+  private static String upgradeResponseHead(int port, String... lines) throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(60_000);
+      OutputStream out = socket.getOutputStream();
+      out.write((String.join("\r\n", lines) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = socket.getInputStream();
+      StringBuilder head = new StringBuilder();
+      while (head.indexOf("\r\n\r\n") < 0) {
+        int b = in.read();
+        if (b < 0) {
+          break;
+        }
+        head.append((char) b);
+      }
+      return head.toString();
+    }
   }
 
   /** Jetty itself answers 400 to an encoded slash; either way nothing is served. */

@@ -1,8 +1,12 @@
 package io.rangefetch.server.ws;
 
 import io.rangefetch.server.download.DownloadService;
+import java.net.InetSocketAddress;
 import java.util.Objects;
 import org.eclipse.jetty.http.pathmap.ServletPathSpec;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.server.ServerUpgradeRequest;
+import org.eclipse.jetty.websocket.server.ServerUpgradeResponse;
 import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 
 /**
@@ -10,6 +14,8 @@ import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
  * each behind the {@link UpgradeGuard}, and sets the frame limits. Immutable and thread-safe.
  */
 public final class WebSocketRoutes {
+  private static final String PER_MESSAGE_DEFLATE = "permessage-deflate";
+
   private final UpgradeGuard guard;
   private final OpenSessions sessions;
   private final CommandHandler commands;
@@ -49,11 +55,31 @@ public final class WebSocketRoutes {
     container.setMaxBinaryMessageSize(1024);
     // One frame of ours is in flight at a time; the rest are pings. More means a stuck client.
     container.setMaxOutgoingFrames(64);
-    container.addMapping("/ws", (request, response, callback) -> guard.admit(request, response,
+    container.addMapping("/ws", (request, response, callback) -> admit(request, response,
         callback) ? new ApiEndpoint(sessions, maxMessageBytes, hello, commands) : null);
     // "" is the servlet path spec of exactly "/": the console must not catch /healthz upgrades.
     container.addMapping(new ServletPathSpec(""), (request, response, callback) ->
-        guard.admit(request, response, callback)
+        admit(request, response, callback)
             ? new ConsoleEndpoint(sessions, maxMessageBytes, hello, commands, downloads) : null);
+  }
+
+  private boolean admit(ServerUpgradeRequest request, ServerUpgradeResponse response,
+      Callback callback) {
+    if (!guard.admit(request, response, callback)) {
+      return false;
+    }
+    if (isLoopback(request)) {
+      // Compression saves bytes on a network; over loopback it only costs both ends CPU, per
+      // frame, and a client adding many downloads gets several frames per download.
+      response.setExtensions(response.getExtensions().stream()
+          .filter(extension -> !PER_MESSAGE_DEFLATE.equals(extension.getName())).toList());
+    }
+    return true;
+  }
+
+  private static boolean isLoopback(ServerUpgradeRequest request) {
+    return request.getConnectionMetaData().getRemoteSocketAddress()
+        instanceof InetSocketAddress remote
+        && remote.getAddress() != null && remote.getAddress().isLoopbackAddress();
   }
 }
