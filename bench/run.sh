@@ -520,19 +520,22 @@ run_many() {
   head -n "$MANY_N" "$DATA/many/SHA256SUMS" >"$WORK/many-manifest.txt"  # the files this run uses
   log "case many: $MANY_N x $MANY_KIB KiB ($PAIRS pairs rangefetch-ws-server/aria2c, $RUNS runs of the others)"
   echo "many load_before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/load.txt"
-  local have_ws=0 p t r
+  local have_ws=0 p t r w
   WS_SKIP=""
   if has_tool rangefetch; then
     if start_ws_server; then have_ws=1; else record_skip many rangefetch "$WS_SKIP"; fi
   fi
-  # Warm the server up outside the timing with one round of the whole list: a server runs for
-  # days, and its JIT compiles the download path during the first thousand downloads (C2
-  # threads took a fifth of the CPU of the second round in perf).
+  # Warm the server up outside the timing with three rounds of the whole list: a server runs
+  # for days, and its JIT keeps compiling the download path for the first few thousand
+  # downloads (C2 threads took a fifth of the CPU of the fifth round in perf; the rounds went
+  # 1.8, 1.4, 1.0, 0.9, 0.8 s, then stayed there).
   MANY_LEFT=()
   if [[ $have_ws == 1 ]]; then
-    "$PY" "$BENCH/ws_many.py" --url "ws://127.0.0.1:$WS_PORT/ws" --list "$list" \
-      --tag warm --remove --timeout 120 >"$LOGDIR/many-warm.out" 2>&1 || log "  ws warm-up: $(tail -c 300 "$LOGDIR/many-warm.out")"
-    MANY_LEFT+=("$WS_DIR/warm-")
+    for w in 1 2 3; do
+      "$PY" "$BENCH/ws_many.py" --url "ws://127.0.0.1:$WS_PORT/ws" --list "$list" \
+        --tag "warm$w" --remove --timeout 120 >"$LOGDIR/many-warm.out" 2>&1 || log "  ws warm-up: $(tail -c 300 "$LOGDIR/many-warm.out")"
+    done
+    MANY_LEFT+=("$WS_DIR/warm")
   fi
   for ((p = 1; p <= PAIRS; p++)); do
     if (( p % 2 == 1 )); then order=(rangefetch aria2c); else order=(aria2c rangefetch); fi
