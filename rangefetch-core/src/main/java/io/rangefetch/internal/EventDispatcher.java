@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BiConsumer;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,8 +23,8 @@ final class EventDispatcher {
   private final Executor executor;
   // Guarded by tasks.
   private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
-  // Guarded by tasks.
-  private @Nullable Runnable active;
+  // Guarded by tasks: a thread is running the queue; it takes the tasks added meanwhile.
+  private boolean draining;
 
   EventDispatcher(DownloadHandle download, List<DownloadListener> listeners, Executor executor) {
     this.download = download;
@@ -50,38 +49,41 @@ final class EventDispatcher {
   void run(Runnable action) {
     synchronized (tasks) {
       tasks.add(action);
-      if (active == null) {
-        scheduleNext();
+      if (draining) {
+        return;
       }
+      draining = true;
+    }
+    try {
+      executor.execute(this::drain);
+    } catch (RejectedExecutionException e) {
+      // The caller's executor was shut down: deliver the last events on a thread of our own
+      // rather than lose them (not here: the caller may hold the download's lock).
+      Thread last = new Thread(this::drain, "rangefetch-callback-fallback");
+      last.setDaemon(true);
+      last.start();
     }
   }
 
-  private void scheduleNext() {
-    synchronized (tasks) {
-      active = tasks.poll();
-      if (active != null) {
-        Runnable current = active;
-        try {
-          executor.execute(() -> {
-            try {
-              current.run();
-            } finally {
-              scheduleNext();
-            }
-          });
-        } catch (RejectedExecutionException e) {
-          // The caller's executor was shut down: deliver the last events on a thread of our own
-          // rather than lose them (not here: the caller may hold the download's lock).
-          Thread last = new Thread(() -> {
-            try {
-              current.run();
-            } finally {
-              scheduleNext();
-            }
-          }, "rangefetch-callback-fallback");
-          last.setDaemon(true);
-          last.start();
+  /**
+   * Runs the queued tasks in order until none is left. One hand-off serves every event posted
+   * meanwhile: a small download posts several within a millisecond.
+   */
+  private void drain() {
+    while (true) {
+      Runnable next;
+      synchronized (tasks) {
+        next = tasks.poll();
+        if (next == null) {
+          draining = false;
+          return;
         }
+      }
+      try {
+        next.run();
+      } catch (RuntimeException | Error e) {
+        // Not a listener's (post catches those): ours, and the events after it still go out.
+        LOG.error("download {}: an event task failed", download.id(), e);
       }
     }
   }

@@ -18,6 +18,7 @@ import org.jspecify.annotations.Nullable;
  * Thread-safe.
  */
 final class PrefixHasher {
+  private static final long BACKGROUND_BYTES = 1 << 20;
   private final FileChannel channel;
   private final Executor executor;
   private final MessageDigest digest = Sha256.newDigest();
@@ -38,11 +39,15 @@ final class PrefixHasher {
     this.executor = executor;
   }
 
-  /** Notes that {@code range} is written; hashing moves on in the background if it can. */
+  /**
+   * Notes that {@code range} is written; hashing moves on in the background once at least
+   * {@link #BACKGROUND_BYTES} of the prefix wait for it. Less is left to {@link #finish}: a small
+   * file is hashed there at once, without a hand-off to another thread.
+   */
   void written(ByteRange range) {
     synchronized (lock) {
       written.add(range);
-      if (running || failure != null || !written.contains(new ByteRange(0, hashed))) {
+      if (running || failure != null || contiguousEnd() - hashed < BACKGROUND_BYTES) {
         return;
       }
       running = true;
