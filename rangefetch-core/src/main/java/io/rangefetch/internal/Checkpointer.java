@@ -190,7 +190,8 @@ final class Checkpointer {
 
   /**
    * Waits for a running checkpoint, then records exactly {@code done} on this thread, at once
-   * whatever the interval. A checkpoint that was due is dropped: {@code done} covers it.
+   * whatever the interval. A checkpoint that was due is dropped, and the live record deleted:
+   * {@code done} covers both.
    */
   void recordNow(RangeSet done) {
     synchronized (lock) {
@@ -201,6 +202,9 @@ final class Checkpointer {
       saving = true;
     }
     boolean saved = save(done, true);
+    if (saved) {
+      live.discard();
+    }
     synchronized (lock) {
       if (saved) {
         recorded = done.copy();

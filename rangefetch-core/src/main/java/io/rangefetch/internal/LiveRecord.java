@@ -162,7 +162,8 @@ final class LiveRecord {
       return true;
     } catch (IOException e) {
       synchronized (lock) {
-        if (!closed) {
+        // Not when close() or discard() took the channel away under the write.
+        if (!closed && channel == out) {
           warnOnce(e);
         }
       }
@@ -187,6 +188,26 @@ final class LiveRecord {
   }
 
   /**
+   * Deletes the record once a durable record lists everything it does (a pause, a close, a
+   * failure that keeps the part file): a stopped download then leaves only its part and control
+   * files. Chunks that finish later write it again, in full.
+   */
+  void discard() {
+    FileChannel open;
+    synchronized (lock) {
+      pending.clear();
+      listsAny = false;
+      open = channel;
+      channel = null;
+      // Under the lock: a write that opens the file again comes after, with the full list.
+      if (!path.toFile().delete() && Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+        LOG.warn("could not delete {}", path);
+      }
+    }
+    closeQuietly(open);
+  }
+
+  /**
    * Takes no more chunks and closes the file; a write under way fails quietly. The file stays:
    * deleting it is {@link ControlFile#delete}'s.
    */
@@ -198,6 +219,10 @@ final class LiveRecord {
       open = channel;
       channel = null;
     }
+    closeQuietly(open);
+  }
+
+  private static void closeQuietly(@Nullable FileChannel open) {
     if (open != null) {
       try {
         open.close();
