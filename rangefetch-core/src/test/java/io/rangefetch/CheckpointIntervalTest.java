@@ -93,10 +93,12 @@ class CheckpointIntervalTest {
       assertEquals(url().toString(), early.getProperty("url"));
       assertEquals("", early.getProperty("done"));
 
-      // when paused, then the chunks are recorded by the time listeners hear of it
+      // when paused, then the chunks are recorded by the time listeners hear of it, durably:
+      // the live record, which says nothing more, is gone
       download.pause();
       listener.await("downloadPaused", FEW_SECONDS);
       assertEquals(THREE_CHUNKS, read(controlFile()).getProperty("done"));
+      assertEquals(List.of("file.bin.part", "file.bin.part.rangefetch"), namesInDir());
     }
   }
 

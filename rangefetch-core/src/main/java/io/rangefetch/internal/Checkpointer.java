@@ -16,11 +16,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Records finished chunks in the control file, off the workers' path: a checkpoint forces the
- * part file to disk, then replaces the control file. Checkpoints start at most once per
- * interval, the first one interval after the first chunk finishes; one runs at a time, and
- * chunks that finish meanwhile go into the next, so a worker never waits for the disk.
- * Thread-safe.
+ * Records finished chunks, off the workers' path, in two tiers. The {@link LiveRecord} lists
+ * each chunk as soon as it is written, without forcing anything, which is enough when only the
+ * process dies. A checkpoint forces the part file to disk, then replaces the control file,
+ * which is what survives a power loss. Checkpoints start at most once per interval, the first
+ * one interval after the first chunk finishes; one runs at a time, and chunks that finish
+ * meanwhile go into the next, so a worker never waits for the disk. Thread-safe.
  */
 final class Checkpointer {
   private static final Logger LOG = LoggerFactory.getLogger(Checkpointer.class);
@@ -31,7 +32,11 @@ final class Checkpointer {
   private final Executor executor;
   private final ScheduledExecutorService timer;
   private final long intervalNanos;
+  private final LiveRecord live;
   private final Object lock = new Object();
+  // Held while the control file is written, after the part file was forced: close() takes it
+  // to be sure that no checkpoint writes the control file once the download has ended.
+  private final Object fileLock = new Object();
   // Guarded by lock.
   private RangeSet recorded;
   // Guarded by lock.
@@ -50,7 +55,7 @@ final class Checkpointer {
   private long lastStart;
   // Guarded by lock.
   private boolean paced;
-  // Guarded by lock.
+  // Guarded by lock; read under fileLock too (with lock) before the control file is written.
   private boolean closed;
   // Guarded by lock: warn about a failing disk once, not per chunk.
   private boolean warned;
@@ -72,6 +77,7 @@ final class Checkpointer {
     this.recorded = recorded.copy();
     this.executor = executor;
     this.timer = timer;
+    this.live = new LiveRecord(target, recorded, executor);
     // Saturates: an interval past 292 years is as good as never.
     this.intervalNanos = interval.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0
         ? Long.MAX_VALUE : interval.toNanos();
@@ -86,8 +92,12 @@ final class Checkpointer {
     save(new RangeSet(), false);
   }
 
-  /** Notes that {@code chunk} is written; it is recorded by the next checkpoint. */
+  /**
+   * Notes that {@code chunk} is written: the live record lists it soon, the next checkpoint
+   * durably.
+   */
   void completed(ByteRange chunk) {
+    live.completed(chunk);
     synchronized (lock) {
       if (closed) {
         return;
@@ -180,7 +190,8 @@ final class Checkpointer {
 
   /**
    * Waits for a running checkpoint, then records exactly {@code done} on this thread, at once
-   * whatever the interval. A checkpoint that was due is dropped: {@code done} covers it.
+   * whatever the interval. A checkpoint that was due is dropped, and the live record deleted:
+   * {@code done} covers both.
    */
   void recordNow(RangeSet done) {
     synchronized (lock) {
@@ -191,6 +202,9 @@ final class Checkpointer {
       saving = true;
     }
     boolean saved = save(done, true);
+    if (saved) {
+      live.discard();
+    }
     synchronized (lock) {
       if (saved) {
         recorded = done.copy();
@@ -207,21 +221,35 @@ final class Checkpointer {
     }
   }
 
-  /** Drops a due checkpoint, waits for a running one, and takes no more. */
+  /**
+   * Drops a due checkpoint and takes no more. A checkpoint forcing the part file meanwhile is
+   * not waited for (a completed download would wait for nothing it needs); it then writes no
+   * control file and logs nothing. Waits only for a control file being written, so that the
+   * caller may delete it.
+   */
   void close() {
     synchronized (lock) {
       closed = true;
       pending.clear();
       dropDue();
-      awaitSaving();
     }
+    synchronized (fileLock) {
+      // Any write of the control file from here on sees closed.
+    }
+    live.close();
   }
 
-  /** Whether any range was ever recorded, so that the part file is worth keeping. */
+  /**
+   * Whether any range was ever recorded, durably or in the live record, so that the part file
+   * is worth keeping.
+   */
   boolean hasRecorded() {
     synchronized (lock) {
-      return recorded.bytes() > 0;
+      if (recorded.bytes() > 0) {
+        return true;
+      }
     }
+    return live.listsAny();
   }
 
   // Called with lock held.
@@ -255,21 +283,33 @@ final class Checkpointer {
    */
   private boolean save(RangeSet done, boolean durable) {
     try {
-      if (durable) {
+      if (durable && !isClosed()) {
         part.force();
       }
-      new ControlFile(header.url(), header.finalUrl(), header.size(), header.etag(),
-          header.lastModified(), header.chunkBytes(), done.list()).write(target, durable);
+      synchronized (fileLock) {
+        if (isClosed()) {
+          return false;
+        }
+        new ControlFile(header.url(), header.finalUrl(), header.size(), header.etag(),
+            header.lastModified(), header.chunkBytes(), done.list()).write(target, durable);
+      }
       return true;
     } catch (IOException e) {
       synchronized (lock) {
-        if (!warned) {
+        // After close, the part file may be renamed or deleted under a forcing checkpoint.
+        if (!warned && !closed) {
           warned = true;
           LOG.warn("could not record progress of {} in its control file ({}); a crash would"
               + " lose it, the download goes on", target, e.getMessage());
         }
       }
       return false;
+    }
+  }
+
+  private boolean isClosed() {
+    synchronized (lock) {
+      return closed;
     }
   }
 }

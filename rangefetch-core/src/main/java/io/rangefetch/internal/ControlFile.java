@@ -14,7 +14,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -27,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * process died. It is replaced atomically (temporary file, fsync, rename), so a crash leaves
  * either the old or the new version, and it lists only ranges whose bytes were forced to disk
  * before it was written. The first version, which lists nothing and only marks the part file as
- * this URL's, skips the fsync.
+ * this URL's, skips the fsync. What was written since the last checkpoint is in the
+ * {@link LiveRecord} beside it, which only a run in the same boot trusts.
  *
  * <p>Format: a {@link Properties} text file, {@code format=rangefetch-control-1}, then
  * {@code url}, {@code finalUrl}, {@code size}, {@code etag}, {@code lastModified},
@@ -76,14 +76,7 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
       if (!FORMAT.equals(p.getProperty("format"))) {
         throw new IllegalArgumentException("format is " + p.getProperty("format"));
       }
-      List<ByteRange> done = new ArrayList<>();
-      String list = require(p, "done");
-      if (!list.isBlank()) {
-        for (String range : list.split(",")) {
-          String[] ends = range.trim().split("-");
-          done.add(new ByteRange(Long.parseLong(ends[0]), Long.parseLong(ends[1])));
-        }
-      }
+      List<ByteRange> done = RangeSet.parse(require(p, "done")).list();
       ControlFile file = new ControlFile(require(p, "url"), require(p, "finalUrl"),
           Long.parseLong(require(p, "size")), require(p, "etag"), require(p, "lastModified"),
           Long.parseLong(require(p, "chunkBytes")), List.copyOf(done));
@@ -113,7 +106,9 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
   /**
    * The ranges an earlier run of {@code url} left complete on disk for the version of the file
    * that {@code probe} describes, or null when there is nothing to continue: no control file,
-   * or one that does not match (logged with the reason). Then the download starts over.
+   * or one that does not match (logged with the reason). Then the download starts over. The
+   * ranges are those the control file lists as {@code done}, and, if the process died in this
+   * boot, those its {@link LiveRecord} lists: the page cache kept them.
    */
   static @Nullable RangeSet continuable(Path target, String url, Probe probe, String downloadId) {
     ControlFile saved = read(target).orElse(null);
@@ -122,6 +117,7 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
     }
     Path partPath = target.resolveSibling(target.getFileName() + PartFile.SUFFIX);
     RangeSet done = RangeSet.of(saved.done());
+    LiveRecord.writtenThisBoot(target, saved.size()).list().forEach(done::add);
     String mismatch;
     long partSize = -1;
     try {
@@ -186,9 +182,7 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
     p.setProperty("etag", etag);
     p.setProperty("lastModified", lastModified);
     p.setProperty("chunkBytes", Long.toString(chunkBytes));
-    List<String> ranges = new ArrayList<>();
-    done.forEach(r -> ranges.add(r.first() + "-" + r.last()));
-    p.setProperty("done", String.join(",", ranges));
+    p.setProperty("done", RangeSet.of(done).text());
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     p.store(bytes, "rangefetch: what is needed to continue this download; do not edit");
     Path path = pathFor(target);
@@ -208,10 +202,12 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
     Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
+  /** Deletes the control file of {@code target}, with its temporary file and live record. */
   static void delete(Path target) {
     Path path = pathFor(target);
     deleteQuietly(path);
     deleteQuietly(path.resolveSibling(path.getFileName() + ".tmp"));
+    deleteQuietly(LiveRecord.pathFor(target));
   }
 
   /**

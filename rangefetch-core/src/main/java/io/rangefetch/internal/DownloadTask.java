@@ -494,8 +494,9 @@ final class DownloadTask implements DownloadHandle {
       old.close();
       checkpointer = null;
     }
-    requirePart().truncate();
+    // Records first: a crash in between then leaves a part file that nothing claims to continue.
     ControlFile.delete(requireFile());
+    requirePart().truncate();
     hasher = null;
   }
 

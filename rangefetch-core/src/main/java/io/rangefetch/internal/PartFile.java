@@ -64,9 +64,18 @@ final class PartFile implements AutoCloseable {
     }
   }
 
-  /** Forces written bytes to the disk, so that a control file may list them as done. */
+  /**
+   * Forces written bytes to the disk, so that a control file may list them as done. It goes
+   * through a channel of its own: closing the part file (to rename it at completion) would
+   * otherwise wait until the force returns.
+   *
+   * @throws java.nio.file.NoSuchFileException if the part file was renamed or deleted meanwhile
+   */
   void force() throws IOException {
-    channel.force(false);
+    try (FileChannel own = FileChannel.open(path, StandardOpenOption.WRITE,
+        LinkOption.NOFOLLOW_LINKS)) {
+      own.force(false);
+    }
   }
 
   /** Drops everything written, for a download that starts over. */

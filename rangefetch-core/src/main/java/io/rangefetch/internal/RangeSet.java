@@ -94,6 +94,33 @@ final class RangeSet {
     return list;
   }
 
+  /** The ranges as text, {@code first-last} comma-separated, as control files keep them. */
+  String text() {
+    StringBuilder text = new StringBuilder();
+    ranges.forEach((first, last) -> text.append(text.isEmpty() ? "" : ",").append(first)
+        .append('-').append(last));
+    return text.toString();
+  }
+
+  /**
+   * Reads what {@link #text()} writes.
+   *
+   * @throws IllegalArgumentException if {@code text} is not such a list
+   */
+  static RangeSet parse(String text) {
+    RangeSet set = new RangeSet();
+    if (!text.isBlank()) {
+      for (String range : text.split(",")) {
+        String[] ends = range.trim().split("-");
+        if (ends.length != 2) {
+          throw new IllegalArgumentException("\"" + range + "\" is not a range first-last");
+        }
+        set.add(new ByteRange(Long.parseLong(ends[0]), Long.parseLong(ends[1])));
+      }
+    }
+    return set;
+  }
+
   RangeSet copy() {
     RangeSet copy = new RangeSet();
     copy.ranges.putAll(ranges);

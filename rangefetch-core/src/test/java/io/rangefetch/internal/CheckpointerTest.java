@@ -1,8 +1,12 @@
 package io.rangefetch.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.rangefetch.ByteRange;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -81,6 +85,41 @@ class CheckpointerTest {
     // then
     assertEquals(List.of(new ByteRange(0, 1499)), recorded());
     assertEquals(0, timer.getQueue().size(), "the due checkpoint is dropped");
+  }
+
+  @Test
+  void aFinishedChunkIsListedInTheLiveRecordLongBeforeItsCheckpoint() {
+    assumeTrue(LiveRecord.supported(), "the system tells no boot id: no live record");
+    // given a checkpoint due in an hour
+    Checkpointer checkpointer = checkpointer(AN_HOUR);
+    checkpointer.claim();
+
+    // when a chunk finishes
+    checkpointer.completed(FIRST_CHUNK);
+
+    // then the live record lists it, the control file not yet, and the part file is worth
+    // keeping
+    assertEquals(List.of(FIRST_CHUNK), LiveRecord.writtenThisBoot(target, 4000).list());
+    assertEquals(List.of(), recorded());
+    assertTrue(checkpointer.hasRecorded());
+  }
+
+  @Test
+  void deletingTheControlFileDeletesTheLiveRecord() {
+    assumeTrue(LiveRecord.supported(), "the system tells no boot id: no live record");
+    // given
+    Checkpointer checkpointer = checkpointer(AN_HOUR);
+    checkpointer.claim();
+    checkpointer.completed(FIRST_CHUNK);
+    assertTrue(Files.exists(LiveRecord.pathFor(target)));
+
+    // when the download completes
+    checkpointer.close();
+    ControlFile.delete(target);
+
+    // then
+    assertFalse(Files.exists(LiveRecord.pathFor(target)));
+    assertFalse(Files.exists(ControlFile.pathFor(target)));
   }
 
   @Test

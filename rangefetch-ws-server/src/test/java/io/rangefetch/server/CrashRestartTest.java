@@ -79,13 +79,13 @@ class CrashRestartTest {
       bigId = add(client, "/big.bin");
       assertTrue(awaitInDir(() -> recordedBytes(control) >= 4L * CHUNK),
           "no progress recorded in " + control + "; server log:\n" + first.err());
-      // Wait until the control file lists every chunk the origin finished sending: the kill
-      // then cuts only the chunks in flight, at most one per thread (the core's guarantee also
-      // allows losing chunks finished since the last checkpoint began; this wait takes that race
-      // out of the measurement).
+      // Wait until the control file and its live record list every chunk the origin finished
+      // sending: the kill then cuts only the chunks in flight, at most one per thread (the
+      // core's guarantee also allows losing chunks finished while the live record was being
+      // written; this wait takes that race out of the measurement).
       origin.freeze();
       assertTrue(awaitInDir(() -> recordedBytes(control) == origin.completedBytes("/big.bin")),
-          "the control file did not catch up with " + origin.completedBytes("/big.bin")
+          "the recorded ranges did not catch up with " + origin.completedBytes("/big.bin")
               + " bytes sent");
       assertTrue(awaitInDir(() -> "big.bin".equals(storedFileName(bigId))),
           "the state file does not name the file");
@@ -397,6 +397,10 @@ class CrashRestartTest {
     }
   }
 
+  /**
+   * The ranges that a run after a kill (in this boot) finds recorded, sorted and merged: the
+   * control file's {@code done} and the {@code written} ranges of the live record beside it.
+   */
   private static List<long[]> doneRanges(Path control) {
     Properties p = new Properties();
     try (InputStream in = Files.newInputStream(control)) {
@@ -404,8 +408,32 @@ class CrashRestartTest {
     } catch (IOException | IllegalArgumentException e) {
       return List.of();
     }
+    List<long[]> ranges = new ArrayList<>(parseRanges(p.getProperty("done", "")));
+    Path live = control.resolveSibling(control.getFileName() + "-live");
+    try {
+      for (String line : Files.readAllLines(live, java.nio.charset.StandardCharsets.US_ASCII)) {
+        if (line.startsWith("written=")) {
+          ranges.addAll(parseRanges(line.substring("written=".length())));
+        }
+      }
+    } catch (IOException e) {
+      // No live record yet.
+    }
+    ranges.sort(java.util.Comparator.comparingLong(r -> r[0]));
+    List<long[]> merged = new ArrayList<>();
+    for (long[] r : ranges) {
+      long[] last = merged.isEmpty() ? null : merged.get(merged.size() - 1);
+      if (last != null && r[0] <= last[1] + 1) {
+        last[1] = Math.max(last[1], r[1]);
+      } else {
+        merged.add(new long[] {r[0], r[1]});
+      }
+    }
+    return merged;
+  }
+
+  private static List<long[]> parseRanges(String list) {
     List<long[]> ranges = new ArrayList<>();
-    String list = p.getProperty("done", "");
     for (String range : list.isBlank() ? new String[0] : list.split(",")) {
       String[] ends = range.split("-");
       ranges.add(new long[] {Long.parseLong(ends[0]), Long.parseLong(ends[1])});

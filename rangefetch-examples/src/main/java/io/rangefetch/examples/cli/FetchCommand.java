@@ -112,9 +112,10 @@ public final class FetchCommand implements Callable<Integer> {
 
   @Option(names = "--checkpoint-interval", paramLabel = "DURATION",
       converter = DurationConverter.class,
-      description = "Least time between two records of progress for continuing after a crash,"
-          + " e.g. 0, 500ms, 2s, 1m; a crash refetches at most about that much. 0 records"
-          + " each chunk as it finishes. Ctrl+C records at once anyway. Default: 1s.")
+      description = "Least time between two durable records of progress (each forces the part"
+          + " file to disk), e.g. 0, 500ms, 2s, 1m; a power loss refetches at most about that"
+          + " much. A killed process loses only the chunks in flight, whatever this is. 0"
+          + " records each chunk as it finishes. Ctrl+C records at once anyway. Default: 30s.")
   private Optional<Duration> checkpointInterval;
 
   @Option(names = "--config", paramLabel = "FILE",

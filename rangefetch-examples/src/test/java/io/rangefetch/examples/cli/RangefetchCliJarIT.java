@@ -103,12 +103,12 @@ class RangefetchCliJarIT {
         new RangeDispatcher(body, "data.bin").throttle(8 * 1024, Duration.ofMillis(100));
     server.setDispatcher(dispatcher);
     Path control = workingDir.resolve("data.bin.part.rangefetch");
-    // Checkpoints as each chunk finishes: the bound below is what that promises.
-    String[] command = {"-t", String.valueOf(threads), "-c", "32K", "--checkpoint-interval", "0",
-        url()};
+    // The default checkpoint interval: the live record lists each chunk as it finishes, so a
+    // kill loses only the chunks in flight, the bound below.
+    String[] command = {"-t", String.valueOf(threads), "-c", "32K", url()};
     Child first = Child.start(workingDir, command);
 
-    // Wait until the control file records a few chunks, then kill the JVM without warning.
+    // Wait until a few chunks are recorded, then kill the JVM without warning.
     assertTrue(awaitRecordedBytes(control, 4L * chunk), "no progress recorded in " + control);
     first.process.toHandle().destroyForcibly();
     first.waitFor();
@@ -134,8 +134,8 @@ class RangefetchCliJarIT {
   }
 
   /**
-   * Waits until the control file's done ranges add up to {@code bytes}, woken by the file
-   * system each time the file is replaced; false after 60 s.
+   * Waits until the recorded ranges add up to {@code bytes}, woken by the file system each
+   * time the control file or the live record changes; false after 60 s.
    */
   private static boolean awaitRecordedBytes(Path control, long bytes) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -155,6 +155,10 @@ class RangefetchCliJarIT {
     }
   }
 
+  /**
+   * The bytes that a run after a kill (in this boot) finds recorded: the control file's
+   * {@code done} ranges and the {@code written} ranges of the live record beside it.
+   */
   private static long recordedBytes(Path control) {
     java.util.Properties p = new java.util.Properties();
     try (InputStream in = Files.newInputStream(control)) {
@@ -162,13 +166,35 @@ class RangefetchCliJarIT {
     } catch (IOException e) {
       return 0;
     }
-    long done = 0;
-    String list = p.getProperty("done", "");
+    java.util.TreeMap<Long, Long> ranges = new java.util.TreeMap<>();
+    addRanges(ranges, p.getProperty("done", ""));
+    Path live = control.resolveSibling(control.getFileName() + "-live");
+    try {
+      for (String line : Files.readAllLines(live, java.nio.charset.StandardCharsets.US_ASCII)) {
+        if (line.startsWith("written=")) {
+          addRanges(ranges, line.substring("written=".length()));
+        }
+      }
+    } catch (IOException e) {
+      // No live record yet.
+    }
+    long bytes = 0;
+    long covered = -1; // the last offset counted
+    for (var range : ranges.entrySet()) {
+      long first = Math.max(range.getKey(), covered + 1);
+      if (range.getValue() >= first) {
+        bytes += range.getValue() - first + 1;
+        covered = range.getValue();
+      }
+    }
+    return bytes;
+  }
+
+  private static void addRanges(java.util.TreeMap<Long, Long> ranges, String list) {
     for (String range : list.isBlank() ? new String[0] : list.split(",")) {
       String[] ends = range.split("-");
-      done += Long.parseLong(ends[1]) - Long.parseLong(ends[0]) + 1;
+      ranges.merge(Long.parseLong(ends[0]), Long.parseLong(ends[1]), Math::max);
     }
-    return done;
   }
 
   private String url() {
