@@ -686,7 +686,9 @@ final class DownloadTask implements DownloadHandle {
 
   private void chunkDone(ByteRange chunk, ByteRange lastAttempt) {
     Checkpointer recorder = checkpointer;
-    if (recorder != null) {
+    // The chunk that completes the file is not recorded: the file is renamed next, and a small
+    // file (one chunk) then costs no hand-off, no record and no timer at all.
+    if (recorder != null && !(size > 0 && bytesDone.get() >= size)) {
       recorder.completed(chunk);
     }
     events.post((l, d) -> l.chunkEnd(d, lastAttempt));

@@ -272,6 +272,8 @@ class RestartTest {
     }
     origin.thaw();
     assertTrue(Files.exists(dir.resolve("paused.bin.part")), "the pause keeps the part file");
+    // A live record, as a SIGKILL before the pause's durable record would have left it.
+    Files.writeString(dir.resolve("paused.bin.part.rangefetch-live"), "rangefetch-live-1\n");
 
     try (RunningServer second = RunningServer.start(dir);
         ProtocolClient client = second.connectApi()) {

@@ -61,6 +61,8 @@ public final class DownloadService implements AutoCloseable {
   private static final String PART_SUFFIX = ".part";
   /** The core's suffix of a part file's control file. */
   private static final String CONTROL_SUFFIX = ".rangefetch";
+  /** The core's suffix of a part file's live record (what was written, trusted in one boot). */
+  private static final String LIVE_SUFFIX = ".rangefetch-live";
 
   private final RangeDownloader downloader;
   private final Path downloadDir;
@@ -408,7 +410,7 @@ public final class DownloadService implements AutoCloseable {
       return;
     }
     for (String suffix : List.of(PART_SUFFIX, PART_SUFFIX + CONTROL_SUFFIX,
-        PART_SUFFIX + CONTROL_SUFFIX + ".tmp")) {
+        PART_SUFFIX + CONTROL_SUFFIX + ".tmp", PART_SUFFIX + LIVE_SUFFIX)) {
       try {
         Files.deleteIfExists(file.resolveSibling(name + suffix));
       } catch (IOException e) {
