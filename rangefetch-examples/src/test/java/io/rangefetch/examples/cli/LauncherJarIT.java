@@ -1,0 +1,94 @@
+package io.rangefetch.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rangefetch.examples.RangeDispatcher;
+import io.rangefetch.examples.Sha256;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.junit5.StartStop;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs {@code bin/rangefetch}, the launcher users run, with the built jar. Runs in the
+ * {@code integration-test} phase, after the jar is built.
+ */
+@Timeout(180)
+class LauncherJarIT {
+  private static final Path SCRIPT = Path.of("bin/rangefetch").toAbsolutePath();
+  private static final Path JAR =
+      Path.of(System.getProperty("rangefetch.cli.jar", "target/rangefetch-cli.jar"))
+          .toAbsolutePath();
+
+  @StartStop private final MockWebServer server = new MockWebServer();
+  @TempDir Path dir;
+
+  @Test
+  void downloadsTwiceWithItsClassDataArchive() throws Exception {
+    byte[] body = new byte[200 * 1024];
+    new Random(7).nextBytes(body);
+    server.setDispatcher(new RangeDispatcher(body, "data.bin"));
+    Path cache = dir.resolve("cache");
+
+    for (String name : List.of("first.bin", "second.bin")) {
+      Result run = run(List.of(), cache, "-q", "-c", "64K", "-o", dir.resolve(name).toString(),
+          server.url("/data.bin").toString());
+
+      assertEquals(0, run.exitCode(), run.output());
+      assertEquals(Sha256.of(body), Sha256.of(dir.resolve(name)));
+    }
+    try (var archives = Files.list(cache)) {
+      assertEquals(1, archives.filter(p -> p.toString().endsWith(".jsa")).count(),
+          "the first run writes one class-data archive for the second");
+    }
+  }
+
+  @Test
+  void usesTheQuickCompilerOnlyUnlessADigestIsAsked() throws Exception {
+    assertTrue(jvmOptions("-q", "http://127.0.0.1:9/a").contains("-XX:TieredStopAtLevel=1"));
+    assertTrue(jvmOptions("--sha256", "ab".repeat(32), "http://127.0.0.1:9/a")
+        .contains("-XX:TieredStopAtLevel=4"));
+    assertTrue(jvmOptions("--sha256=" + "ab".repeat(32), "http://127.0.0.1:9/a")
+        .contains("-XX:TieredStopAtLevel=4"));
+  }
+
+  /** The options the launcher gives the JVM: a stand-in {@code java} prints them. */
+  private List<String> jvmOptions(String... args) throws Exception {
+    Path fakeJava = dir.resolve("java");
+    Files.writeString(fakeJava, "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n");
+    Files.setPosixFilePermissions(fakeJava, PosixFilePermissions.fromString("rwx------"));
+    Result run = run(List.of("JAVA=" + fakeJava), dir.resolve("cache"), args);
+    assertEquals(0, run.exitCode(), run.output());
+    return run.output().lines().toList();
+  }
+
+  private Result run(List<String> env, Path cache, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("bash", SCRIPT.toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
+        .redirectErrorStream(true);
+    builder.environment().keySet().removeIf(name -> name.startsWith("RANGEFETCH_"));
+    builder.environment().put("RANGEFETCH_JAR", JAR.toString());
+    builder.environment().put("RANGEFETCH_CACHE", cache.toString());
+    for (String pair : env) {
+      String[] kv = pair.split("=", 2);
+      builder.environment().put(kv[0], kv[1]);
+    }
+    Process process = builder.start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(process.waitFor(120, TimeUnit.SECONDS), "the launcher did not end");
+    return new Result(process.exitValue(), output);
+  }
+
+  private record Result(int exitCode, String output) {}
+}
