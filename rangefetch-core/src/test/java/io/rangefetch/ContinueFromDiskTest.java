@@ -4,23 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rangefetch.testing.RangeDispatcher;
+import io.rangefetch.testing.RangeDispatcher.Fault;
+import io.rangefetch.testing.SeededBytes;
+import io.rangefetch.testing.Sha256;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Random;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import mockwebserver3.Dispatcher;
-import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
-import mockwebserver3.RecordedRequest;
-import okio.Buffer;
-import org.junit.jupiter.api.AfterEach;
+import mockwebserver3.junit5.StartStop;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,60 +26,37 @@ import org.junit.jupiter.api.io.TempDir;
 class ContinueFromDiskTest {
   private static final int SIZE = 100_000;
   private static final int CHUNK = 10_000;
+  private static final byte[] CONTENT = SeededBytes.of(SIZE, 7);
 
+  @StartStop private final MockWebServer server = new MockWebServer();
   @TempDir Path dir;
-  private final MockWebServer server = new MockWebServer();
-  private final List<String> ranges = new CopyOnWriteArrayList<>();
-  private volatile byte[] content = new byte[SIZE];
-  private volatile String etag = "\"v1\"";
-  private volatile boolean throttle;
+  private RangeDispatcher files;
 
   @BeforeEach
-  void start() throws Exception {
-    new Random(7).nextBytes(content);
-    server.setDispatcher(new Dispatcher() {
-      @Override
-      public MockResponse dispatch(RecordedRequest request) {
-        String range = request.getHeaders().get("Range");
-        ranges.add(String.valueOf(range));
-        byte[] body = content;
-        String[] ends = range.substring("bytes=".length()).split("-");
-        int first = Integer.parseInt(ends[0]);
-        int last = Math.min(Integer.parseInt(ends[1]), body.length - 1);
-        MockResponse.Builder response = new MockResponse.Builder().code(206)
-            .setHeader("Content-Range", "bytes " + first + "-" + last + "/" + body.length)
-            .setHeader("ETag", etag)
-            .body(new Buffer().write(body, first, last - first + 1));
-        if (throttle) {
-          response.throttleBody(2_000, 20, TimeUnit.MILLISECONDS);
-        }
-        return response.build();
-      }
-    });
-    server.start();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    server.close();
+  void serveContent() {
+    files = new RangeDispatcher(CONTENT);
+    server.setDispatcher(files);
   }
 
   private Path target() {
     return dir.resolve("data.bin");
   }
 
-  /** Writes what a run killed after chunks 0, 1 and 5 would leave, with a control file for it. */
+  /**
+   * Writes what a run killed after chunks 0, 1 and 5 would leave, with a control file for it
+   * that records {@code savedEtag} and the Last-Modified the server sends.
+   */
   private void leaveEarlierRun(String url, String savedEtag, int partBytes) throws Exception {
     byte[] part = new byte[6 * CHUNK];
-    System.arraycopy(content, 0, part, 0, 2 * CHUNK);
-    System.arraycopy(content, 5 * CHUNK, part, 5 * CHUNK, CHUNK);
+    System.arraycopy(CONTENT, 0, part, 0, 2 * CHUNK);
+    System.arraycopy(CONTENT, 5 * CHUNK, part, 5 * CHUNK, CHUNK);
     Files.write(dir.resolve("data.bin.part"), Arrays.copyOf(part, partBytes));
     String control = "format=rangefetch-control-1\n"
         + "url=" + url.replace(":", "\\:") + "\n"
         + "finalUrl=" + url.replace(":", "\\:") + "\n"
         + "size=" + SIZE + "\n"
         + "etag=" + savedEtag + "\n"
-        + "lastModified=\n"
+        + "lastModified=" + RangeDispatcher.LAST_MODIFIED.replace(":", "\\:") + "\n"
         + "chunkBytes=" + CHUNK + "\n"
         + "done=0-" + (2 * CHUNK - 1) + "," + (5 * CHUNK) + "-" + (6 * CHUNK - 1) + "\n";
     Files.writeString(dir.resolve("data.bin.part.rangefetch"), control, StandardCharsets.ISO_8859_1);
@@ -109,9 +83,10 @@ class ContinueFromDiskTest {
       }
     });
 
-    assertEquals(sha256(content), sha256(Files.readAllBytes(result.file())));
+    assertEquals(Sha256.of(CONTENT), Sha256.of(result.file()));
     assertEquals(3L * CHUNK, continued.get());
     // The probe asks for chunk 0, which is on disk: its body is dropped, then 7 chunks follow.
+    List<String> ranges = files.ranges();
     assertEquals("bytes=0-9999", ranges.get(0));
     List<String> fetched = ranges.subList(1, ranges.size());
     assertEquals(7, fetched.size(), fetched.toString());
@@ -126,8 +101,9 @@ class ContinueFromDiskTest {
 
     DownloadResult result = download(DownloadListener.NONE);
 
-    assertEquals(sha256(content), sha256(Files.readAllBytes(result.file())));
-    assertEquals(SIZE / CHUNK, ranges.size(), "every chunk fetched again: " + ranges);
+    assertEquals(Sha256.of(CONTENT), Sha256.of(result.file()));
+    assertEquals(SIZE / CHUNK, files.ranges().size(),
+        () -> "every chunk fetched again: " + files.ranges());
   }
 
   @Test
@@ -136,8 +112,8 @@ class ContinueFromDiskTest {
 
     DownloadResult result = download(DownloadListener.NONE);
 
-    assertEquals(sha256(content), sha256(Files.readAllBytes(result.file())));
-    assertEquals(SIZE / CHUNK, ranges.size());
+    assertEquals(Sha256.of(CONTENT), Sha256.of(result.file()));
+    assertEquals(SIZE / CHUNK, files.ranges().size());
   }
 
   @Test
@@ -149,8 +125,8 @@ class ContinueFromDiskTest {
 
     DownloadResult result = download(DownloadListener.NONE);
 
-    assertEquals(sha256(content), sha256(Files.readAllBytes(result.file())));
-    assertEquals(SIZE / CHUNK, ranges.size());
+    assertEquals(Sha256.of(CONTENT), Sha256.of(result.file()));
+    assertEquals(SIZE / CHUNK, files.ranges().size());
   }
 
   @Test
@@ -159,8 +135,8 @@ class ContinueFromDiskTest {
 
     DownloadResult result = download(DownloadListener.NONE);
 
-    assertEquals(sha256(content), sha256(Files.readAllBytes(result.file())));
-    assertEquals(SIZE / CHUNK, ranges.size());
+    assertEquals(Sha256.of(CONTENT), Sha256.of(result.file()));
+    assertEquals(SIZE / CHUNK, files.ranges().size());
   }
 
   @Test
@@ -170,32 +146,15 @@ class ContinueFromDiskTest {
 
     DownloadResult result = download(DownloadListener.NONE);
 
-    assertEquals(sha256(content), sha256(Files.readAllBytes(result.file())));
-    assertEquals(SIZE / CHUNK, ranges.size());
+    assertEquals(Sha256.of(CONTENT), Sha256.of(result.file()));
+    assertEquals(SIZE / CHUNK, files.ranges().size());
   }
 
   @Test
   void failureKeepsPartAndControlFileSoTheNextRunContinues() throws Exception {
     String url = server.url("/data.bin").uri().toString();
     // A server that dies after the first three chunks.
-    byte[] original = content;
-    server.setDispatcher(new Dispatcher() {
-      @Override
-      public MockResponse dispatch(RecordedRequest request) {
-        String range = request.getHeaders().get("Range");
-        ranges.add(String.valueOf(range));
-        int first = Integer.parseInt(range.substring("bytes=".length()).split("-")[0]);
-        if (first >= 3 * CHUNK) {
-          return new MockResponse.Builder().code(500).body("down").build();
-        }
-        int last = first + CHUNK - 1;
-        return new MockResponse.Builder().code(206)
-            .setHeader("Content-Range", "bytes " + first + "-" + last + "/" + SIZE)
-            .setHeader("ETag", "\"v1\"")
-            .body(new Buffer().write(original, first, CHUNK))
-            .build();
-      }
-    });
+    files.always(Fault.status(500), exchange -> exchange.first() >= 3 * CHUNK);
     try (RangeDownloader downloader = RangeDownloader.newBuilder()
         .limits(Limits.newBuilder().maxThreads(1).maxBytesPerThread(CHUNK).build())
         .maxAttemptsPerChunk(1)
@@ -215,7 +174,7 @@ class ContinueFromDiskTest {
 
   @Test
   void closingTheDownloaderKeepsThePartFileAndANewDownloaderContinuesIt() throws Exception {
-    throttle = true;
+    files.throttle(2_000, Duration.ofMillis(20));
     java.util.concurrent.CountDownLatch threeChunks = new java.util.concurrent.CountDownLatch(3);
     DownloadListener counting = new DownloadListener() {
       @Override
@@ -236,8 +195,8 @@ class ContinueFromDiskTest {
     String control = Files.readString(dir.resolve("data.bin.part.rangefetch"),
         StandardCharsets.ISO_8859_1);
     assertTrue(control.contains("done=0-"), control);
-    int before = ranges.size();
-    throttle = false;
+    int before = files.ranges().size();
+    files.fullSpeed();
 
     AtomicLong continued = new AtomicLong(-1);
     DownloadResult result = download(new DownloadListener() {
@@ -247,8 +206,9 @@ class ContinueFromDiskTest {
       }
     });
 
-    assertEquals(sha256(content), sha256(Files.readAllBytes(result.file())));
+    assertEquals(Sha256.of(CONTENT), Sha256.of(result.file()));
     assertTrue(continued.get() >= 3L * CHUNK, "kept " + continued.get());
+    List<String> ranges = files.ranges();
     long fetchedAgain = ranges.subList(before + 1, ranges.size()).stream()
         .mapToLong(ContinueFromDiskTest::length).sum();
     assertTrue(fetchedAgain <= SIZE - continued.get(), "only missing bytes: " + ranges);
@@ -257,9 +217,5 @@ class ContinueFromDiskTest {
   private static long length(String range) {
     String[] ends = range.substring("bytes=".length()).split("-");
     return Long.parseLong(ends[1]) - Long.parseLong(ends[0]) + 1;
-  }
-
-  static String sha256(byte[] bytes) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
   }
 }

@@ -38,7 +38,8 @@ import okio.Socket;
  *
  * <p>It misbehaves on demand: see {@link #inject}, {@link #ignoreRange()},
  * {@link #changeContentAfter}, {@link #redirect} and the header options. Thread-safe:
- * configure it before the download starts.
+ * configure it before the download starts; only the pace ({@link #throttle},
+ * {@link #fullSpeed()}) may change while one runs.
  */
 public final class RangeDispatcher extends Dispatcher {
   public static final String ETAG = "\"v1\"";
@@ -162,11 +163,19 @@ public final class RangeDispatcher extends Dispatcher {
     return this;
   }
 
-  /** Writes bodies at a pace: {@code bytes} per {@code pause}, so that requests overlap. */
+  /**
+   * Writes bodies at a pace: {@code bytes} per {@code pause}, so that requests overlap. Bodies
+   * being written take the new pace from their next slice on. Default: {@link #fullSpeed()}.
+   */
   public RangeDispatcher throttle(int bytes, Duration pause) {
     this.sliceBytes = bytes;
     this.slicePauseNanos = pause.toNanos();
     return this;
+  }
+
+  /** Writes bodies as fast as it can, the ones being written too from their next slice on. */
+  public RangeDispatcher fullSpeed() {
+    return throttle(WRITE_SLICE, Duration.ZERO);
   }
 
   /**
@@ -219,6 +228,11 @@ public final class RangeDispatcher extends Dispatcher {
   /** Every request received, in arrival order. */
   public List<Exchange> exchanges() {
     return List.copyOf(exchanges);
+  }
+
+  /** The {@code Range} header of every request, "" when none, in arrival order. */
+  public List<String> ranges() {
+    return exchanges.stream().map(Exchange::range).toList();
   }
 
   /** The requests that carried a {@code Range} header, in arrival order. */

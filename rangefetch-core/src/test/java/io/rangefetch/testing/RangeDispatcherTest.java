@@ -279,6 +279,18 @@ class RangeDispatcherTest {
     assertEquals(0, files.inFlight());
   }
 
+  @Test
+  void fullSpeedEndsTheThrottleOfAResponseAlreadyAskedFor() throws Exception {
+    // one byte every 200 ms: the whole body would take more than half an hour
+    files.throttle(1, Duration.ofMillis(200));
+    CompletableFuture<Raw> whole = CompletableFuture.supplyAsync(() -> quietly("bytes=0-9999"));
+    assertTrue(files.awaitRequest(anyRequest(), Duration.ofSeconds(10)) != null);
+
+    files.fullSpeed();
+
+    assertArrayEquals(CONTENT, whole.get(10, TimeUnit.SECONDS).body());
+  }
+
   private Raw quietly(String range) {
     try {
       return get("Range: " + range);

@@ -48,7 +48,7 @@ class DashboardBrowserTest {
 
   @TempDir Path dir;
   @TempDir Path browserProfile;
-  private ThrottledOrigin origin;
+  private OriginServer origin;
   private RangefetchServer server;
   private ChromeDriver browser;
   private WebDriverWait wait;
@@ -66,7 +66,7 @@ class DashboardBrowserTest {
     assertTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
         "these tests need Debian's chromium and chromium-driver: apt-get install -y chromium "
             + "chromium-driver");
-    origin = new ThrottledOrigin();
+    origin = new OriginServer();
     ChromeOptions options = new ChromeOptions();
     options.setBinary(CHROMIUM.toFile());
     options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

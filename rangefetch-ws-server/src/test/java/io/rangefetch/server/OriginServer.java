@@ -27,12 +27,14 @@ import org.eclipse.jetty.util.Callback;
 /**
  * An in-process Jetty that serves files with real byte ranges, records every request, counts the
  * requests in flight, and can hold a file's responses until released (to keep a download running
- * while a test pauses, cancels or restarts). A file can also be served slowly ({@link #throttle}),
- * with every slow response stopped between two slices on {@link #freeze()}, and its content
- * replaced by another version with another ETag ({@link #change}). Thread-safe.
+ * while a test pauses, cancels or restarts). A file can also be served slowly ({@link #throttle},
+ * or at a rate a test changes while downloads run: {@link #rate}), with every slow response
+ * stopped between two slices on {@link #freeze()}, and its content replaced by another version
+ * with another ETag ({@link #change}). Thread-safe.
  */
-final class OriginServer {
+final class OriginServer implements AutoCloseable {
   private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d*)");
+  private static final int RATE_SLICE = 4096;
 
   /** One request as the origin saw it. */
   record Seen(String path, String range) {
@@ -126,11 +128,33 @@ final class OriginServer {
   }
 
   /**
+   * Adds a file of random bytes served at {@code bytesPerSecond} per response (see {@link #rate}).
+   *
+   * @return its content
+   */
+  byte[] file(String path, int size, long bytesPerSecond) {
+    byte[] content = file(path, size);
+    rate(path, bytesPerSecond);
+    return content;
+  }
+
+  /**
    * Sends this file slowly: {@code sliceBytes}, then a pause, and so on. The first and last byte
-   * ranges of a response are whole slices like the others.
+   * ranges of a response are whole slices like the others. Responses already running take the
+   * new pace from their next slice on.
    */
   void throttle(String path, int sliceBytes, java.time.Duration pause) {
     throttles.put(path, new Throttle(sliceBytes, pause));
+  }
+
+  /**
+   * Sends this file at {@code bytesPerSecond} per response, in slices of 4 KiB, from the next
+   * slice on: responses already running change pace too. {@code Long.MAX_VALUE} sends the slices
+   * without pausing.
+   */
+  void rate(String path, long bytesPerSecond) {
+    throttle(path, RATE_SLICE,
+        java.time.Duration.ofNanos(RATE_SLICE * 1_000_000_000L / bytesPerSecond));
   }
 
   /**
@@ -328,11 +352,10 @@ final class OriginServer {
       if (disposition != null) {
         response.getHeaders().put(HttpHeader.CONTENT_DISPOSITION, disposition);
       }
-      Throttle throttle = throttles.get(path);
-      if (throttle != null) {
+      if (throttles.containsKey(path)) {
         // Sent asynchronously from here; the pacer counts the request done when it ends.
         done = true;
-        new SlowResponse(path, content, first, last, throttle, response, callback).next();
+        new SlowResponse(path, content, first, last, response, callback).next();
         return;
       }
       try (OutputStream out = Content.Sink.asOutputStream(response)) {
@@ -370,7 +393,8 @@ final class OriginServer {
     }
   }
 
-  void close() throws Exception {
+  @Override
+  public void close() throws Exception {
     holds.values().forEach(CountDownLatch::countDown);
     headerHolds.values().forEach(CountDownLatch::countDown);
     thaw();
@@ -384,19 +408,17 @@ final class OriginServer {
     private final byte[] content;
     private final long first;
     private final long last;
-    private final Throttle throttle;
     private final Response response;
     private final Callback callback;
     private long position;
 
-    SlowResponse(String path, byte[] content, long first, long last, Throttle throttle,
-        Response response, Callback callback) {
+    SlowResponse(String path, byte[] content, long first, long last, Response response,
+        Callback callback) {
       this.path = path;
       this.content = content;
       this.first = first;
       this.position = first;
       this.last = last;
-      this.throttle = throttle;
       this.response = response;
       this.callback = callback;
     }
@@ -410,7 +432,9 @@ final class OriginServer {
         }
         writing++;
       }
-      int length = (int) Math.min(throttle.sliceBytes(), last - position + 1);
+      // Read again for every slice: a test may change the pace while a download runs.
+      Throttle pace = throttles.get(path);
+      int length = (int) Math.min(pace.sliceBytes(), last - position + 1);
       boolean end = position + length > last;
       java.nio.ByteBuffer slice = java.nio.ByteBuffer.wrap(content, (int) position, length);
       position += length;
@@ -441,7 +465,7 @@ final class OriginServer {
           inFlight.decrementAndGet();
           callback.succeeded();
         } else {
-          pacer.schedule(this::next, throttle.pause().toNanos(), TimeUnit.NANOSECONDS);
+          pacer.schedule(this::next, pace.pause().toNanos(), TimeUnit.NANOSECONDS);
         }
       }, failure -> {
         written();
