@@ -55,6 +55,35 @@ class PushTest {
   }
 
   @Test
+  void noReplyShowsAnOlderStatusThanAPushBeforeIt() throws Exception {
+    // Downloads that fail at once (404): the core's failure races the reply to the add. The
+    // reply, a push too as far as a client can tell, must not undo the failure it follows.
+    int downloads = 40;
+    try (ProtocolClient client = server.connectApi()) {
+      for (int i = 0; i < downloads; i++) {
+        client.send(ApiCommandsTest.add(origin.uri("/missing.bin?n=" + i))
+            .replaceFirst("}$", ",\"requestId\":\"a" + i + "\"}"));
+      }
+      java.util.Map<String, String> lastState = new java.util.HashMap<>();
+      java.util.Set<String> replied = new java.util.HashSet<>();
+      while (replied.size() < downloads
+          || lastState.values().stream().anyMatch(state -> !state.equals("failed"))) {
+        JsonNode message = client.nextJson();
+        JsonNode download = message.path("download");
+        if (download.isMissingNode()) {
+          continue;
+        }
+        lastState.put(download.get("id").asText(), download.get("state").asText());
+        if (message.path("type").asText().equals("added")) {
+          replied.add(download.get("id").asText());
+        }
+      }
+
+      assertEquals(downloads, lastState.size());
+    }
+  }
+
+  @Test
   void everyStateChangeIsPushedInOrderAndTheLastPushShowsTheFinalState() throws Exception {
     origin.file("/a.bin", 300_000);
     var reached = origin.hold("/a.bin");

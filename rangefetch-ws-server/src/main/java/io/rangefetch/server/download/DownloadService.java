@@ -195,6 +195,20 @@ public final class DownloadService implements AutoCloseable {
   }
 
   /**
+   * Runs {@code action} with the download's status as it is now, while no change is notified, so
+   * that a reply built from it is queued in order with the pushes of the same download.
+   *
+   * @param last the status a command returned; used as it is if the download has been removed
+   *     meanwhile
+   * @param action receives the current status
+   */
+  public void withCurrentStatus(StatusJson last, Consumer<StatusJson> action) {
+    synchronized (notifyLock) {
+      action.accept(registry.get(last.id()).map(ServerDownload::status).orElse(last));
+    }
+  }
+
+  /**
    * Returns every download, newest first.
    *
    * @return the statuses

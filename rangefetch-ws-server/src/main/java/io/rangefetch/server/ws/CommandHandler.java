@@ -6,7 +6,9 @@ import io.rangefetch.server.protocol.CommandException;
 import io.rangefetch.server.protocol.Commands;
 import io.rangefetch.server.protocol.ErrorCode;
 import io.rangefetch.server.protocol.Replies;
+import io.rangefetch.server.protocol.StatusJson;
 import java.util.Objects;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,16 +61,26 @@ public final class CommandHandler {
     });
   }
 
+  /**
+   * Queues a reply that carries a download's status, with the status as it is when the reply
+   * is queued, in order with the pushes: a push of a newer status (a download that failed at
+   * once, say) can then never be followed by a reply showing an older one.
+   */
+  private void reply(StatusJson status, Function<StatusJson, String> frame,
+      SessionSender sender) {
+    service.withCurrentStatus(status, current -> sender.send(frame.apply(current)));
+  }
+
   private void execute(Command command, SessionSender sender) {
     String rid = command.requestId();
     switch (command.op()) {
-      case ADD -> sender.send(Replies.added(rid, service.add(command.requireAdd())));
-      case LIST -> sender.send(Replies.list(rid, service.list()));
-      case GET -> sender.send(Replies.status(rid, service.get(command.requireId())));
-      case PAUSE -> sender.send(Replies.ok(rid, service.pause(command.requireId())));
-      case RESUME -> sender.send(Replies.ok(rid, service.resume(command.requireId())));
-      case CANCEL -> sender.send(Replies.ok(rid, service.cancel(command.requireId())));
-      case REMOVE -> sender.send(Replies.ok(rid, service.remove(command.requireId())));
+      case ADD -> reply(service.add(command.requireAdd()), s -> Replies.added(rid, s), sender);
+      case LIST -> service.withListSnapshot(list -> sender.send(Replies.list(rid, list)));
+      case GET -> reply(service.get(command.requireId()), s -> Replies.status(rid, s), sender);
+      case PAUSE -> reply(service.pause(command.requireId()), s -> Replies.ok(rid, s), sender);
+      case RESUME -> reply(service.resume(command.requireId()), s -> Replies.ok(rid, s), sender);
+      case CANCEL -> reply(service.cancel(command.requireId()), s -> Replies.ok(rid, s), sender);
+      case REMOVE -> reply(service.remove(command.requireId()), s -> Replies.ok(rid, s), sender);
       case SUBSCRIBE -> service.withListSnapshot(list -> {
         sender.send(Replies.ok(rid));
         sender.subscribed(true);
