@@ -148,6 +148,40 @@ class DashboardBrowserTest {
   }
 
   @Test
+  void withoutTheClipboardApiCopySelectsTheLinkAndCopiesItTheOldWay() throws Exception {
+    startServer(ServerConfig.newBuilder(), dir, 0);
+    origin.file("/a.bin", CHUNK);
+    openDashboard("");
+    add(origin.uri("/a.bin"), "", "");
+    WebElement row = rowOf(origin.uri("/a.bin"));
+    awaitState(row, "completed");
+    String uri = dir.resolve("a.bin").toUri().toString();
+    // As on a page served over plain http from another host: no navigator.clipboard. The
+    // stand-in for execCommand records what is selected when the page asks to copy.
+    browser.executeScript("Object.defineProperty(navigator, 'clipboard',"
+        + " {value: undefined, configurable: true});"
+        + "window.copiedText = null;"
+        + "document.execCommand = cmd => { const e = document.activeElement;"
+        + " window.copiedText = cmd + ':' + e.value.substring(e.selectionStart, e.selectionEnd);"
+        + " return window.copyWorks; };"
+        + "window.copyWorks = true;");
+
+    copyButton(row).click();
+
+    wait.until(d -> copyButton(row).getText().equals("Copied"));
+    assertEquals("copy:" + uri, browser.executeScript("return window.copiedText;"));
+
+    // Where even that fails, the link stays selected for the user's own Ctrl+C.
+    browser.executeScript("window.copyWorks = false;");
+    wait.until(d -> copyButton(row).getText().equals("Copy"));
+    copyButton(row).click();
+
+    wait.until(d -> copyButton(row).getText().equals("Press Ctrl+C"));
+    assertEquals(uri, browser.executeScript("const e = document.activeElement;"
+        + " return e.value.substring(e.selectionStart, e.selectionEnd);"));
+  }
+
+  @Test
   void removeTakesTheRowOffTheTable() throws Exception {
     startServer(ServerConfig.newBuilder(), dir, 0);
     origin.file("/keep.bin", CHUNK);
@@ -334,6 +368,10 @@ class DashboardBrowserTest {
 
   private void awaitState(WebElement row, String state) {
     wait.until(d -> row.findElement(By.cssSelector(".state")).getText().equals(state));
+  }
+
+  private static WebElement copyButton(WebElement row) {
+    return row.findElement(By.cssSelector("button.copy"));
   }
 
   private static WebElement button(WebElement row, String op) {
