@@ -260,6 +260,14 @@ final class DownloadStore implements AutoCloseable {
   }
 
   /**
+   * Waits until the work handed to the background thread so far without a delay (compactions)
+   * has run. For tests, which must not sleep to see a compaction.
+   */
+  void awaitBackgroundCompactions() throws Exception {
+    background.schedule(() -> { }, 0, TimeUnit.MILLISECONDS).get();
+  }
+
+  /**
    * Forces the journal on the background thread within {@link #FORCE_DELAY_MILLIS}; one force
    * covers all the entries written before it.
    */

@@ -14,10 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -105,8 +103,10 @@ class DownloadStoreTest {
       store.put(a);
     }
 
-    assertTrue(await(() -> journalLines() < 3000),
-        "the journal was never compacted: " + journalLines() + " lines");
+    store.awaitBackgroundCompactions();
+
+    assertTrue(journalLines() < 3000, "the journal was never compacted: " + journalLines()
+        + " lines");
     assertEquals(List.of("1"), ids(new DownloadStore(dir, new DownloadRegistry()).load()));
     assertEquals(1, StateOnDisk.downloads(dir).size());
   }
@@ -183,16 +183,5 @@ class DownloadStoreTest {
     } catch (Exception e) {
       return Long.MAX_VALUE;
     }
-  }
-
-  private static boolean await(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        return false;
-      }
-      Thread.sleep(10);
-    }
-    return true;
   }
 }
