@@ -24,21 +24,14 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -55,8 +48,6 @@ import org.slf4j.LoggerFactory;
 public final class DownloadService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DownloadService.class);
   private static final int CANCEL_WAIT_SECONDS = 10;
-  /** How long changes reported by the core wait to be written together. */
-  private static final long COALESCE_MILLIS = 100;
   /** The core's suffix of a file being written. */
   private static final String PART_SUFFIX = ".part";
   /** The core's suffix of a part file's control file. */
@@ -75,16 +66,6 @@ public final class DownloadService implements AutoCloseable {
   // listeners see the statuses of one download in the order they were taken: the last push is
   // the latest status. Listeners only queue frames, so the lock is held briefly.
   private final Object notifyLock = new Object();
-  // records the downloads changed for persistSoon(); one run scheduled at a time
-  private final ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(
-      runnable -> {
-        Thread thread = new Thread(runnable, "rangefetch-state-writer");
-        thread.setDaemon(true);
-        return thread;
-      });
-  private final AtomicBoolean writeScheduled = new AtomicBoolean();
-  // changes left to persistSoon() that no write has taken along yet
-  private final Set<ServerDownload> unsaved = ConcurrentHashMap.newKeySet();
   // written by close(): once set, events of the core no longer change the list, so the state
   // file keeps the downloads that were running as running, to start them again
   private volatile boolean closing;
@@ -254,7 +235,7 @@ public final class DownloadService implements AutoCloseable {
       pauseQuietly(download, attached);
     }
     // Recorded even when the core's own pause event showed it paused first: that event is only
-    // recorded within COALESCE_MILLIS, and a pause acknowledged to the client must survive a crash.
+    // recorded a moment later (DownloadStore#putSoon), and a pause acknowledged to the client must survive a crash.
     persist(download);
     notifyChanged(download, request.stateChanged());
     return download.status();
@@ -387,7 +368,6 @@ public final class DownloadService implements AutoCloseable {
     // Set first: events of the downloads being stopped no longer change the list written here.
     closing = true;
     store.close();
-    writer.shutdownNow();
     downloader.close();
   }
 
@@ -560,30 +540,15 @@ public final class DownloadService implements AutoCloseable {
   }
 
   /**
-   * Records the download within {@link #COALESCE_MILLIS}, once for all its changes until then:
-   * for the core's own steps (queued, probing, downloading, the file named), which a crash may
-   * lose without harm, as the download restarts from its part file in the state before. Commands
-   * and endings are recorded at once ({@link #persist}), before the reply or the push.
+   * Records the download a moment later, once for all its changes until then
+   * ({@link DownloadStore#putSoon}): for the core's own steps (queued, probing, downloading, the
+   * file named), which a crash may lose without harm, as the download restarts from its part
+   * file in the state before. Commands and endings are recorded at once ({@link #persist}),
+   * before the reply or the push.
    */
   private void persistSoon(ServerDownload download) {
-    unsaved.add(download);
-    if (closing || !writeScheduled.compareAndSet(false, true)) {
-      return;
-    }
-    try {
-      writer.schedule(this::persistUnsaved, COALESCE_MILLIS, TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException e) {
-      writeScheduled.set(false); // closing: close() writes the list itself
-    }
-  }
-
-  private void persistUnsaved() {
-    // Reset first: a change from now on schedules another run, which this one may not see.
-    writeScheduled.set(false);
-    for (Iterator<ServerDownload> it = unsaved.iterator(); it.hasNext(); ) {
-      ServerDownload download = it.next();
-      it.remove();
-      persist(download);
+    if (!closing) {
+      store.putSoon(download);
     }
   }
 

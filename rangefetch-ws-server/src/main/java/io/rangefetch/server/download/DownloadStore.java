@@ -17,9 +17,12 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -54,6 +57,8 @@ final class DownloadStore implements AutoCloseable {
    * take. Forcing after every entry cost a thousand small downloads a tenth of their CPU.
    */
   private static final long FORCE_DELAY_MILLIS = 20;
+  /** How long the core's own steps wait to be recorded together ({@link #putSoon}). */
+  private static final long COALESCE_MILLIS = 100;
   /** The journal is compacted once it has more entries than this or twice the list. */
   private static final int MIN_COMPACTION_ENTRIES = 1024;
   private static final byte[] NEWLINE = {'\n'};
@@ -70,6 +75,9 @@ final class DownloadStore implements AutoCloseable {
         return thread;
       });
   private final AtomicBoolean forceQueued = new AtomicBoolean();
+  // downloads left to putSoon() that no entry has taken along yet
+  private final Set<ServerDownload> unsaved = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean putQueued = new AtomicBoolean();
   // guarded by this: open while entries are appended, null after a compaction
   private @Nullable FileChannel out;
   // guarded by this: the sequence number of the last entry written
@@ -157,6 +165,27 @@ final class DownloadStore implements AutoCloseable {
       return; // removed meanwhile: a late record must not bring it back on the next start
     }
     append(new JournalEntry(seq + 1, registry.nextId(), download.stored(), null));
+  }
+
+  /**
+   * Appends the download's record within {@link #COALESCE_MILLIS}, once for all its changes until
+   * then: for steps a crash may lose without harm.
+   *
+   * @param download the download that changed
+   */
+  void putSoon(ServerDownload download) {
+    unsaved.add(download);
+    if (putQueued.compareAndSet(false, true)) {
+      runInBackground(COALESCE_MILLIS, () -> {
+        // Reset first: a change from now on queues another run, which this one may not see.
+        putQueued.set(false);
+        for (Iterator<ServerDownload> it = unsaved.iterator(); it.hasNext(); ) {
+          ServerDownload next = it.next();
+          it.remove();
+          put(next);
+        }
+      });
+    }
   }
 
   /**
