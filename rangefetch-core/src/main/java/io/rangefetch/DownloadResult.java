@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * A complete, verified file. Immutable.
@@ -18,6 +19,8 @@ import java.util.Objects;
  */
 public record DownloadResult(URI finalUri, Path file, long size, String sha256, boolean ranged,
     Duration elapsed) {
+  private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+
 
   /**
    * Creates a result and checks it.
@@ -39,7 +42,7 @@ public record DownloadResult(URI finalUri, Path file, long size, String sha256, 
     if (size < 0) {
       throw new IllegalArgumentException("size must be >= 0, was " + size);
     }
-    if (!sha256.isEmpty() && !sha256.matches("[0-9a-f]{64}")) {
+    if (!sha256.isEmpty() && !SHA256_HEX.matcher(sha256).matches()) {
       throw new IllegalArgumentException(
           "sha256 must be 64 lower-case hex digits or empty, was " + sha256);
     }

@@ -3,13 +3,11 @@ package io.rangefetch.internal;
 import io.rangefetch.ByteRange;
 import io.rangefetch.Probe;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -211,13 +209,16 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
   }
 
   /**
-   * Deletes a file that is most often not there. {@link File#delete} is one unlink, where
-   * {@link Files#deleteIfExists} first throws and catches an exception for a missing file: a
-   * server adding many small files would pay for several per download.
+   * Deletes a file that is most often not there. {@link Files#deleteIfExists} answers a missing
+   * file from the failed unlink (its internal exception carries no stack trace), where
+   * {@link Files#exists} on JDK 17 throws a {@code NoSuchFileException} with a full stack trace,
+   * which a server adding many small files would pay for several times per download.
    */
   private static void deleteQuietly(Path path) {
-    if (!path.toFile().delete() && Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-      LOG.warn("could not delete {}", path);
+    try {
+      Files.deleteIfExists(path);
+    } catch (IOException e) {
+      LOG.warn("could not delete {}: {}", path, e.toString());
     }
   }
 }

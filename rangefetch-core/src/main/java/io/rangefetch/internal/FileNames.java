@@ -27,6 +27,10 @@ public final class FileNames {
       Pattern.compile("(?i)filename\\*\\s*=\\s*([\\w!#$&+.^`|~-]+)'[^']*'([^;\\s]+)");
   private static final Pattern QUOTED = Pattern.compile("(?i)filename\\s*=\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
   private static final Pattern TOKEN = Pattern.compile("(?i)filename\\s*=\\s*([^;\"\\s]+)");
+  // Compiled once: String.replaceAll and matches compile their pattern on every call.
+  private static final Pattern LEADING_DOTS_AND_SPACES = Pattern.compile("^[.\\s]+");
+  private static final Pattern TRAILING_DOTS_AND_SPACES = Pattern.compile("[.\\s]+$");
+  private static final Pattern WINDOWS_DEVICE = Pattern.compile("CON|PRN|AUX|NUL|COM\\d|LPT\\d");
 
   private FileNames() {}
 
@@ -95,7 +99,8 @@ public final class FileNames {
       clean.appendCodePoint(control || reserved ? '_' : c);
     });
     name = clean.toString().strip();
-    name = name.replaceAll("^[.\\s]+", "").replaceAll("[.\\s]+$", "");
+    name = LEADING_DOTS_AND_SPACES.matcher(name).replaceAll("");
+    name = TRAILING_DOTS_AND_SPACES.matcher(name).replaceAll("");
     if (name.isEmpty() || isWindowsDevice(name)) {
       return "";
     }
@@ -104,7 +109,7 @@ public final class FileNames {
 
   private static boolean isWindowsDevice(String name) {
     String base = name.contains(".") ? name.substring(0, name.indexOf('.')) : name;
-    return base.toUpperCase(Locale.ROOT).matches("CON|PRN|AUX|NUL|COM\\d|LPT\\d");
+    return WINDOWS_DEVICE.matcher(base.toUpperCase(Locale.ROOT)).matches();
   }
 
   /** Shortens to MAX_BYTES of UTF-8, keeping a short extension. */

@@ -200,8 +200,10 @@ final class LiveRecord {
       open = channel;
       channel = null;
       // Under the lock: a write that opens the file again comes after, with the full list.
-      if (!path.toFile().delete() && Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-        LOG.warn("could not delete {}", path);
+      try {
+        Files.deleteIfExists(path);
+      } catch (IOException e) {
+        LOG.warn("could not delete {}: {}", path, e.toString());
       }
     }
     closeQuietly(open);

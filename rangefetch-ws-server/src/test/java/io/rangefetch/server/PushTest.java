@@ -116,6 +116,68 @@ class PushTest {
   }
 
   @Test
+  void eachPushOfADownloadShowsSomethingNewFromQueuedToCompleted() throws Exception {
+    // Small downloads: the core's events come in bursts that change nothing visible in between
+    // (the add's own notification, a queued event after it), and the last progress comes just
+    // before the end. None of that may reach a client twice, and nothing may be lost.
+    int downloads = 20;
+    for (int i = 0; i < downloads; i++) {
+      origin.file("/s" + i + ".bin", 30_000 + i);
+    }
+    try (ProtocolClient client = server.connectApi()) {
+      List<String> ids = new ArrayList<>();
+      for (int i = 0; i < downloads; i++) {
+        ids.add(client.request("r" + i, ApiCommandsTest.add(origin.uri("/s" + i + ".bin")))
+            .get("download").get("id").asText());
+      }
+      for (String id : ids) {
+        client.awaitState(id, "completed");
+      }
+
+      java.util.Map<String, List<JsonNode>> pushes = new java.util.HashMap<>();
+      for (String frame : client.history()) {
+        JsonNode node = JSON.readTree(frame);
+        if ("status".equals(node.get("type").asText()) && !node.has("requestId")) {
+          JsonNode download = node.get("download");
+          pushes.computeIfAbsent(download.get("id").asText(), k -> new ArrayList<>())
+              .add(download);
+        }
+      }
+      for (int i = 0; i < downloads; i++) {
+        List<JsonNode> seen = pushes.get(ids.get(i));
+        assertEquals("queued", seen.get(0).get("state").asText(), seen.toString());
+        for (int k = 1; k < seen.size(); k++) {
+          assertTrue(!seen.get(k).equals(seen.get(k - 1)), "pushed twice: " + seen.get(k));
+        }
+        JsonNode last = seen.get(seen.size() - 1);
+        assertEquals("completed", last.get("state").asText(), seen.toString());
+        assertEquals(30_000 + i, last.get("bytesDone").asLong());
+        assertEquals(1.0, last.get("progress").asDouble());
+      }
+    }
+  }
+
+  @Test
+  void progressOfALongDownloadIsPushedWhileItRuns() throws Exception {
+    origin.file("/slow.bin", 200_000);
+    origin.rate("/slow.bin", 100_000);
+    try (ProtocolClient client = server.connectApi()) {
+      String id = client.request("r", ApiCommandsTest.add(origin.uri("/slow.bin")))
+          .get("download").get("id").asText();
+
+      JsonNode partway = client.awaitJson(node -> "status".equals(node.path("type").asText())
+          && id.equals(node.path("download").path("id").asText())
+          && "downloading".equals(node.path("download").path("state").asText())
+          && node.path("download").path("bytesDone").asLong() > 0
+          && node.path("download").path("bytesDone").asLong() < 200_000, "a progress push");
+
+      assertTrue(partway.get("download").get("progress").asDouble() < 1.0);
+      origin.rate("/slow.bin", Long.MAX_VALUE);
+      client.awaitState(id, "completed");
+    }
+  }
+
+  @Test
   void disconnectOfTheAddingClientStopsNothing() throws Exception {
     byte[] content = origin.file("/a.bin", 200_000);
     var reached = origin.hold("/a.bin");

@@ -24,12 +24,17 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -54,6 +59,13 @@ public final class DownloadService implements AutoCloseable {
   private static final String CONTROL_SUFFIX = ".rangefetch";
   /** The core's suffix of a part file's live record (what was written, trusted in one boot). */
   private static final String LIVE_SUFFIX = ".rangefetch-live";
+  /**
+   * How long a change of progress may wait before it is pushed. The protocol allows about 10
+   * progress pushes per second per download; waiting, rather than pushing the first at once,
+   * lets a change of state that comes meanwhile carry the progress too: a small download then
+   * costs its clients one frame less (its 100 % comes with {@code completed}).
+   */
+  private static final long PROGRESS_PUSH_DELAY_MS = 100;
 
   private final RangeDownloader downloader;
   private final Path downloadDir;
@@ -66,6 +78,17 @@ public final class DownloadService implements AutoCloseable {
   // listeners see the statuses of one download in the order they were taken: the last push is
   // the latest status. Listeners only queue frames, so the lock is held briefly.
   private final Object notifyLock = new Object();
+  // guarded by notifyLock: downloads whose progress changed since their last push; pushed
+  // together within PROGRESS_PUSH_DELAY_MS, or at once with their next change of state
+  private final Set<ServerDownload> progressDue = new LinkedHashSet<>();
+  // guarded by notifyLock
+  private boolean progressFlushScheduled;
+  private final ScheduledExecutorService progressTimer = Executors.newSingleThreadScheduledExecutor(
+      r -> {
+        Thread t = new Thread(r, "rangefetch-progress-push");
+        t.setDaemon(true);
+        return t;
+      });
   // written by close(): once set, events of the core no longer change the list, so the state
   // file keeps the downloads that were running as running, to start them again
   private volatile boolean closing;
@@ -312,6 +335,7 @@ public final class DownloadService implements AutoCloseable {
     }
     store.removed(id);
     synchronized (notifyLock) {
+      progressDue.remove(download); // else a late progress push would bring it back
       for (StatusListener listener : listeners) {
         try {
           listener.removed(id);
@@ -367,6 +391,7 @@ public final class DownloadService implements AutoCloseable {
   public void close() {
     // Set first: events of the downloads being stopped no longer change the list written here.
     closing = true;
+    progressTimer.shutdownNow();
     store.close();
     downloader.close();
   }
@@ -561,13 +586,44 @@ public final class DownloadService implements AutoCloseable {
 
   private void notifyChanged(ServerDownload download, boolean stateChanged) {
     synchronized (notifyLock) {
-      StatusJson status = download.status();
-      for (StatusListener listener : listeners) {
+      // A download's first status is its announcement (queued), pushed at once like a change of
+      // state, whichever comes first: the add's notification or the core's first event.
+      if (stateChanged || !download.notifiedYet()) {
+        progressDue.remove(download);
+        notifyNow(download, true);
+      } else if (progressDue.add(download) && !progressFlushScheduled) {
+        progressFlushScheduled = true;
         try {
-          listener.changed(status, stateChanged);
-        } catch (RuntimeException e) {
-          LOG.error("a status listener failed on download {}", status.id(), e);
+          progressTimer.schedule(this::pushDueProgress, PROGRESS_PUSH_DELAY_MS,
+              TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+          progressFlushScheduled = false; // closing: nobody is told any more
         }
+      }
+    }
+  }
+
+  private void pushDueProgress() {
+    synchronized (notifyLock) {
+      progressFlushScheduled = false;
+      for (ServerDownload download : progressDue) {
+        notifyNow(download, false);
+      }
+      progressDue.clear();
+    }
+  }
+
+  // Called holding notifyLock.
+  private void notifyNow(ServerDownload download, boolean stateChanged) {
+    StatusJson status = download.status();
+    if (!download.notifyNeeded(status)) {
+      return; // the same status again: two events of the core that changed nothing visible
+    }
+    for (StatusListener listener : listeners) {
+      try {
+        listener.changed(status, stateChanged);
+      } catch (RuntimeException e) {
+        LOG.error("a status listener failed on download {}", status.id(), e);
       }
     }
   }

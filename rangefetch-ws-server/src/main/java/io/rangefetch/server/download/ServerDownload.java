@@ -31,7 +31,6 @@ final class ServerDownload {
   private final String id;
   private final URI uri;
   private final AddCommand options;
-  private final Instant createdAt;
 
   // guarded by this: the core's download, null while none runs (restored, paused or ended)
   private @Nullable DownloadHandle handle;
@@ -60,16 +59,21 @@ final class ServerDownload {
   private @Nullable Duration remaining;
   private @Nullable String fileName;
   private @Nullable Path file;
+  // guarded by this: file.toUri() as text, kept with file (made once, not per status)
+  private @Nullable String fileUri;
   private @Nullable String sha256;
   private @Nullable ErrorJson error;
   private Instant updatedAt;
+  private final String createdText;
+  // guarded by the service's notification lock: the status last handed to its listeners
+  private @Nullable StatusJson notified;
 
   ServerDownload(String id, URI uri, AddCommand options, Limits limits, Instant now) {
     this.id = id;
     this.uri = uri;
     this.options = options;
-    this.createdAt = now;
     this.updatedAt = now;
+    this.createdText = iso(now);
     this.maxThreads = options.threads() == null ? limits.maxThreads()
         : Math.min(options.threads(), limits.maxThreads());
     this.chunkBytes = options.chunkBytes() == null ? limits.maxBytesPerThread()
@@ -120,7 +124,7 @@ final class ServerDownload {
     bytesDone = 0;
     bytesPerSecond = 0;
     remaining = null;
-    file = null;
+    setFile(null);
     sha256 = null;
     error = null;
     updatedAt = Instant.now();
@@ -289,7 +293,7 @@ final class ServerDownload {
     size = result.size();
     bytesDone = result.size();
     ranges = result.ranged() ? RangeSupport.SUPPORTED : RangeSupport.NOT_SUPPORTED;
-    file = result.file().toAbsolutePath();
+    setFile(result.file().toAbsolutePath());
     fileName = result.file().getFileName().toString();
     sha256 = result.sha256();
     error = null;
@@ -337,7 +341,7 @@ final class ServerDownload {
       return false;
     }
     Path missing = file;
-    file = null;
+    setFile(null);
     sha256 = null;
     return fail("file_missing", "the file " + missing + " was deleted or moved after the download"
         + " completed; remove this download and add the URL again to fetch it again");
@@ -369,9 +373,35 @@ final class ServerDownload {
         ranges == RangeSupport.UNKNOWN ? null : ranges == RangeSupport.SUPPORTED,
         downloading ? threads : 0, maxThreads, chunkBytes, bytesDone, progress,
         downloading ? bytesPerSecond : null, eta, fileName,
-        state == DownloadState.COMPLETED && file != null ? file.toUri().toString() : null,
-        state == DownloadState.COMPLETED ? sha256 : null, error, iso(createdAt), iso(updatedAt));
+        state == DownloadState.COMPLETED ? fileUri : null,
+        state == DownloadState.COMPLETED ? sha256 : null, error, createdText, iso(updatedAt));
   }
+
+  /** Whether a status of this download has been notified; called holding the notification lock. */
+  boolean notifiedYet() {
+    return notified != null;
+  }
+
+  /**
+   * Records {@code status} as the last one notified, unless it equals that one. Called holding
+   * the service's notification lock.
+   *
+   * @return whether the status differs from the last one notified
+   */
+  boolean notifyNeeded(StatusJson status) {
+    if (status.equals(notified)) {
+      return false;
+    }
+    notified = status;
+    return true;
+  }
+
+  // Called holding this.
+  private void setFile(@Nullable Path value) {
+    file = value;
+    fileUri = value == null ? null : value.toUri().toString();
+  }
+
 
   synchronized StoredDownload stored() {
     return new StoredDownload(uri.toString(), options.threads(), options.chunkBytes(),
@@ -400,7 +430,7 @@ final class ServerDownload {
           : s.rangesSupported() ? RangeSupport.SUPPORTED : RangeSupport.NOT_SUPPORTED;
       d.bytesDone = s.bytesDone();
       d.fileName = s.fileName();
-      d.file = s.file() == null ? null : Path.of(URI.create(s.file()));
+      d.setFile(s.file() == null ? null : Path.of(URI.create(s.file())));
       d.sha256 = s.sha256();
       d.error = s.error();
       d.updatedAt = Instant.parse(s.updatedAt());
@@ -408,7 +438,18 @@ final class ServerDownload {
     return d;
   }
 
+  /** The ISO text of one second, shared by every download: formatting an instant is costly. */
+  private record IsoSecond(long epochSecond, String text) {}
+
+  private static volatile IsoSecond lastIso = new IsoSecond(Long.MIN_VALUE, "");
+
   private static String iso(Instant instant) {
-    return instant.truncatedTo(ChronoUnit.SECONDS).toString();
+    IsoSecond last = lastIso;
+    if (last.epochSecond() != instant.getEpochSecond()) {
+      last = new IsoSecond(instant.getEpochSecond(),
+          instant.truncatedTo(ChronoUnit.SECONDS).toString());
+      lastIso = last;
+    }
+    return last.text();
   }
 }

@@ -5,11 +5,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.server.protocol.Command.Op;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
 /** Parses client messages into {@link Command}s. Thread-safe. */
 public final class Commands {
+  private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+
   private static final int MAX_REQUEST_ID_CHARS = 64;
   private static final String OPS = Arrays.stream(Op.values())
       .map(op -> op.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "));
@@ -145,7 +148,7 @@ public final class Commands {
       return null;
     }
     String lower = hex.toLowerCase(Locale.ROOT);
-    if (!lower.matches("[0-9a-f]{64}")) {
+    if (!SHA256_HEX.matcher(lower).matches()) {
       throw badRequest("sha256 must be 64 hex digits, was \"" + shorten(hex) + "\" ("
           + hex.length() + " characters)");
     }

@@ -1,7 +1,11 @@
 package io.rangefetch.server.protocol;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.rangefetch.Limits;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -18,9 +22,6 @@ public final class Replies {
 
   record DownloadList(String type, @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String requestId,
       List<StatusJson> downloads) {}
-
-  record DownloadMessage(String type,
-      @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String requestId, StatusJson download) {}
 
   record Ok(String type, @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String requestId) {}
 
@@ -62,7 +63,7 @@ public final class Replies {
    * @return {@code {"type":"added",...}}
    */
   public static String added(@Nullable String requestId, StatusJson download) {
-    return Json.write(new DownloadMessage("added", requestId, download));
+    return downloadMessage("added", requestId, download);
   }
 
   /**
@@ -73,7 +74,7 @@ public final class Replies {
    * @return {@code {"type":"status",...}}
    */
   public static String status(@Nullable String requestId, StatusJson download) {
-    return Json.write(new DownloadMessage("status", requestId, download));
+    return downloadMessage("status", requestId, download);
   }
 
   /**
@@ -84,7 +85,7 @@ public final class Replies {
    * @return {@code {"type":"ok",...}}
    */
   public static String ok(@Nullable String requestId, StatusJson download) {
-    return Json.write(new DownloadMessage("ok", requestId, download));
+    return downloadMessage("ok", requestId, download);
   }
 
   /**
@@ -129,5 +130,27 @@ public final class Replies {
    */
   public static String health(String version, int downloads, int sessions) {
     return Json.write(new Health("up", version, downloads, sessions));
+  }
+
+  /**
+   * A message carrying one status, written by hand: these are most of what the server sends, and
+   * the generic bean serialisation of a wrapper costs more than the writing itself.
+   */
+  private static String downloadMessage(String type, @Nullable String requestId,
+      StatusJson download) {
+    StringWriter text = new StringWriter(768);
+    try (JsonGenerator out = Json.mapper().getFactory().createGenerator(text)) {
+      out.writeStartObject();
+      out.writeStringField("type", type);
+      if (requestId != null) {
+        out.writeStringField("requestId", requestId);
+      }
+      out.writeFieldName("download");
+      StatusJsonSerializer.write(download, out);
+      out.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write to a string", e); // a StringWriter does not fail
+    }
+    return text.toString();
   }
 }

@@ -1,5 +1,6 @@
 package io.rangefetch.server.protocol;
 
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -26,6 +27,7 @@ import org.jspecify.annotations.Nullable;
  * @param createdAt ISO-8601 time of the {@code add}
  * @param updatedAt ISO-8601 time of the last change
  */
+@JsonSerialize(using = StatusJsonSerializer.class)
 public record StatusJson(String id, String url, @Nullable String finalUrl, String state,
     @Nullable Long size, @Nullable Boolean rangesSupported, int threads, int maxThreads,
     long chunkBytes, long bytesDone, @Nullable Double progress, @Nullable Long speedBps,
