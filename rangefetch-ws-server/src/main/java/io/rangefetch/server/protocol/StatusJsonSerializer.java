@@ -41,22 +41,12 @@ public final class StatusJsonSerializer extends StdSerializer<StatusJson> {
     out.writeStringField("finalUrl", s.finalUrl());
     out.writeStringField("state", s.state());
     writeNumber(out, "size", s.size());
-    out.writeFieldName("rangesSupported");
-    if (s.rangesSupported() == null) {
-      out.writeNull();
-    } else {
-      out.writeBoolean(s.rangesSupported());
-    }
+    writeBoolean(out, "rangesSupported", s.rangesSupported());
     out.writeNumberField("threads", s.threads());
     out.writeNumberField("maxThreads", s.maxThreads());
     out.writeNumberField("chunkBytes", s.chunkBytes());
     out.writeNumberField("bytesDone", s.bytesDone());
-    out.writeFieldName("progress");
-    if (s.progress() == null) {
-      out.writeNull();
-    } else {
-      out.writeNumber(s.progress().doubleValue());
-    }
+    writeNumber(out, "progress", s.progress());
     writeNumber(out, "speedBps", s.speedBps());
     writeNumber(out, "etaSeconds", s.etaSeconds());
     out.writeStringField("fileName", s.fileName());
@@ -83,6 +73,26 @@ public final class StatusJsonSerializer extends StdSerializer<StatusJson> {
       out.writeNull();
     } else {
       out.writeNumber(value.longValue());
+    }
+  }
+
+  private static void writeNumber(JsonGenerator out, String name, @Nullable Double value)
+      throws IOException {
+    out.writeFieldName(name);
+    if (value == null) {
+      out.writeNull();
+    } else {
+      out.writeNumber(value.doubleValue());
+    }
+  }
+
+  private static void writeBoolean(JsonGenerator out, String name, @Nullable Boolean value)
+      throws IOException {
+    out.writeFieldName(name);
+    if (value == null) {
+      out.writeNull();
+    } else {
+      out.writeBoolean(value.booleanValue());
     }
   }
 }
