@@ -53,10 +53,8 @@ class RestartTest {
       runningId = id(client.request("c", ApiCommandsTest.add(origin.uri("/running.bin"))));
       assertTrue(runningReached.await(60, TimeUnit.SECONDS));
     }
-    try (var listing = Files.list(dir)) {
-      List<String> names = listing.map(p -> p.getFileName().toString()).sorted().toList();
-      assertFalse(names.contains("running.bin"), "nothing under a final name: " + names);
-    }
+    List<String> names = namesIn(dir);
+    assertFalse(names.contains("running.bin"), "nothing under a final name: " + names);
     origin.release("/paused.bin");
     origin.release("/running.bin");
     int pausedRequests = origin.requests("/paused.bin").size();
@@ -212,10 +210,7 @@ class RestartTest {
       assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
       assertEquals(dir.resolve("probe.bin").toUri().toString(), done.get("file").asText());
     }
-    try (var listing = Files.list(dir)) {
-      assertEquals(List.of(".rangefetch-state.json", "probe.bin"),
-          listing.map(p -> p.getFileName().toString()).sorted().toList());
-    }
+    assertEquals(List.of(".rangefetch-state.json", "probe.bin"), namesIn(dir));
   }
 
   @Test
@@ -241,10 +236,7 @@ class RestartTest {
       assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
       assertEquals(dir.resolve("probe.bin").toUri().toString(), done.get("file").asText());
     }
-    try (var listing = Files.list(dir)) {
-      assertEquals(List.of(".rangefetch-state.json", "probe.bin"),
-          listing.map(p -> p.getFileName().toString()).sorted().toList());
-    }
+    assertEquals(List.of(".rangefetch-state.json", "probe.bin"), namesIn(dir));
   }
 
   @Test
@@ -281,9 +273,13 @@ class RestartTest {
 
       assertEquals("cancelled", reply.get("download").get("state").asText());
     }
+    assertEquals(List.of(".rangefetch-state.json"), namesIn(dir));
+  }
+
+  /** The names in {@code dir}, sorted. */
+  private static List<String> namesIn(Path dir) throws java.io.IOException {
     try (var listing = Files.list(dir)) {
-      assertEquals(List.of(".rangefetch-state.json"),
-          listing.map(p -> p.getFileName().toString()).sorted().toList());
+      return listing.map(p -> p.getFileName().toString()).sorted().toList();
     }
   }
 

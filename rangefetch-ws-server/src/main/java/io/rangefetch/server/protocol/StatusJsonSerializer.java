@@ -40,15 +40,15 @@ public final class StatusJsonSerializer extends StdSerializer<StatusJson> {
     out.writeStringField("url", s.url());
     out.writeStringField("finalUrl", s.finalUrl());
     out.writeStringField("state", s.state());
-    writeNumber(out, "size", s.size());
-    writeBoolean(out, "rangesSupported", s.rangesSupported());
+    writeNullable(out, "size", s.size());
+    writeNullable(out, "rangesSupported", s.rangesSupported());
     out.writeNumberField("threads", s.threads());
     out.writeNumberField("maxThreads", s.maxThreads());
     out.writeNumberField("chunkBytes", s.chunkBytes());
     out.writeNumberField("bytesDone", s.bytesDone());
-    writeNumber(out, "progress", s.progress());
-    writeNumber(out, "speedBps", s.speedBps());
-    writeNumber(out, "etaSeconds", s.etaSeconds());
+    writeNullable(out, "progress", s.progress());
+    writeNullable(out, "speedBps", s.speedBps());
+    writeNullable(out, "etaSeconds", s.etaSeconds());
     out.writeStringField("fileName", s.fileName());
     out.writeStringField("file", s.file());
     out.writeStringField("sha256", s.sha256());
@@ -66,33 +66,20 @@ public final class StatusJsonSerializer extends StdSerializer<StatusJson> {
     out.writeEndObject();
   }
 
-  private static void writeNumber(JsonGenerator out, String name, @Nullable Long value)
+  /** Writes a field whose value may be absent: JSON {@code null} then, as the protocol shows. */
+  private static void writeNullable(JsonGenerator out, String name, @Nullable Object value)
       throws IOException {
     out.writeFieldName(name);
     if (value == null) {
       out.writeNull();
+    } else if (value instanceof Long number) {
+      out.writeNumber(number.longValue());
+    } else if (value instanceof Double number) {
+      out.writeNumber(number.doubleValue());
+    } else if (value instanceof Boolean flag) {
+      out.writeBoolean(flag.booleanValue());
     } else {
-      out.writeNumber(value.longValue());
-    }
-  }
-
-  private static void writeNumber(JsonGenerator out, String name, @Nullable Double value)
-      throws IOException {
-    out.writeFieldName(name);
-    if (value == null) {
-      out.writeNull();
-    } else {
-      out.writeNumber(value.doubleValue());
-    }
-  }
-
-  private static void writeBoolean(JsonGenerator out, String name, @Nullable Boolean value)
-      throws IOException {
-    out.writeFieldName(name);
-    if (value == null) {
-      out.writeNull();
-    } else {
-      out.writeBoolean(value.booleanValue());
+      throw new IllegalArgumentException("not a status value: " + value.getClass());
     }
   }
 }
