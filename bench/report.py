@@ -58,6 +58,16 @@ def f2(x, nd=2):
     return "–" if x is None else ("%.*f" % (nd, x))
 
 
+def warmup_note(meta):
+    """How the server was warmed up before its timed many-files runs, cold round included."""
+    rounds = meta.get("many_warmup_rounds")
+    if not rounds:
+        return ""
+    return "; after %s untimed warm-up rounds (round 1, cold: %s s; last: %s s, C2 compiler %s %% of the server's CPU)" % (
+        rounds, meta.get("many_warmup_first") or "?", meta.get("many_warmup_last") or "?",
+        meta.get("many_warmup_c2_pct") or "?")
+
+
 def load_meta(work):
     meta = {}
     with open(os.path.join(work, "meta.txt")) as f:
@@ -403,9 +413,10 @@ def build(work):
              and r["status"] == "SKIPPED"]
     w("| 7 | %s x %s KiB over `/ws`, 8 at a time: ≤ 0.5 × aria2c `-i -j8` | %s | %s |" % (
         names["many_n"], names["many_kib"],
-        ("skipped: " + skip7[0]["note"]) if skip7 else "ratio %s (server %s s, aria2c %s s, wget2 %s s)" % (
+        ("skipped: " + skip7[0]["note"]) if skip7 else "ratio %s (server %s s, aria2c %s s, wget2 %s s)%s" % (
             f2(r7), f2(median_of("many", "rangefetch", "wall")),
-            f2(median_of("many", "aria2c", "wall")), f2(median_of("many", "wget2", "wall"))),
+            f2(median_of("many", "aria2c", "wall")), f2(median_of("many", "wget2", "wall")),
+            warmup_note(meta)),
         verdict(None if r7 is None else r7 <= 0.5)))
     w("")
     if not have_rf:

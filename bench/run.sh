@@ -22,7 +22,7 @@
 #          RF_SERVER_JAR (rangefetch-ws-server/target/rangefetch-server.jar)
 #          RF_SERVER_ARGS (default "--port {port} --download-dir {dir} --max-concurrent-downloads 8")
 #          NGINX_WORKERS (2)  RELAY_RATE (20971520 bytes/s per connection)
-#          MANY_WARMUP (15; 3 with --quick): untimed rounds of the many-files list through the
+#          MANY_WARMUP (40; 3 with --quick): the most untimed rounds of the many-files list through the
 #                       server before its timed runs
 #
 # What it does: installs missing tools with apt-get (idempotent); generates the files with their
@@ -75,11 +75,11 @@ while [[ $# -gt 0 ]]; do
 done
 
 if [[ $MODE == quick ]]; then
-  BIG_MIB=256; MANY_N=200; : "${MANY_WARMUP:=3}"
+  BIG_MIB=256; MANY_N=200; : "${MANY_WARMUP:=3}"; : "${MANY_WARMUP_MIN:=3}"
   : "${PAIRS:=3}"; : "${RUNS:=1}"; RELAY_PAIRS=${PAIRS}; CURL_RELAY_RUNS=0
   : "${DOCS:=0}"
 else
-  BIG_MIB=1024; MANY_N=1000; : "${MANY_WARMUP:=15}"
+  BIG_MIB=1024; MANY_N=1000; : "${MANY_WARMUP:=40}"; : "${MANY_WARMUP_MIN:=10}"
   : "${PAIRS:=5}"; : "${RUNS:=3}"; RELAY_PAIRS=${PAIRS}; CURL_RELAY_RUNS=1
   : "${DOCS:=1}"
 fi
@@ -457,6 +457,16 @@ start_ws_server() {
   log "rangefetch-ws-server on 127.0.0.1:$WS_PORT (pid $WS_PID)"
 }
 
+c2_cpu() {  # PID -> utime+stime seconds of its C2 compiler threads
+  local t sum=0 v
+  for t in /proc/"$1"/task/*; do
+    [[ $(cat "$t/comm" 2>/dev/null) == "C2 CompilerThre"* ]] || continue
+    v=$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}') || continue
+    sum=$((sum + ${v:-0}))
+  done
+  awk -v s="$sum" -v hz="$(getconf CLK_TCK)" 'BEGIN {print s / hz}'
+}
+
 proc_cpu() {  # PID -> utime+stime seconds
   awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo NA
 }
@@ -532,21 +542,32 @@ run_many() {
   if has_tool rangefetch; then
     if start_ws_server; then have_ws=1; else record_skip many rangefetch "$WS_SKIP"; fi
   fi
-  # Warm the server up outside the timing with MANY_WARMUP rounds of the whole list: a server
-  # runs for days, and its JIT compiler works through the download path for the first ten to
-  # fifteen thousand downloads (a method called once per download reaches C2's thresholds only
-  # then; the C2 threads took a quarter of the server's CPU in round 11). The first round's time
-  # is logged, so the cold figure is not hidden.
+  # Warm the server up outside the timing until its JIT compiler is done: a server runs for days,
+  # and C2 works through the download path for the first twenty to thirty thousand downloads (a
+  # method called once per download reaches C2's thresholds only then; its threads took a
+  # quarter to a third of the server's CPU up to round 23, then nearly nothing). The warm-up ends
+  # after the first round, from round MANY_WARMUP_MIN on, in which the C2 threads used less than
+  # 5 % of the server's CPU, or after MANY_WARMUP rounds. The first and last rounds are logged,
+  # so the cold figure is not hidden.
   MANY_LEFT=()
   if [[ $have_ws == 1 ]]; then
+    local cpu0 c20 cpu1 c21 share=NA secs
     for ((w = 1; w <= MANY_WARMUP; w++)); do
+      cpu0=$(proc_cpu "$WS_PID"); c20=$(c2_cpu "$WS_PID")
       "$PY" "$BENCH/ws_many.py" --url "ws://127.0.0.1:$WS_PORT/ws" --list "$list" \
         --tag "warm$w" --remove --timeout 120 >"$LOGDIR/many-warm.out" 2>&1 || log "  ws warm-up: $(tail -c 300 "$LOGDIR/many-warm.out")"
-      if (( w == 1 || w == MANY_WARMUP )); then
-        log "  server warm-up round $w: $(grep -o '"seconds": [0-9.]*' "$LOGDIR/many-warm.out")"
-        echo "many warmup_round_$w $(grep -o '"seconds": [0-9.]*' "$LOGDIR/many-warm.out" | awk '{print $2}')" >>"$WORK/load.txt"
-      fi
+      cpu1=$(proc_cpu "$WS_PID"); c21=$(c2_cpu "$WS_PID")
+      share=$(awk -v a="$cpu0" -v b="$cpu1" -v c="$c20" -v d="$c21" 'BEGIN {if (b > a) printf "%.0f", 100 * (d - c) / (b - a); else print "NA"}')
+      secs=$(grep -o '"seconds": [0-9.]*' "$LOGDIR/many-warm.out" | awk '{print $2}')
+      echo "many warmup_round_$w ${secs:-NA} c2_share_pct $share" >>"$WORK/load.txt"
+      if (( w == 1 )); then log "  server warm-up round 1: ${secs:-?} s (C2 ${share} % of the server's CPU)"; fi
+      if (( w >= MANY_WARMUP_MIN )) && [[ $share != NA ]] && (( share < 5 )); then break; fi
     done
+    (( w > MANY_WARMUP )) && w=$MANY_WARMUP
+    log "  server warm-up: $w rounds; last round ${secs:-?} s (C2 ${share} % of the server's CPU)"
+    echo "many warmup_rounds $w" >>"$WORK/load.txt"
+    { echo "many_warmup_rounds=$w"; echo "many_warmup_first=$(awk '$2 == "warmup_round_1" {print $3}' "$WORK/load.txt")"
+      echo "many_warmup_last=${secs:-}"; echo "many_warmup_c2_pct=$share"; } >>"$WORK/meta.txt"
     MANY_LEFT+=("$WS_DIR/warm")
   fi
   for ((p = 1; p <= PAIRS; p++)); do

@@ -126,53 +126,56 @@ async def run(args):
         if hello.get("type") != "hello":
             problems.append("first message is not hello: %r" % hello)
         t0 = time.monotonic()
-        while pending and in_flight < window:
-            await ws.send(add_message(pending.pop()))
-            in_flight += 1
-        while len(done) + len(bad) < len(urls):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                waiting = [u for u in urls if u not in done and u not in bad]
-                url_id = {u: i for i, u in id_url.items()}
-                detail = ["%s: %s" % (u, "no reply to add" if u not in url_id
-                                      else "last state " + str(state.get(url_id[u])))
-                          for u in waiting if u not in pending][:10]
-                print(json.dumps({"files": len(urls), "completed": len(done),
-                                  "failed": len(bad), "seconds": None,
-                                  "problems": problems + ["timeout"] + detail}))
-                return 3
-            try:
-                raw = await asyncio.wait_for(ws.recv(), left)
-            except asyncio.TimeoutError:
-                continue
-            msg = json.loads(raw)
-            typ = msg.get("type")
-            finished = 0
-            if typ == "added":
-                d = msg.get("download") or {}
-                url = req_url.get(msg.get("requestId"))
-                if url is not None and d.get("id") is not None:
-                    id_url[d["id"]] = url
-                    # its final state may have been pushed before the reply arrived
-                    if d["id"] in final:
-                        d = final[d["id"]]
-                finished += note(d)
-            elif typ in ("status", "ok"):
-                if msg.get("download"):
-                    finished += note(msg["download"])
-            elif typ == "list":
-                for d in msg.get("downloads") or []:
-                    finished += note(d)
-            elif typ == "error":
-                url = req_url.get(msg.get("requestId"))
-                problems.append("error %s: %s (%s)" % (msg.get("code"), msg.get("message"), url))
-                if url is not None:
-                    bad[url] = msg
-                    finished += 1
-            in_flight -= finished
+
+        async def add_and_receive():
+            nonlocal in_flight
             while pending and in_flight < window:
                 await ws.send(add_message(pending.pop()))
                 in_flight += 1
+            while len(done) + len(bad) < len(urls):
+                # No timeout per message: a wait_for per frame costs the client a task and a
+                # timer each, CPU taken from the server on a small machine; one bound covers all.
+                msg = json.loads(await ws.recv())
+                typ = msg.get("type")
+                finished = 0
+                if typ == "added":
+                    d = msg.get("download") or {}
+                    url = req_url.get(msg.get("requestId"))
+                    if url is not None and d.get("id") is not None:
+                        id_url[d["id"]] = url
+                        # its final state may have been pushed before the reply arrived
+                        if d["id"] in final:
+                            d = final[d["id"]]
+                    finished += note(d)
+                elif typ in ("status", "ok"):
+                    if msg.get("download"):
+                        finished += note(msg["download"])
+                elif typ == "list":
+                    for d in msg.get("downloads") or []:
+                        finished += note(d)
+                elif typ == "error":
+                    url = req_url.get(msg.get("requestId"))
+                    problems.append("error %s: %s (%s)" % (msg.get("code"), msg.get("message"), url))
+                    if url is not None:
+                        bad[url] = msg
+                        finished += 1
+                in_flight -= finished
+                while pending and in_flight < window:
+                    await ws.send(add_message(pending.pop()))
+                    in_flight += 1
+
+        try:
+            await asyncio.wait_for(add_and_receive(), max(0.0, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            waiting = [u for u in urls if u not in done and u not in bad]
+            url_id = {u: i for i, u in id_url.items()}
+            detail = ["%s: %s" % (u, "no reply to add" if u not in url_id
+                                  else "last state " + str(state.get(url_id[u])))
+                      for u in waiting if u not in pending][:10]
+            print(json.dumps({"files": len(urls), "completed": len(done),
+                              "failed": len(bad), "seconds": None,
+                              "problems": problems + ["timeout"] + detail}))
+            return 3
         seconds = time.monotonic() - t0
         if args.remove:
             for did in list(id_url):

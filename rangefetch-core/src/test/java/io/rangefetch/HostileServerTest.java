@@ -322,4 +322,26 @@ class HostileServerTest {
       assertEquals(Sha256.of(CONTENT), Sha256.of(target()));
     }
   }
+
+  @Test
+  void aCookieOneServerSetsIsNeverSentByTheDownloaderItself() throws Exception {
+    // given a server that sets a cookie on every response (a server shared by many users'
+    // downloads must not carry one user's cookie into another's requests)
+    RangeDispatcher files = serve(CONTENT).setCookie("session=secret; Path=/");
+
+    // when one downloader fetches the file twice, in several ranges each time
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      Outcome.of(downloader.start(DownloadRequest.newBuilder(server.url("/file.bin").uri(),
+          target()).build())).completed();
+      Outcome.of(downloader.start(DownloadRequest.newBuilder(server.url("/file.bin").uri(),
+          dir.resolve("again.bin")).build())).completed();
+    }
+
+    // then no request carried it back: cookies are the caller's, sent only as headers it adds
+    assertTrue(files.exchanges().size() > 2, files.exchanges()::toString);
+    for (Exchange e : files.exchanges()) {
+      assertEquals("", e.header("Cookie"), e::toString);
+    }
+    assertEquals(Sha256.of(CONTENT), Sha256.of(dir.resolve("again.bin")));
+  }
 }

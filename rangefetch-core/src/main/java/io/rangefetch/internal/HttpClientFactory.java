@@ -72,6 +72,10 @@ final class HttpClientFactory {
         .disableAutomaticRetries()
         // Bytes on disk must be the bytes of the ranges, not a decoded body.
         .disableContentCompression()
+        // One client serves every download, of every user of a server: a cookie jar would carry
+        // one download's cookies into another's requests. Cookies are headers the caller adds,
+        // as with curl and aria2c (and one request less to process per exchange).
+        .disableCookieManagement()
         .setDefaultRequestConfig(RequestConfig.custom()
             .setResponseTimeout(read)
             .setConnectionRequestTimeout(Timeout.ofMinutes(5))

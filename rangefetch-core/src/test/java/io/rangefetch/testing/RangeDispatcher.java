@@ -77,6 +77,7 @@ public final class RangeDispatcher extends Dispatcher {
   private volatile List<String> contentLengthOverride = List.of();
   private volatile long announcedTotal = Long.MIN_VALUE; // MIN_VALUE: the honest total
   private volatile int fillerHeaders;
+  private volatile String setCookie;
   private volatile String requiredAuthorization;
   private volatile int sliceBytes = WRITE_SLICE;
   private volatile long slicePauseNanos;
@@ -148,6 +149,12 @@ public final class RangeDispatcher extends Dispatcher {
   /** Claims this total, even a negative one, in every 206's {@code Content-Range}; bodies stay honest. */
   public RangeDispatcher announceTotal(long total) {
     this.announcedTotal = total;
+    return this;
+  }
+
+  /** Sends this {@code Set-Cookie} header value on every file response. */
+  public RangeDispatcher setCookie(String value) {
+    this.setCookie = value;
     return this;
   }
 
@@ -367,6 +374,9 @@ public final class RangeDispatcher extends Dispatcher {
     plan.header("Content-Type", "application/octet-stream");
     if (advertiseRanges) {
       plan.header("Accept-Ranges", "bytes");
+    }
+    if (setCookie != null) {
+      plan.header("Set-Cookie", setCookie);
     }
     if (contentDisposition != null) {
       plan.header("Content-Disposition", contentDisposition);
