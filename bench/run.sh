@@ -300,6 +300,18 @@ tool_cmd() {
     axel) CMD=(axel -n 8 -q -o "$out" "$url") ;;
     curl) CMD=(curl -sS -f -o "$out" "$url") ;;
     wget2) CMD=(wget2 -q -O "$out" "$url") ;;
+    # the floor of goal 2b: a JVM on raw sockets (bench/JvmFloor.java), no library loaded
+    jvm-floor)
+      local rest=${url#http://} hostport path
+      hostport=${rest%%/*}; path=/${rest#*/}
+      CMD=(java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:disable -cp "$WORK/floor" JvmFloor
+           "${hostport%:*}" "${hostport#*:}" "$path" "$(stat -c %s "$DATA/$(basename "$out")")" "$out" "$threads") ;;
+    # the floor under goal 2b with the design's HTTP library (bench/HttpClientFloor.java), given
+    # what the launcher gives rangefetch: C1, the serial collector, an AppCDS archive
+    httpclient-floor)
+      CMD=(java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:disable "${FLOOR_CDS[@]}"
+           -cp "$WORK/floor/httpclient-floor.jar:$RF_JAR" HttpClientFloor
+           "$url" "$(stat -c %s "$DATA/$(basename "$out")")" "$out" "$threads") ;;
     *) die "unknown tool $tool" ;;
   esac
 }
@@ -313,7 +325,7 @@ show_cmd() {
     s+="$a "
   done
   s=${s% }
-  s=$(sed -E 's#http://127\.0\.0\.1:[0-9]+#http://127.0.0.1:PORT#g; s#ws://127\.0\.0\.1:[0-9]+#ws://127.0.0.1:PORT#g; s#\?r=[a-z0-9-]+##g; s#--tag [a-z0-9-]+#--tag RUN#g; s#many-r[0-9]+#many-RUN#g' <<<"$s")
+  s=$(sed -E 's#http://127\.0\.0\.1:[0-9]+#http://127.0.0.1:PORT#g; s#ws://127\.0\.0\.1:[0-9]+#ws://127.0.0.1:PORT#g; s#\?r=[a-z0-9-]+##g; s#--tag [a-z0-9-]+#--tag RUN#g; s#JvmFloor 127\.0\.0\.1 [0-9]+#JvmFloor 127.0.0.1 PORT#g; s#many-r[0-9]+#many-RUN#g' <<<"$s")
   printf '%s' "$s"
 }
 
@@ -383,6 +395,21 @@ run_single() {
   record "$case" "$tool" "$run" "$pair" "$status" "$note"
   printf '  %-10s %-10s run %-2s %8ss cpu %s+%s s rss %s KiB %s %s\n' \
     "$case" "$tool" "$run" "$WALL" "$USER" "$SYS" "$RSS" "$status" "$note" >&2
+}
+
+make_floors() {  # compiles bench/JvmFloor.java and bench/HttpClientFloor.java; archives the latter's classes
+  FLOOR_CDS=()
+  mkdir -p "$WORK/floor"
+  javac -d "$WORK/floor" "$BENCH/JvmFloor.java" 2>"$LOGDIR/floor-javac.err" || return 0
+  javac -cp "$RF_JAR" -d "$WORK/floor/hc" "$BENCH/HttpClientFloor.java" 2>>"$LOGDIR/floor-javac.err" || return 0
+  jar cf "$WORK/floor/httpclient-floor.jar" -C "$WORK/floor/hc" . || return 0
+  # one untimed run writes the class-data archive, as the launcher's first run does for rangefetch
+  FLOOR_CDS=(-XX:ArchiveClassesAtExit="$WORK/floor/hc.jsa")
+  mkdir -p "$OUTDIR"
+  tool_cmd httpclient-floor "$BASE/$MID?r=floor-cds" "$OUTDIR/$MID"
+  "${CMD[@]}" >/dev/null 2>"$LOGDIR/floor-cds.err" || log "  the untimed HttpClient floor run failed: $(tail -c 200 "$LOGDIR/floor-cds.err")"
+  rm -f "$OUTDIR/$MID"
+  if [[ -f $WORK/floor/hc.jsa ]]; then FLOOR_CDS=(-XX:SharedArchiveFile="$WORK/floor/hc.jsa"); else FLOOR_CDS=(); fi
 }
 
 run_plain() {  # CASE NAME RUN: times CMD (no file to check), e.g. the start-up baselines
@@ -596,6 +623,7 @@ mkdir -p "$WORK" "$LOGDIR"
 [[ -f $BENCH/.gitignore ]] || echo "work/" >"$BENCH/.gitignore"
 rm -f "$LOGDIR"/r[0-9]* "$RESULTS" "$CMDS" "$WORK/load.txt"
 rm -rf "$WORK/cds"  # the launcher's AppCDS archive is made again by the warm-up run
+rm -rf "$WORK/floor"  # compiled again from bench/JvmFloor.java
 rm -rf "$OUTDIR"
 generate_files
 start_nginx
@@ -685,6 +713,13 @@ if has_case small && has_tool rangefetch; then
         CMD=(java $RF_JAVA_OPTS -jar "$RF_JAR" --version)
       fi
       run_plain startup rangefetch-version "$r"
+      # what a JVM program pays before its first byte, bare and with HttpClient 5: the floors
+      # under goal 2b
+      if (( r == 1 )); then make_floors; fi
+      if [[ -f $WORK/floor/JvmFloor.class ]]; then run_single floor jvm-floor "$r" - "$BASE/$MID" "$MID"
+      elif (( r == 1 )); then record_skip floor jvm-floor "javac failed: $(head -c 200 "$LOGDIR/floor-javac.err")"; fi
+      if [[ -f $WORK/floor/httpclient-floor.jar ]]; then run_single floor httpclient-floor "$r" - "$BASE/$MID" "$MID"
+      elif (( r == 1 )); then record_skip floor httpclient-floor "javac failed: $(head -c 200 "$LOGDIR/floor-javac.err")"; fi
     done
   else record_skip small rangefetch "CLI jar not built"; fi
 fi
