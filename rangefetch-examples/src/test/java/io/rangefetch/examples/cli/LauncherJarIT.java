@@ -34,23 +34,36 @@ class LauncherJarIT {
   @TempDir Path dir;
 
   @Test
-  void downloadsTwiceWithItsClassDataArchive() throws Exception {
+  void downloadsThriceAndTheThirdRunUsesTheClassDataArchive() throws Exception {
     byte[] body = new byte[200 * 1024];
     new Random(7).nextBytes(body);
     server.setDispatcher(new RangeDispatcher(body, "data.bin"));
     Path cache = dir.resolve("cache");
 
-    for (String name : List.of("first.bin", "second.bin")) {
-      Result run = run(List.of(), cache, "-q", "-c", "64K", "-o", dir.resolve(name).toString(),
+    // the first run lists its classes, the second makes the archive from the list, and the
+    // third must map it (-Xshare:on: the JVM refuses to start without its archive)
+    Path classLog = dir.resolve("third-classes.log");
+    for (String name : List.of("first.bin", "second.bin", "third.bin")) {
+      List<String> env = name.equals("third.bin")
+          ? List.of("RANGEFETCH_JAVA_OPTS=-Xshare:on -Xlog:class+load:file=" + classLog)
+          : List.of();
+      Result run = run(env, cache, "-q", "-c", "64K", "-o", dir.resolve(name).toString(),
           server.url("/data.bin").toString());
 
-      assertEquals(0, run.exitCode(), run.output());
+      assertEquals(0, run.exitCode(), name + ": " + run.output());
       assertEquals(Sha256.of(body), Sha256.of(dir.resolve(name)));
     }
     try (var archives = Files.list(cache)) {
       assertEquals(1, archives.filter(p -> p.toString().endsWith(".jsa")).count(),
-          "the first run writes one class-data archive for the second");
+          "one class-data archive for this build of the jar");
     }
+    // picocli's classes are Java 5 bytecode, which only a static archive takes: the start-up
+    // the archive is for
+    String loaded = Files.readString(classLog);
+    assertTrue(loaded.contains("picocli.CommandLine source: shared objects file"),
+        "picocli was not loaded from the archive");
+    assertTrue(loaded.contains("io.rangefetch.examples.cli.Main source: shared objects file"),
+        "the CLI was not loaded from the archive");
   }
 
   @Test
