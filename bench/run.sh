@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # rangefetch benchmark (issue 6): rangefetch vs aria2c, axel, curl and wget2 on 127.0.0.1.
 #
-#   bench/run.sh            full run (~10-15 min on 2 cores): 1 GiB / 64 MiB / 1000 x 100 KiB,
+#   bench/run.sh            full run (~5-10 min on 2 cores): 1 GiB / 64 MiB / 1000 x 100 KiB,
 #                           writes the result section of docs/benchmarks.md
 #   bench/run.sh --quick    ~1-3 min: 256 MiB instead of 1 GiB, 200 small files, fewer runs;
 #                           prints the table only (add --docs to write docs/benchmarks.md too)
@@ -23,7 +23,8 @@
 #          RF_SERVER_ARGS (default "--port {port} --download-dir {dir} --max-concurrent-downloads 8")
 #          NGINX_WORKERS (2)  RELAY_RATE (20971520 bytes/s per connection)
 #          MANY_WARMUP (40; 3 with --quick): the most untimed rounds of the many-files list through the
-#                       server before its timed runs
+#                       server before its timed runs; MANY_WARMUP_MIN (10; 3 with --quick): the
+#                       fewest. In between, the warm-up ends once the C2 compiler is done.
 #
 # What it does: installs missing tools with apt-get (idempotent); generates the files with their
 # SHA-256 under bench/work/data (reused on later runs); starts nginx (generated config, own pid,
