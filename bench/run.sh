@@ -282,6 +282,10 @@ to_bytes() {  # 4M -> 4194304
 JFR_OPTS=""
 
 # tool_cmd TOOL URL OUT -> CMD array
+data_size() {  # OUT -> bytes of the generated file of the same name
+  stat -c %s "$DATA/$(basename "$1")"
+}
+
 tool_cmd() {
   local tool=$1 url=$2 out=$3 threads=${4:-$RF_THREADS}
   case $tool in
@@ -306,13 +310,13 @@ tool_cmd() {
       local rest=${url#http://} hostport path
       hostport=${rest%%/*}; path=/${rest#*/}
       CMD=(java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:disable -cp "$WORK/floor" JvmFloor
-           "${hostport%:*}" "${hostport#*:}" "$path" "$(stat -c %s "$DATA/$(basename "$out")")" "$out" "$threads") ;;
+           "${hostport%:*}" "${hostport#*:}" "$path" "$(data_size "$out")" "$out" "$threads") ;;
     # the floor under goal 2b with the design's HTTP library (bench/HttpClientFloor.java), given
     # what the launcher gives rangefetch: C1, the serial collector, an AppCDS archive
     httpclient-floor)
       CMD=(java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xlog:disable "${FLOOR_CDS[@]}"
            -cp "$WORK/floor/httpclient-floor.jar:$RF_JAR" HttpClientFloor
-           "$url" "$(stat -c %s "$DATA/$(basename "$out")")" "$out" "$threads") ;;
+           "$url" "$(data_size "$out")" "$out" "$threads") ;;
     *) die "unknown tool $tool" ;;
   esac
 }
@@ -579,7 +583,7 @@ run_many() {
   # so the cold figure is not hidden.
   MANY_LEFT=()
   if [[ $have_ws == 1 ]]; then
-    local cpu0 c20 cpu1 c21 share=NA secs
+    local cpu0 c20 cpu1 c21 share=NA secs first=""
     for ((w = 1; w <= MANY_WARMUP; w++)); do
       cpu0=$(proc_cpu "$WS_PID"); c20=$(c2_cpu "$WS_PID")
       "$PY" "$BENCH/ws_many.py" --url "ws://127.0.0.1:$WS_PORT/ws" --list "$list" \
@@ -588,13 +592,16 @@ run_many() {
       share=$(awk -v a="$cpu0" -v b="$cpu1" -v c="$c20" -v d="$c21" 'BEGIN {if (b > a) printf "%.0f", 100 * (d - c) / (b - a); else print "NA"}')
       secs=$(grep -o '"seconds": [0-9.]*' "$LOGDIR/many-warm.out" | awk '{print $2}')
       echo "many warmup_round_$w ${secs:-NA} c2_share_pct $share" >>"$WORK/load.txt"
-      if (( w == 1 )); then log "  server warm-up round 1: ${secs:-?} s (C2 ${share} % of the server's CPU)"; fi
+      if (( w == 1 )); then
+        first=${secs:-}
+        log "  server warm-up round 1: ${secs:-?} s (C2 ${share} % of the server's CPU)"
+      fi
       if (( w >= MANY_WARMUP_MIN )) && [[ $share != NA ]] && (( share < 5 )); then break; fi
     done
     (( w > MANY_WARMUP )) && w=$MANY_WARMUP
     log "  server warm-up: $w rounds; last round ${secs:-?} s (C2 ${share} % of the server's CPU)"
     echo "many warmup_rounds $w" >>"$WORK/load.txt"
-    { echo "many_warmup_rounds=$w"; echo "many_warmup_first=$(awk '$2 == "warmup_round_1" {print $3}' "$WORK/load.txt")"
+    { echo "many_warmup_rounds=$w"; echo "many_warmup_first=$first"
       echo "many_warmup_last=${secs:-}"; echo "many_warmup_c2_pct=$share"; } >>"$WORK/meta.txt"
     MANY_LEFT+=("$WS_DIR/warm")
   fi
@@ -624,7 +631,7 @@ mkdir -p "$WORK" "$LOGDIR"
 [[ -f $BENCH/.gitignore ]] || echo "work/" >"$BENCH/.gitignore"
 rm -f "$LOGDIR"/r[0-9]* "$RESULTS" "$CMDS" "$WORK/load.txt"
 rm -rf "$WORK/cds"  # the launcher's AppCDS archive is made again by the warm-up runs
-rm -rf "$WORK/floor"  # compiled again from bench/JvmFloor.java
+rm -rf "$WORK/floor"  # compiled again from bench/JvmFloor.java and bench/HttpClientFloor.java
 rm -rf "$OUTDIR"
 generate_files
 start_nginx
