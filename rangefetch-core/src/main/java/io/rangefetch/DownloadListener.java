@@ -12,6 +12,7 @@ import java.io.IOException;
  *   probeStart, probeEnd                        (probeEnd is missing if the probe failed)
  *   downloadContinued                           (only when a part file is continued)
  *   chunkStart, chunkEnd | chunkFailed          (repeated, several chunks at once)
+ *   chunkSplit, chunkRaced                      (work moved between requests in flight)
  *   progress                                    (at any time after probeStart)
  *   downloadPaused, downloadResumed             (any number of pairs)
  * downloadEnd | downloadFailed | downloadCancelled   (exactly one, always last)
@@ -86,6 +87,31 @@ public interface DownloadListener {
    * @param range the range of the matching {@code chunkStart}
    */
   default void chunkEnd(DownloadHandle download, ByteRange range) {}
+
+  /**
+   * Part of a chunk in flight moved to another request: a faster connection took over
+   * {@code moved}, the tail of {@code range}, because the request for {@code range} would have
+   * finished much later (work stealing); or the server answered {@code range} with fewer bytes
+   * than asked for, and {@code moved} is asked for again. The request for {@code range} still
+   * ends with {@code chunkEnd} or {@code chunkFailed}; {@code moved} gets a {@code chunkStart}
+   * of its own. Fires between the two events of {@code range}'s request, or, for a range whose
+   * request has not been answered yet, before its {@code chunkEnd}.
+   *
+   * @param download the download
+   * @param range the range of a {@code chunkStart}, or the bytes that request still covered
+   * @param moved the bytes that another request fetches instead
+   */
+  default void chunkSplit(DownloadHandle download, ByteRange range, ByteRange moved) {}
+
+  /**
+   * A free connection races a slow one on the last bytes of {@code range}: a {@code chunkStart}
+   * for them follows. Each byte is written once, by whichever request gets it first; the other
+   * request ends with {@code chunkEnd} once every byte is written.
+   *
+   * @param download the download
+   * @param range the bytes still covered by the slow request
+   */
+  default void chunkRaced(DownloadHandle download, ByteRange range) {}
 
   /**
    * A chunk request failed. With {@code willRetry} a new {@code chunkStart} follows for the bytes

@@ -21,10 +21,12 @@ import java.util.OptionalDouble;
  * @param bytesDone bytes written to the file so far
  * @param bytesPerSecond the recent rate, 0 when nothing is moving
  * @param updatedAt when this snapshot was taken
+ * @param transfer what the engine did to keep the download fast: requests sent ahead, work
+ *     taken over from slow connections, races, reconnects
  */
 public record DownloadStatus(DownloadState state, URI finalUri, long size, RangeSupport ranges,
     int activeThreads, int maxThreads, long chunkBytes, long bytesDone, long bytesPerSecond,
-    Instant updatedAt) {
+    Instant updatedAt, TransferStats transfer) {
 
   /**
    * Creates a snapshot and checks it.
@@ -39,9 +41,11 @@ public record DownloadStatus(DownloadState state, URI finalUri, long size, Range
    * @param bytesDone bytes written so far
    * @param bytesPerSecond the recent rate
    * @param updatedAt when the snapshot was taken
+   * @param transfer what the engine did to keep the download fast
    * @throws IllegalArgumentException if a count is negative or {@code size < -1}
    */
   public DownloadStatus {
+    Objects.requireNonNull(transfer, "transfer");
     Objects.requireNonNull(state, "state");
     Objects.requireNonNull(finalUri, "finalUri");
     Objects.requireNonNull(ranges, "ranges");
@@ -52,6 +56,28 @@ public record DownloadStatus(DownloadState state, URI finalUri, long size, Range
           + activeThreads + ", maxThreads=" + maxThreads + ", chunkBytes=" + chunkBytes
           + ", bytesDone=" + bytesDone + ", bytesPerSecond=" + bytesPerSecond);
     }
+  }
+
+  /**
+   * Creates a snapshot with no transfer counts ({@link TransferStats#NONE}).
+   *
+   * @param state where the download is
+   * @param finalUri the URI after redirects
+   * @param size total bytes, or {@code -1}
+   * @param ranges whether ranges work
+   * @param activeThreads workers fetching now
+   * @param maxThreads the thread count in force
+   * @param chunkBytes the largest request in force
+   * @param bytesDone bytes written so far
+   * @param bytesPerSecond the recent rate
+   * @param updatedAt when the snapshot was taken
+   * @throws IllegalArgumentException if a count is negative or {@code size < -1}
+   */
+  public DownloadStatus(DownloadState state, URI finalUri, long size, RangeSupport ranges,
+      int activeThreads, int maxThreads, long chunkBytes, long bytesDone, long bytesPerSecond,
+      Instant updatedAt) {
+    this(state, finalUri, size, ranges, activeThreads, maxThreads, chunkBytes, bytesDone,
+        bytesPerSecond, updatedAt, TransferStats.NONE);
   }
 
   /**

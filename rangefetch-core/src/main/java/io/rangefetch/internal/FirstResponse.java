@@ -1,5 +1,8 @@
 package io.rangefetch.internal;
 
+import io.rangefetch.ByteRange;
+import org.jspecify.annotations.Nullable;
+
 import io.rangefetch.Probe;
 
 /**
@@ -8,8 +11,18 @@ import io.rangefetch.Probe;
  * @param open the response, its body not read yet
  * @param kind how to read it
  * @param probe the facts for the caller
+ * @param served for {@link Kind#RANGED}, the bytes the body carries: the range asked for, or
+ *     its first part when the server sends less; null otherwise
  */
-record FirstResponse(InFlight.Open open, Kind kind, Probe probe) {
+record FirstResponse(InFlight.Open open, Kind kind, Probe probe, @Nullable ByteRange served) {
+
+  /** The bytes of a ranged response. */
+  ByteRange servedRange() {
+    if (served == null) {
+      throw new IllegalStateException("a " + kind + " response carries no range");
+    }
+    return served;
+  }
 
   enum Kind {
     /** 206 with exactly the range asked for: the body is the first chunk, ranges work. */

@@ -65,6 +65,8 @@ final class HttpClientFactory {
         .build();
     return HttpClients.custom()
         .setConnectionManager(pool)
+        // Range requests on one connection are pipelined by ConnectionSession.
+        .setRequestExecutor(new PipeliningRequestExecutor())
         .setUserAgent(settings.userAgent())
         // Redirects are followed by Redirects, which checks every hop's scheme and address.
         .disableRedirectHandling()

@@ -6,6 +6,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.protocol.HttpContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The requests of one download that are on the wire, so that pause and cancel can abort them
@@ -17,13 +19,19 @@ final class InFlight {
 
   /** Sends {@code get}; the response must be closed by the caller through {@link Open}. */
   Open execute(CloseableHttpClient client, HttpGet get) throws IOException {
+    return execute(client, get, null);
+  }
+
+  /** Sends {@code get} with {@code context}; the response must be closed through {@link Open}. */
+  Open execute(CloseableHttpClient client, HttpGet get, @Nullable HttpContext context)
+      throws IOException {
     requests.add(get);
     // Checked after add: an abort that ran between the two would otherwise miss this request.
     if (aborting) {
       get.cancel();
     }
     try {
-      return new Open(get, client.executeOpen(null, get, null));
+      return new Open(get, client.executeOpen(null, get, context));
     } catch (IOException | RuntimeException e) {
       requests.remove(get);
       throw e;

@@ -134,29 +134,31 @@ final class Prober {
     long contentLength = contentLength(response);
     if (code == 206 && first != null) {
       ContentRange range = ContentRange.parse(header(response, "Content-Range")).orElse(null);
-      boolean matches = range != null && range.range() != null && range.total() >= 0
-          && range.range().first() == first.first()
-          && range.range().last() == Math.min(first.last(), range.total() - 1)
-          && (contentLength < 0 || contentLength == range.range().length());
+      ByteRange got = range == null ? null : range.range();
+      // The range asked for, or its first part: servers that cap a response's size send less.
+      boolean matches = got != null && range.total() >= 0
+          && got.first() == first.first()
+          && got.last() <= Math.min(first.last(), range.total() - 1)
+          && (contentLength < 0 || contentLength == got.length());
       if (matches) {
         return new FirstResponse(open, FirstResponse.Kind.RANGED, new Probe(uri, code,
-            RangeSupport.SUPPORTED, range.total(), etag, lastModified, fileName));
+            RangeSupport.SUPPORTED, range.total(), etag, lastModified, fileName), got);
       }
       return new FirstResponse(open, FirstResponse.Kind.UNRELIABLE, new Probe(uri, code,
-          RangeSupport.NOT_SUPPORTED, -1, etag, lastModified, fileName));
+          RangeSupport.NOT_SUPPORTED, -1, etag, lastModified, fileName), null);
     }
     if (code == 200) {
       return new FirstResponse(open, FirstResponse.Kind.WHOLE, new Probe(uri, code,
-          RangeSupport.NOT_SUPPORTED, contentLength, etag, lastModified, fileName));
+          RangeSupport.NOT_SUPPORTED, contentLength, etag, lastModified, fileName), null);
     }
     if (code == 416 && first != null) {
       ContentRange range = ContentRange.parse(header(response, "Content-Range")).orElse(null);
       if (range != null && range.range() == null && range.total() == 0) {
         return new FirstResponse(open, FirstResponse.Kind.EMPTY, new Probe(uri, code,
-            RangeSupport.SUPPORTED, 0, etag, lastModified, fileName));
+            RangeSupport.SUPPORTED, 0, etag, lastModified, fileName), null);
       }
       return new FirstResponse(open, FirstResponse.Kind.UNRELIABLE, new Probe(uri, code,
-          RangeSupport.NOT_SUPPORTED, -1, etag, lastModified, fileName));
+          RangeSupport.NOT_SUPPORTED, -1, etag, lastModified, fileName), null);
     }
     throw FailureClassifier.forStatus(response, Requests.describe(uri, first));
   }

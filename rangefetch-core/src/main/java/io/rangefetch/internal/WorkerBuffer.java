@@ -72,4 +72,32 @@ final class WorkerBuffer {
     }
     return copied;
   }
+
+  /**
+   * Reads up to {@code max} bytes of {@code in} into the buffer, more than one read when the
+   * stream has them at hand: fewer, larger writes.
+   *
+   * @return the bytes read, or -1 at the end of the stream
+   */
+  int fill(InputStream in, int max) throws IOException {
+    int want = Math.min(bytes.length, max);
+    int filled = 0;
+    while (filled < want) {
+      int n = in.read(bytes, filled, want - filled);
+      if (n < 0) {
+        return filled == 0 ? -1 : filled;
+      }
+      filled += n;
+      if (n == 0 || in.available() == 0) {
+        break;
+      }
+    }
+    return filled;
+  }
+
+  /** Writes {@code length} bytes of the buffer, from {@code offset}, at {@code position}. */
+  void writeTo(PartFile file, int offset, int length, long position) throws FetchFailure {
+    buffer.clear().position(offset).limit(offset + length);
+    file.write(buffer, position);
+  }
 }

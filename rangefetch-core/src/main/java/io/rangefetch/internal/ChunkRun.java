@@ -1,0 +1,127 @@
+package io.rangefetch.internal;
+
+import io.rangefetch.ByteRange;
+import io.rangefetch.DownloadHandle;
+import io.rangefetch.DownloadListener;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ranged part of one run of a download: its scheduler and its workers, from the first
+ * response to the last byte or a stop. What the workers share lives here. Thread-safe.
+ */
+final class ChunkRun {
+  private static final Logger LOG = LoggerFactory.getLogger(ChunkRun.class);
+
+  /** What a run needs from its download. Called from the workers' threads. */
+  interface Host {
+    /** Whether the run must stop: paused, cancelled, failed. */
+    boolean stopping();
+
+    /** {@code bytes} bytes reached the file at {@code position}. */
+    void written(long position, int bytes);
+
+    /** Every byte of {@code range} is on disk. */
+    void chunkWritten(ByteRange range);
+
+    /** The run fails with {@code failure}, first seen on {@code range}. */
+    void fail(FetchFailure failure, ByteRange range);
+
+    /** Waits up to {@code nanos} unless the run stops; false if it stopped. */
+    boolean await(long nanos);
+
+    /** Posts a listener event. */
+    void post(BiConsumer<DownloadListener, DownloadHandle> event);
+  }
+
+  final String downloadId;
+  final DownloadEngine engine;
+  final Requests requests;
+  final InFlight inFlight;
+  final URI uri;
+  final Validators validators;
+  final PartFile part;
+  final TransferCounters counters;
+  final Host host;
+  final ChunkScheduler scheduler;
+  // Cleared for the rest of the run when a server breaks pipelined requests.
+  private volatile boolean pipelining = true;
+  // Set once a pipelined response arrived intact on this run.
+  private volatile boolean pipeliningProven;
+
+  ChunkRun(String downloadId, DownloadEngine engine, Requests requests, InFlight inFlight,
+      URI uri, Validators validators, PartFile part, long chunkBytes, int maxThreads,
+      TransferCounters counters, Host host) {
+    this.downloadId = downloadId;
+    this.engine = engine;
+    this.requests = requests;
+    this.inFlight = inFlight;
+    this.uri = uri;
+    this.validators = validators;
+    this.part = part;
+    this.counters = counters;
+    this.host = host;
+    this.scheduler = new ChunkScheduler(chunkBytes, maxThreads, engine.retryPolicy(),
+        System::nanoTime, counters, new ChunkScheduler.Observer() {
+          @Override
+          public void split(ByteRange range, ByteRange moved) {
+            host.post((l, d) -> l.chunkSplit(d, range, moved));
+          }
+
+          @Override
+          public void raced(ByteRange range) {
+            host.post((l, d) -> l.chunkRaced(d, range));
+          }
+        });
+  }
+
+  /**
+   * Runs up to {@code threads} workers until every chunk is written or the run stops. The
+   * calling thread is one of them; with {@code first}, it starts by reading the first
+   * response's body, which carries {@code firstRange}.
+   */
+  void fetch(int threads, InFlight.@Nullable Open first, @Nullable ByteRange firstRange) {
+    List<Future<?>> others = new ArrayList<>();
+    for (int i = 1; i < threads; i++) {
+      others.add(engine.workers().submit(() -> new ChunkWorker(this).run(null, null)));
+    }
+    new ChunkWorker(this).run(first, firstRange);
+    for (Future<?> other : others) {
+      try {
+        other.get();
+      } catch (ExecutionException e) {
+        LOG.error("download {}: worker failed unexpectedly", downloadId, e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  boolean pipelining() {
+    return pipelining;
+  }
+
+  boolean pipeliningProven() {
+    return pipeliningProven;
+  }
+
+  void pipeliningWorks() {
+    pipeliningProven = true;
+  }
+
+  /** A server broke a pipelined exchange: the rest of the run asks one request at a time. */
+  void pipeliningBroke(String why) {
+    if (pipelining) {
+      pipelining = false;
+      LOG.info("download {}: {} broke a request sent ahead ({}); sending one request at a time"
+          + " on each connection from now on", downloadId, uri, why);
+    }
+  }
+}

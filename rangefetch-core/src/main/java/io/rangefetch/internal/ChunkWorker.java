@@ -1,0 +1,170 @@
+package io.rangefetch.internal;
+
+import io.rangefetch.ByteRange;
+import io.rangefetch.DownloadException.Reason;
+import java.io.IOException;
+import java.io.InputStream;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.protocol.HttpClientContext;
+import org.apache.hc.core5.http.HttpEntity;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One worker of a ranged run: asks the scheduler for work, fetches it on one connection at a
+ * time (a {@link ConnectionSession} per connection), and reports every outcome back, failures
+ * included, so that retries are decided in one place. Confined to its thread.
+ */
+final class ChunkWorker implements BodyCopier.Progress {
+  private static final Logger LOG = LoggerFactory.getLogger(ChunkWorker.class);
+
+  final ChunkRun run;
+  final ConnectionSlot slot;
+  final WorkerBuffer buffer = WorkerBuffer.ofThisThread();
+
+  ChunkWorker(ChunkRun run) {
+    this.run = run;
+    this.slot = run.scheduler.join();
+  }
+
+  /** Works until nothing is left or the run stops; first reads {@code first}, if given. */
+  void run(InFlight.@Nullable Open first, @Nullable ByteRange firstRange) {
+    try {
+      if (first != null && firstRange != null) {
+        readFirst(first, firstRange);
+      }
+      while (!run.host.stopping()) {
+        ChunkScheduler.Work work = run.scheduler.next(slot);
+        if (work.done()) {
+          break;
+        }
+        Lease lease = work.lease();
+        if (lease == null) {
+          if (!run.host.await(work.waitNanos())) {
+            break;
+          }
+          continue;
+        }
+        fetch(lease);
+      }
+    } catch (RuntimeException | Error e) {
+      LOG.error("download {}: worker failed unexpectedly", run.downloadId, e);
+      run.host.fail(new FetchFailure(Reason.NETWORK, false,
+          "rangefetch failed unexpectedly: " + e + "; please report this bug", e, null, -1),
+          new ByteRange(0, 0));
+    } finally {
+      run.scheduler.leave(slot);
+    }
+  }
+
+  /** The body of the probe's response: the first chunk, read as it is, not pipelined. */
+  private void readFirst(InFlight.Open open, ByteRange range) {
+    Lease lease = run.scheduler.assign(slot, range);
+    Ask ask = new Ask(lease, range, false);
+    started(ask);
+    try (open) {
+      HttpEntity entity = open.response.getEntity();
+      if (entity == null) {
+        throw FetchFailure.retryable(Reason.SERVER_MISBEHAVED,
+            Requests.describe(run.uri, range) + " returned 206 without a body", null);
+      }
+      InputStream body = entity.getContent();
+      long stopped = BodyCopier.copy(body, range, lease, run.part, buffer, this,
+          Requests.describe(run.uri, range));
+      if (stopped <= range.last()) {
+        open.abort(); // the tail went to another connection: this one has unread bytes
+      }
+      finished(ask);
+    } catch (IOException | RuntimeException e) {
+      open.abort();
+      failed(ask, e);
+    }
+  }
+
+  /** Fetches {@code lease}, and whatever else the scheduler gives while the connection lasts. */
+  private void fetch(Lease lease) {
+    Ask ask = new Ask(lease, new ByteRange(lease.claimed(), lease.end() - 1), false);
+    ConnectionSession session = new ConnectionSession(this, ask);
+    HttpGet get = run.requests.ranged(run.uri, ask.range(), run.validators.ifRange());
+    HttpClientContext context = HttpClientContext.create();
+    context.setAttribute(PipeliningRequestExecutor.SESSION, session);
+    started(ask);
+    try (InFlight.Open done = run.inFlight.execute(run.engine.client(), get, context)) {
+      if (!session.ran()) {
+        throw FetchFailure.retryable(Reason.SERVER_MISBEHAVED, Requests.describe(run.uri,
+            ask.range()) + " was answered without reaching the connection", null);
+      }
+    } catch (IOException | RuntimeException e) {
+      session.failed(e);
+    }
+  }
+
+  // ---- outcomes, for this worker and its sessions ----
+
+  void started(Ask ask) {
+    run.counters.request();
+    int attempt = ask.lease().attempt;
+    ByteRange range = ask.range();
+    run.host.post((l, d) -> l.chunkStart(d, range, attempt));
+  }
+
+  /** This request is done with its lease: the lease is written, or others wrote the rest. */
+  void finished(Ask ask) {
+    run.scheduler.finished(slot, ask.lease());
+    ByteRange range = ask.range();
+    run.host.post((l, d) -> l.chunkEnd(d, range));
+  }
+
+  /** This request gives its lease back unfinished, for a reason that is nobody's failure. */
+  void released(Ask ask, String why) {
+    run.scheduler.released(slot, ask.lease());
+    ByteRange range = ask.range();
+    IOException cause = new IOException(why);
+    boolean again = !run.host.stopping();
+    run.host.post((l, d) -> l.chunkFailed(d, range, cause, again));
+  }
+
+  /** This request failed with {@code e}. */
+  void failed(Ask ask, Throwable e) {
+    if (run.host.stopping()) {
+      released(ask, "download stopped");
+      return;
+    }
+    FetchFailure f = FailureClassifier.classify(e, Requests.describe(run.uri, ask.range()));
+    boolean retry = run.scheduler.failed(slot, ask.lease(), f);
+    ByteRange range = ask.range();
+    run.host.post((l, d) -> l.chunkFailed(d, range, f, retry));
+    if (!retry) {
+      run.host.fail(f, range);
+    }
+  }
+
+  @Override
+  public void written(Lease lease, long position, int n) {
+    run.host.written(position, n);
+    slot.recordBytes(n, System.nanoTime());
+    if (lease.written(n)) {
+      run.host.chunkWritten(lease.range());
+    }
+  }
+
+  @Override
+  public void read(long position, long bodyEnd) throws IOException {
+    if (run.host.stopping()) {
+      throw new Stopped();
+    }
+  }
+
+  /** The run stopped while a body was being read. */
+  static final class Stopped extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    Stopped() {
+      super("download stopped");
+    }
+  }
+
+  /** One request on the wire: the lease it serves and the bytes it asked for. */
+  record Ask(Lease lease, ByteRange range, boolean pipelined) {}
+}

@@ -1,0 +1,357 @@
+package io.rangefetch.internal;
+
+import io.rangefetch.ByteRange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.SocketTimeoutException;
+import org.apache.hc.core5.http.ClassicHttpRequest;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpException;
+import org.apache.hc.core5.http.HttpHeaders;
+import org.apache.hc.core5.http.HttpVersion;
+import org.apache.hc.core5.http.impl.DefaultConnectionReuseStrategy;
+import org.apache.hc.core5.http.io.HttpClientConnection;
+import org.apache.hc.core5.http.message.BasicClassicHttpRequest;
+import org.apache.hc.core5.util.Timeout;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The range requests of one worker on one connection. It sends the first request, then, while
+ * a response's body is still arriving, the next request (HTTP/1.1 pipelining, one ahead), so
+ * that no round trip is spent idle between two chunks. It stops when the scheduler has nothing
+ * for it, and hands the connection back to HttpClient's pool.
+ *
+ * <p>A server that breaks a request sent ahead (closes the connection instead of answering,
+ * answers nothing, or answers the wrong range) turns pipelining off for the rest of the run;
+ * the chunk is asked for again, without counting as a failed attempt. Confined to the worker's
+ * thread.
+ */
+final class ConnectionSession implements BodyCopier.Progress {
+  /** A cut-short body with at most this much left is read to the end to keep its connection. */
+  static final long DRAIN_BYTES = 256 * 1024;
+  /** How long a request sent ahead may wait for its answer before pipelining is proven. */
+  static final Timeout PIPELINE_PROBE_TIMEOUT = Timeout.ofSeconds(5);
+  /** A request is sent ahead once the current body has this little time left, at most. */
+  private static final long AHEAD_MARGIN_NANOS = 20_000_000L;
+  /** ... or this few bytes, whatever the rate. */
+  private static final long AHEAD_BYTES = 1 << 20;
+
+  private final ChunkWorker worker;
+  private final ChunkRun run;
+  private ChunkWorker.Ask current;
+  private ChunkWorker.@Nullable Ask ahead;
+  private boolean started;
+  private boolean finished;
+  // Whether current has had its chunkEnd: a failure after it belongs to no request.
+  private boolean currentEnded;
+  // For the response being read: may a request be sent ahead of it.
+  private boolean mayAhead;
+  private @Nullable ClassicHttpRequest template;
+  private @Nullable HttpClientConnection conn;
+  private long sentAt;
+
+  ConnectionSession(ChunkWorker worker, ChunkWorker.Ask first) {
+    this.worker = worker;
+    this.run = worker.run;
+    this.current = first;
+  }
+
+  /** Whether this session takes the connection: only for its own first request. */
+  boolean claimConnection() {
+    if (started) {
+      return false;
+    }
+    started = true;
+    return true;
+  }
+
+  /** Whether the session ran on a connection and ended normally. */
+  boolean ran() {
+    return finished;
+  }
+
+  /**
+   * Sends {@code first} on {@code connection}, reads its answer, and goes on with the next
+   * chunks while the scheduler has them and the connection lasts.
+   *
+   * @return the last response, its body read: the connection can go back to the pool
+   */
+  ClassicHttpResponse run(ClassicHttpRequest first, HttpClientConnection connection)
+      throws IOException, HttpException {
+    this.template = first;
+    this.conn = connection;
+    send(first);
+    while (true) {
+      ClassicHttpResponse response = receive();
+      ByteRange served = check(response);
+      boolean keepAlive = keepAlive(first, response);
+      readBody(response, served, keepAlive);
+      response.setEntity(null);
+      ChunkWorker.Ask next = ahead;
+      ahead = null;
+      if (!keepAlive) {
+        if (next != null) {
+          // Sent ahead on a connection the server closes after this answer: never answered.
+          worker.released(next, "the server closes the connection; asking again");
+        }
+        finished = true;
+        return response;
+      }
+      if (next == null) {
+        next = nextFromScheduler();
+        if (next == null) {
+          finished = true;
+          return response;
+        }
+        current = next;
+        currentEnded = false;
+        worker.started(next);
+        send(request(next.range()));
+      } else {
+        run.scheduler.aheadStarted(worker.slot);
+        current = next;
+        currentEnded = false;
+      }
+    }
+  }
+
+  private ChunkWorker.@Nullable Ask nextFromScheduler() {
+    if (run.host.stopping()) {
+      return null;
+    }
+    ChunkScheduler.Work work = run.scheduler.next(worker.slot);
+    Lease lease = work.lease();
+    if (lease == null) {
+      return null;
+    }
+    return new ChunkWorker.Ask(lease, new ByteRange(lease.claimed(), lease.end() - 1), false);
+  }
+
+  private void send(ClassicHttpRequest request) throws IOException, HttpException {
+    HttpClientConnection c = connection();
+    c.sendRequestHeader(request);
+    c.flush();
+    sentAt = System.nanoTime();
+  }
+
+  private ClassicHttpResponse receive() throws IOException, HttpException {
+    HttpClientConnection c = connection();
+    boolean probing = current.pipelined() && !run.pipeliningProven();
+    Timeout usual = c.getSocketTimeout();
+    if (probing && (usual == null || usual.isDisabled()
+        || usual.compareTo(PIPELINE_PROBE_TIMEOUT) > 0)) {
+      c.setSocketTimeout(PIPELINE_PROBE_TIMEOUT);
+    }
+    ClassicHttpResponse response;
+    try {
+      response = c.receiveResponseHeader();
+      while (response.getCode() < 200) {
+        response = c.receiveResponseHeader();
+      }
+      c.receiveResponseEntity(response);
+    } catch (SocketTimeoutException e) {
+      if (current.pipelined()) {
+        // A server that ignores requests sent ahead, or a slow one: the next attempts are
+        // sent one at a time, and this one counts as failed.
+        run.pipeliningBroke("no answer within " + c.getSocketTimeout());
+      }
+      throw e;
+    } catch (IOException e) {
+      if (current.pipelined() && run.pipelining()) {
+        // Closed instead of answered: the server does not keep requests sent ahead.
+        throw pipelineBroke(e.toString());
+      }
+      throw e;
+    } finally {
+      if (probing) {
+        c.setSocketTimeout(usual);
+      }
+    }
+    if (!current.pipelined()) {
+      worker.slot.recordLatency(System.nanoTime() - sentAt);
+    }
+    return response;
+  }
+
+  private ByteRange check(ClassicHttpResponse response) throws IOException {
+    ChunkWorker.Ask ask = current;
+    String what = Requests.describe(run.uri, ask.range());
+    ByteRange served;
+    try {
+      served = ResponseCheck.served(response, ask.range(), run.validators, what);
+    } catch (FetchFailure f) {
+      if (ask.pipelined() && f.isRetryable() && f.statusCode() < 0 && run.pipelining()) {
+        throw pipelineBroke(f.getMessage());
+      }
+      throw f;
+    }
+    if (ask.pipelined()) {
+      run.pipeliningWorks();
+    }
+    if (served.last() < ask.range().last()) {
+      run.scheduler.shortened(ask.lease(), served.last() + 1);
+    }
+    return served;
+  }
+
+  private void readBody(ClassicHttpResponse response, ByteRange served, boolean keepAlive)
+      throws IOException {
+    InputStream body = response.getEntity().getContent();
+    mayAhead = keepAlive && run.pipelining();
+    long stopped = BodyCopier.copy(body, served, current.lease(), run.part, worker.buffer, this,
+        Requests.describe(run.uri, current.range()));
+    worker.finished(current);
+    currentEnded = true;
+    long left = served.last() + 1 - stopped;
+    if (left > 0) {
+      // The tail of this chunk went to another connection.
+      if (left > DRAIN_BYTES || !keepAlive) {
+        throw new CutShort();
+      }
+      BodyCopier.drain(body, worker.buffer, left);
+    }
+  }
+
+  @Override
+  public void written(Lease lease, long position, int n) {
+    worker.written(lease, position, n);
+  }
+
+  @Override
+  public void read(long position, long bodyEnd) throws IOException {
+    worker.read(position, bodyEnd);
+    if (run.scheduler.shouldReconnect(worker.slot)) {
+      throw new Reconnect();
+    }
+    if (mayAhead && ahead == null && timeToSendAhead(position, bodyEnd)) {
+      Lease next = run.scheduler.ahead(worker.slot);
+      if (next == null) {
+        mayAhead = false; // nothing queued now; the end game is the scheduler's
+        return;
+      }
+      ChunkWorker.Ask ask = new ChunkWorker.Ask(next,
+          new ByteRange(next.claimed(), next.end() - 1), true);
+      ahead = ask;
+      worker.started(ask);
+      try {
+        send(request(ask.range()));
+      } catch (HttpException e) {
+        throw new IOException(e);
+      }
+    }
+  }
+
+  /** Whether the current body ends within about two round trips. */
+  private boolean timeToSendAhead(long position, long bodyEnd) {
+    long left = Math.min(bodyEnd, current.lease().end()) - position;
+    if (left <= AHEAD_BYTES) {
+      return true;
+    }
+    long rate = worker.slot.bytesPerSecond(System.nanoTime(), 2_000_000_000L);
+    if (rate <= 0) {
+      return false;
+    }
+    long latency = worker.slot.latencyNanos();
+    long horizon = 2 * Math.max(latency, 0) + AHEAD_MARGIN_NANOS;
+    return left * 1e9 / rate <= horizon;
+  }
+
+  /** The next range request, shaped as HttpClient shaped the first one on this connection. */
+  private ClassicHttpRequest request(ByteRange range) {
+    ClassicHttpRequest first = template;
+    if (first == null) {
+      throw new IllegalStateException("no request sent yet");
+    }
+    BasicClassicHttpRequest next = new BasicClassicHttpRequest(first.getMethod(), first.getPath());
+    next.setScheme(first.getScheme());
+    next.setAuthority(first.getAuthority());
+    next.setVersion(first.getVersion());
+    String target = first.getRequestUri();
+    next.setAbsoluteRequestUri(target != null && target.contains("://"));
+    for (Header header : first.getHeaders()) {
+      String name = header.getName();
+      if (!name.equalsIgnoreCase(HttpHeaders.RANGE)) {
+        next.addHeader(header);
+      }
+    }
+    next.setHeader(HttpHeaders.RANGE, "bytes=" + range.first() + "-" + range.last());
+    return next;
+  }
+
+  private static boolean keepAlive(ClassicHttpRequest request, ClassicHttpResponse response) {
+    return (response.getVersion() == null || response.getVersion().greaterEquals(HttpVersion.HTTP_1_1))
+        && DefaultConnectionReuseStrategy.INSTANCE.keepAlive(request, response, null);
+  }
+
+  private IOException pipelineBroke(String why) {
+    run.pipeliningBroke(why);
+    return new PipelineBroken(why);
+  }
+
+  /**
+   * Ends the session after {@code e}: the request being read and the one sent ahead give their
+   * leases back, as a failure or, when the session itself chose to stop, without one.
+   */
+  void failed(Throwable e) {
+    ChunkWorker.Ask reading = current;
+    ChunkWorker.Ask sentAhead = ahead;
+    ahead = null;
+    if (e instanceof CutShort) {
+      // Current is finished already; only the request sent ahead is lost with the connection.
+      if (sentAhead != null) {
+        worker.released(sentAhead, "its connection was closed to cut a slow chunk short");
+      }
+      return;
+    }
+    if (sentAhead != null) {
+      worker.released(sentAhead, "its connection failed before its turn");
+    }
+    if (currentEnded) {
+      return;
+    }
+    if (e instanceof Reconnect) {
+      worker.released(reading, "replacing a connection far slower than the others");
+      run.scheduler.reconnected(worker.slot);
+    } else if (e instanceof PipelineBroken) {
+      worker.released(reading, "the server broke a request sent ahead: " + e.getMessage());
+    } else if (!currentEnded) {
+      worker.failed(reading, e);
+    }
+  }
+
+  private HttpClientConnection connection() {
+    HttpClientConnection c = conn;
+    if (c == null) {
+      throw new IllegalStateException("no connection yet");
+    }
+    return c;
+  }
+
+  /** The session closes its connection: the rest of a body is not wanted. */
+  static final class CutShort extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    CutShort() {
+      super("chunk cut short: its tail went to another connection");
+    }
+  }
+
+  /** The session closes its connection to open a faster one. */
+  static final class Reconnect extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    Reconnect() {
+      super("connection far slower than the others; opening a new one");
+    }
+  }
+
+  /** A request sent ahead was not answered as it should have been. */
+  static final class PipelineBroken extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    PipelineBroken(String why) {
+      super(why);
+    }
+  }
+}
