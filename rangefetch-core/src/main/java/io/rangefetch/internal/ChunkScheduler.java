@@ -232,11 +232,13 @@ final class ChunkScheduler {
    * waits for another request.
    */
   synchronized void shortened(Lease lease, long end) {
+    ByteRange before = lease.range();
     long oldEnd = lease.end();
     long cut = lease.cutAt(end);
     if (cut < oldEnd) {
       pending.addFirst(new Pending(cut, oldEnd, 1, 0));
       counters.shortResponse();
+      observer.split(before, new ByteRange(cut, oldEnd - 1));
     }
   }
 
@@ -350,7 +352,7 @@ final class ChunkScheduler {
     if (longest < 4 * latency) {
       return null;
     }
-    long thiefRate = thief.bytesPerSecond(now, RATE_WINDOW_NANOS);
+    long thiefRate = thief.typicalRate();
     if (thiefRate <= 0) {
       thiefRate = median > 0 ? median : Math.max(victimRate, 1);
     }

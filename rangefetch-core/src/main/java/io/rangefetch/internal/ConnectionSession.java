@@ -28,14 +28,12 @@ import org.jspecify.annotations.Nullable;
  * thread.
  */
 final class ConnectionSession implements BodyCopier.Progress {
-  /** A cut-short body with at most this much left is read to the end to keep its connection. */
+  /** A cut-short body with more than this left is never read to its end. */
   static final long DRAIN_BYTES = 256 * 1024;
   /** How long a request sent ahead may wait for its answer before pipelining is proven. */
   static final Timeout PIPELINE_PROBE_TIMEOUT = Timeout.ofSeconds(5);
-  /** A request is sent ahead once the current body has this little time left, at most. */
+  /** A request is sent ahead once the current body has two round trips and this left. */
   private static final long AHEAD_MARGIN_NANOS = 20_000_000L;
-  /** ... or this few bytes, whatever the rate. */
-  private static final long AHEAD_BYTES = 1 << 20;
 
   private final ChunkWorker worker;
   private final ChunkRun run;
@@ -144,6 +142,8 @@ final class ConnectionSession implements BodyCopier.Progress {
       c.setSocketTimeout(PIPELINE_PROBE_TIMEOUT);
     }
     ClassicHttpResponse response;
+    // Responses this connection gave before, in this session or an earlier one.
+    long answered = c.getEndpointDetails() == null ? 0 : c.getEndpointDetails().getResponseCount();
     try {
       response = c.receiveResponseHeader();
       while (response.getCode() < 200) {
@@ -158,9 +158,15 @@ final class ConnectionSession implements BodyCopier.Progress {
       }
       throw e;
     } catch (IOException e) {
-      if (current.pipelined() && run.pipelining()) {
-        // Closed instead of answered: the server does not keep requests sent ahead.
-        throw pipelineBroke(e.toString());
+      if (answered > 0) {
+        // A kept-alive connection closed instead of answering: the request never reached the
+        // server's logic, and is sent again on a new connection without counting as an
+        // attempt, as HttpClient's own retry strategy does. A request sent ahead that meets
+        // this shows a server that does not keep them.
+        if (current.pipelined()) {
+          run.pipeliningBroke(e.toString());
+        }
+        throw new Unanswered(e.toString());
       }
       throw e;
     } finally {
@@ -206,7 +212,10 @@ final class ConnectionSession implements BodyCopier.Progress {
     long left = served.last() + 1 - stopped;
     if (left > 0) {
       // The tail of this chunk went to another connection.
-      if (left > DRAIN_BYTES || !keepAlive) {
+      // Reading the rest keeps the connection only if that is quicker than a new one: a
+      // small rest on a fast connection, never a slow one's.
+      long rate = worker.slot.typicalRate();
+      if (left > DRAIN_BYTES || !keepAlive || rate <= 0 || left > rate / 20) {
         throw new CutShort();
       }
       BodyCopier.drain(body, worker.buffer, left);
@@ -242,13 +251,14 @@ final class ConnectionSession implements BodyCopier.Progress {
     }
   }
 
-  /** Whether the current body ends within about two round trips. */
+  /**
+   * Whether the current body ends within about two round trips: the next request then
+   * arrives as the body ends, and does not wait long behind it (a chunk sent ahead on a slow
+   * connection would be stuck there).
+   */
   private boolean timeToSendAhead(long position, long bodyEnd) {
     long left = Math.min(bodyEnd, current.lease().end()) - position;
-    if (left <= AHEAD_BYTES) {
-      return true;
-    }
-    long rate = worker.slot.bytesPerSecond(System.nanoTime(), 2_000_000_000L);
+    long rate = worker.slot.busyRate(System.nanoTime());
     if (rate <= 0) {
       return false;
     }
@@ -286,7 +296,7 @@ final class ConnectionSession implements BodyCopier.Progress {
 
   private IOException pipelineBroke(String why) {
     run.pipeliningBroke(why);
-    return new PipelineBroken(why);
+    return new Unanswered(why);
   }
 
   /**
@@ -313,8 +323,8 @@ final class ConnectionSession implements BodyCopier.Progress {
     if (e instanceof Reconnect) {
       worker.released(reading, "replacing a connection far slower than the others");
       run.scheduler.reconnected(worker.slot);
-    } else if (e instanceof PipelineBroken) {
-      worker.released(reading, "the server broke a request sent ahead: " + e.getMessage());
+    } else if (e instanceof Unanswered) {
+      worker.released(reading, "not answered on a kept-alive connection: " + e.getMessage());
     } else if (!currentEnded) {
       worker.failed(reading, e);
     }
@@ -346,11 +356,14 @@ final class ConnectionSession implements BodyCopier.Progress {
     }
   }
 
-  /** A request sent ahead was not answered as it should have been. */
-  static final class PipelineBroken extends IOException {
+  /**
+   * A request was not answered as it should have been, for a reason that is the connection's
+   * (closed while kept alive) or pipelining's, not the request's: it is sent again.
+   */
+  static final class Unanswered extends IOException {
     private static final long serialVersionUID = 1L;
 
-    PipelineBroken(String why) {
+    Unanswered(String why) {
       super(why);
     }
   }

@@ -25,6 +25,11 @@ final class ConnectionSlot {
   private int count;
   private long connectedAt;
   private long latencyNanos = -1;
+  private long lastBusyRate = -1;
+  private long busySince;
+  private long busySinceBytes;
+  // Written by the owning worker only.
+  private volatile long lastWrite;
 
   // Guarded by the scheduler's lock.
   @Nullable Lease current;
@@ -41,6 +46,8 @@ final class ConnectionSlot {
     count = 0;
     next = 0;
     connectedAt = now;
+    busySince = now;
+    busySinceBytes = bytes;
     sampleLocked(now);
   }
 
@@ -50,11 +57,38 @@ final class ConnectionSlot {
    */
   synchronized void busyAgain(long now) {
     if (now - lastSampleLocked() > IDLE_GAP_NANOS || count <= 1) {
+      long before = typicalRate();
+      if (before > 0) {
+        lastBusyRate = before;
+      }
       count = 0;
       next = 0;
       connectedAt = Math.max(connectedAt, now);
+      busySince = now;
+      busySinceBytes = bytes;
       sampleLocked(now);
     }
+  }
+
+  /**
+   * The rate of the current busy spell, from its start to {@code now}; -1 before a byte came.
+   * Known after the first read, unlike the windowed rate: rough, but enough to decide whether
+   * a body ends soon.
+   */
+  synchronized long busyRate(long now) {
+    long elapsed = now - busySince;
+    long read = bytes - busySinceBytes;
+    return elapsed < 1_000_000 || read <= 0 ? -1 : (long) (read * 1e9 / elapsed);
+  }
+
+  /** The rate this worker's connection had while it last read; -1 when never measured. */
+  synchronized long typicalRate() {
+    long elapsed = lastWrite - busySince;
+    long read = bytes - busySinceBytes;
+    if (elapsed >= 1_000_000 && read > 0) {
+      return (long) (read * 1e9 / elapsed);
+    }
+    return lastBusyRate;
   }
 
   private long lastSampleLocked() {
@@ -64,6 +98,7 @@ final class ConnectionSlot {
   /** Called by the owning worker after each write of {@code n} bytes. */
   void recordBytes(int n, long now) {
     bytes += n;
+    lastWrite = now;
     if (now - lastSample() >= SAMPLE_EVERY_NANOS) {
       synchronized (this) {
         sampleLocked(now);
@@ -100,6 +135,10 @@ final class ConnectionSlot {
    *     measurement
    */
   synchronized long bytesPerSecond(long now, long windowNanos) {
+    return bytesPerSecondLocked(now, windowNanos);
+  }
+
+  private long bytesPerSecondLocked(long now, long windowNanos) {
     if (now - connectedAt < MIN_MEASURE_NANOS || count == 0) {
       return -1;
     }

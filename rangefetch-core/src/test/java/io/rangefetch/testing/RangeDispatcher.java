@@ -81,6 +81,11 @@ public final class RangeDispatcher extends Dispatcher {
   private volatile String requiredAuthorization;
   private volatile int sliceBytes = WRITE_SLICE;
   private volatile long slicePauseNanos;
+  private volatile int slowConnection = -1;
+  private volatile int slowSliceBytes;
+  private volatile long slowPauseNanos;
+  private volatile long responseCap = Long.MAX_VALUE;
+  private volatile boolean closeAfterEachResponse;
   private final List<Rule> rules = new CopyOnWriteArrayList<>();
   private final Map<String, Redirect> redirects = new ConcurrentHashMap<>();
 
@@ -183,6 +188,37 @@ public final class RangeDispatcher extends Dispatcher {
   /** Writes bodies as fast as it can, the ones being written too from their next slice on. */
   public RangeDispatcher fullSpeed() {
     return throttle(WRITE_SLICE, Duration.ZERO);
+  }
+
+  /**
+   * Writes the bodies of one connection, the {@code connectionIndex}-th the server accepted
+   * (0 for the first), at {@code bytes} per {@code pause}; the others at the usual pace. A
+   * straggler: one slow TCP connection among fast ones.
+   */
+  public RangeDispatcher throttleConnection(int connectionIndex, int bytes, Duration pause) {
+    this.slowSliceBytes = bytes;
+    this.slowPauseNanos = pause.toNanos();
+    this.slowConnection = connectionIndex;
+    return this;
+  }
+
+  /**
+   * Answers a range with at most {@code maxBytes} bytes: a valid, shorter {@code 206} whose
+   * {@code Content-Range} covers the first part of what was asked, as servers that cap a
+   * response's size do.
+   */
+  public RangeDispatcher capResponses(long maxBytes) {
+    this.responseCap = maxBytes;
+    return this;
+  }
+
+  /**
+   * Closes each connection after one response, without saying so in a {@code Connection}
+   * header: a server that does not keep requests sent ahead on the same connection.
+   */
+  public RangeDispatcher closeAfterEachResponse() {
+    this.closeAfterEachResponse = true;
+    return this;
   }
 
   /**
@@ -410,6 +446,9 @@ public final class RangeDispatcher extends Dispatcher {
       if (fault != null && fault.kind == Fault.Kind.WRONG_TOTAL) {
         labelTotal = total + 1000;
       }
+      if (last - first + 1 > responseCap) {
+        last = first + responseCap - 1;
+      }
       plan.code = 206;
       plan.offset = first;
       plan.length = last - first + 1;
@@ -507,8 +546,11 @@ public final class RangeDispatcher extends Dispatcher {
       BufferedSink sink = server.getSink();
       long toWrite = plan.cutAfter >= 0 ? plan.cutAfter : plan.length;
       long written = 0;
+      boolean slow = exchange.connectionIndex() == slowConnection;
+      int slice = slow ? slowSliceBytes : sliceBytes;
+      long pause = slow ? slowPauseNanos : slicePauseNanos;
       while (written < toWrite) {
-        int n = (int) Math.min(sliceBytes, toWrite - written);
+        int n = (int) Math.min(slice, toWrite - written);
         // Counted before the flush: the client may finish reading before this thread goes on.
         exchange.bytesServed.addAndGet(n);
         bytesServed.addAndGet(n);
@@ -521,8 +563,8 @@ public final class RangeDispatcher extends Dispatcher {
         }
         sink.flush();
         written += n;
-        if (slicePauseNanos > 0 && written < toWrite) {
-          server.sleepWhileOpen(slicePauseNanos);
+        if (pause > 0 && written < toWrite) {
+          server.sleepWhileOpen(pause);
         }
       }
       if (plan.framing == Framing.CHUNKED && plan.cutAfter < 0) {
@@ -531,7 +573,8 @@ public final class RangeDispatcher extends Dispatcher {
       }
       if (plan.stall) {
         holdUntilTheClientLeaves(server);
-      } else if (plan.cutAfter >= 0 || plan.framing == Framing.CLOSE_DELIMITED) {
+      } else if (plan.cutAfter >= 0 || plan.framing == Framing.CLOSE_DELIMITED
+          || closeAfterEachResponse) {
         // A FIN, not a reset: the client reads every byte written, then the end of the stream.
         server.shutdownOutput();
       }
@@ -676,6 +719,7 @@ public final class RangeDispatcher extends Dispatcher {
     private final List<String> rangeHeaders;
     private final okhttp3.Headers headers;
     private final long arrivalNanos = System.nanoTime();
+    private final int connectionIndex;
     private volatile int status;
     private final AtomicLong bytesServed = new AtomicLong();
     private final long first;
@@ -683,6 +727,7 @@ public final class RangeDispatcher extends Dispatcher {
 
     Exchange(int index, RecordedRequest request) {
       this.index = index;
+      this.connectionIndex = request.getConnectionIndex();
       this.method = request.getMethod();
       this.path = request.getUrl().encodedPath();
       this.headers = request.getHeaders();
@@ -703,6 +748,11 @@ public final class RangeDispatcher extends Dispatcher {
 
     private static String orEmpty(String s) {
       return s == null ? "" : s;
+    }
+
+    /** The connection it came on: 0 for the first connection the server accepted. */
+    public int connectionIndex() {
+      return connectionIndex;
     }
 
     /** 1 for the first request the server received. */

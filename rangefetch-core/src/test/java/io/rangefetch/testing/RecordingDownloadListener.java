@@ -142,6 +142,16 @@ public final class RecordingDownloadListener implements DownloadListener {
   }
 
   @Override
+  public void chunkSplit(DownloadHandle download, ByteRange range, ByteRange moved) {
+    record("chunkSplit", download, range, moved);
+  }
+
+  @Override
+  public void chunkRaced(DownloadHandle download, ByteRange range) {
+    record("chunkRaced", download, range);
+  }
+
+  @Override
   public void progress(DownloadHandle download, DownloadStatus status) {
     record("progress", download, status);
   }
