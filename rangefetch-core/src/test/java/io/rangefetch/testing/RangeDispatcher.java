@@ -547,9 +547,10 @@ public final class RangeDispatcher extends Dispatcher {
       long toWrite = plan.cutAfter >= 0 ? plan.cutAfter : plan.length;
       long written = 0;
       boolean slow = exchange.connectionIndex() == slowConnection;
-      int slice = slow ? slowSliceBytes : sliceBytes;
-      long pause = slow ? slowPauseNanos : slicePauseNanos;
       while (written < toWrite) {
+        // Read each slice: a change of pace applies to the bodies being written.
+        int slice = slow ? slowSliceBytes : sliceBytes;
+        long pause = slow ? slowPauseNanos : slicePauseNanos;
         int n = (int) Math.min(slice, toWrite - written);
         // Counted before the flush: the client may finish reading before this thread goes on.
         exchange.bytesServed.addAndGet(n);
