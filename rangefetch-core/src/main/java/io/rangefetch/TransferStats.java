@@ -25,6 +25,12 @@ public record TransferStats(long requests, long pipelined, long steals, long rac
   /**
    * Creates the counts and checks them.
    *
+   * @param requests range requests sent
+   * @param pipelined requests sent ahead on a busy connection
+   * @param steals tails taken over from slower connections
+   * @param races races on the last bytes of a chunk
+   * @param reconnects slow connections replaced
+   * @param shortResponses responses shorter than asked
    * @throws IllegalArgumentException if a count is negative
    */
   public TransferStats {
