@@ -1,36 +1,26 @@
 package io.rangefetch.internal;
 
-import io.rangefetch.ByteRange;
-import io.rangefetch.DownloadException;
-import io.rangefetch.DownloadException.Reason;
 import io.rangefetch.DownloadHandle;
 import io.rangefetch.DownloadListener;
 import io.rangefetch.DownloadRequest;
 import io.rangefetch.DownloadResult;
 import io.rangefetch.DownloadState;
 import io.rangefetch.DownloadStatus;
-import io.rangefetch.Probe;
 import io.rangefetch.RangeSupport;
-import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * One download: the public handle, and the runs that fetch it. Thread-safe.
+ * One download as its caller sees it: the handle, its status and its controls. Thread-safe.
+ * The runs that fetch it are its {@link RunCoordinator}'s.
  *
  * <p>A run starts when the downloader's {@link DownloadScheduler} gives the task a slot and ends
  * when all its workers have stopped: complete, paused, cancelled or failed. The thread of the
@@ -40,44 +30,31 @@ import org.slf4j.LoggerFactory;
  * {@link RunFiles}.
  */
 final class DownloadTask implements DownloadHandle {
-  private static final Logger LOG = LoggerFactory.getLogger(DownloadTask.class);
-
-  /** Failures after which the part file and its control file stay, to be continued later. */
-  private static final Set<Reason> KEEP_PART_AFTER =
-      EnumSet.of(Reason.NETWORK, Reason.TIMEOUT, Reason.HTTP_STATUS, Reason.DISK);
-
+  // Shared with the coordinator (same package): final, or volatile and written by it only.
   private final String id;
   private final DownloadRequest request;
-  private final DownloadEngine engine;
   private final URI uri;
-  private final Requests requests;
-  private final InFlight inFlight = new InFlight();
-  private final EventDispatcher events;
-  private final Lifecycle lifecycle;
-  private final RunFiles files;
-  private final CompletableFuture<DownloadResult> result = new CompletableFuture<>();
-  private final int maxThreads;
-  private final long chunkBytes;
-  private final long startNanos = System.nanoTime();
-  private final AtomicLong bytesDone = new AtomicLong();
-  private final AtomicInteger streamThreads = new AtomicInteger();
-  private final SpeedMeter speed = new SpeedMeter();
-  private final TransferCounters counters = new TransferCounters();
-  private final ProgressTicker ticker;
+  final DownloadEngine engine;
+  final Requests requests;
+  final InFlight inFlight = new InFlight();
+  final EventDispatcher events;
+  final Lifecycle lifecycle;
+  final RunFiles files;
+  final CompletableFuture<DownloadResult> resultFuture = new CompletableFuture<>();
+  final int maxThreads;
+  final long chunkBytes;
+  final AtomicLong bytesDone = new AtomicLong();
+  final AtomicInteger streamThreads = new AtomicInteger();
+  final SpeedMeter speed = new SpeedMeter();
+  final TransferCounters counters = new TransferCounters();
+  final ProgressTicker ticker;
+  private final RunCoordinator coordinator;
 
   // Written by the coordinator, read by anyone.
-  private volatile URI finalUri;
-  private volatile long size = -1;
-  private volatile RangeSupport ranges = RangeSupport.UNKNOWN;
-  private volatile @Nullable ChunkRun chunkRun;
-
-  // Coordinator only: one run at a time, handed over through the scheduler's executor.
-  private @Nullable Validators validators;
-  private @Nullable Probe probe;
-  private boolean restarted;
-  private boolean resubmit;
-  // Coordinator only: a failure found before the first run, reported by that run.
-  private @Nullable FetchFailure earlyFailure;
+  volatile URI finalUri;
+  volatile long size = -1;
+  volatile RangeSupport ranges = RangeSupport.UNKNOWN;
+  volatile @Nullable ChunkRun chunkRun;
 
   DownloadTask(String id, DownloadRequest request, DownloadEngine engine) {
     this.id = id;
@@ -111,12 +88,7 @@ final class DownloadTask implements DownloadHandle {
           DownloadStatus now = status();
           events.post((l, d) -> l.progress(d, now));
         });
-    try {
-      // A named file is known, and held against other downloads, from the start.
-      files.reserveNamedTarget();
-    } catch (FetchFailure f) {
-      earlyFailure = f;
-    }
+    this.coordinator = new RunCoordinator(this);
   }
 
   // ---- DownloadHandle ----
@@ -157,7 +129,7 @@ final class DownloadTask implements DownloadHandle {
 
   @Override
   public CompletableFuture<DownloadResult> result() {
-    return result;
+    return resultFuture;
   }
 
   @Override
@@ -189,7 +161,7 @@ final class DownloadTask implements DownloadHandle {
 
   @Override
   public void cancel() {
-    stopOrEnd(Lifecycle.Stop.CANCEL, this::cancelled);
+    stopOrEnd(Lifecycle.Stop.CANCEL, coordinator::cancelled);
   }
 
   /**
@@ -197,7 +169,7 @@ final class DownloadTask implements DownloadHandle {
    * control file stay for a later run, but the download ends here, as cancelled.
    */
   void abandon() {
-    stopOrEnd(Lifecycle.Stop.CLOSE, this::abandoned);
+    stopOrEnd(Lifecycle.Stop.CLOSE, coordinator::abandoned);
   }
 
   /**
@@ -235,399 +207,9 @@ final class DownloadTask implements DownloadHandle {
     lifecycle.dispatched();
   }
 
+
   /** One run, on a worker thread given by the scheduler. */
   void run() {
-    try {
-      runOnce();
-    } catch (RuntimeException | Error e) {
-      LOG.error("download {}: unexpected failure", id, e);
-      fail(internalFailure(e), null);
-      failed();
-    } finally {
-      chunkRun = null;
-      lifecycle.runEnded();
-      engine.scheduler().release();
-      if (resubmit) {
-        resubmit = false;
-        engine.scheduler().submit(this);
-      }
-    }
-  }
-
-  private void runOnce() {
-    if (lifecycle.isTerminal()) {
-      return;
-    }
-    if (earlyFailure != null) {
-      fail(earlyFailure, null);
-      earlyFailure = null;
-    }
-    if (!lifecycle.stopping()) {
-      ticker.start();
-      try {
-        do {
-          try {
-            if (validators == null) {
-              probeAndFetch();
-            } else {
-              fetchChunks(missing, null, null);
-            }
-          } catch (FetchFailure f) {
-            fail(f, null);
-          }
-        } while (restartIfChanged());
-      } finally {
-        ticker.stop();
-      }
-    }
-    switch (lifecycle.stop()) {
-      case NONE -> completed();
-      case PAUSE -> paused();
-      case CANCEL -> cancelled();
-      case FAIL -> failed();
-      case CLOSE -> abandoned();
-      default -> throw new IllegalStateException("unknown stop " + lifecycle.stop());
-    }
-  }
-
-  // ---- Probing ----
-
-  private void probeAndFetch() throws FetchFailure {
-    lifecycle.moveTo(DownloadState.PROBING);
-    bytesDone.set(0);
-    files.startOver();
-    files.reserveNamedTarget();
-    events.post((l, d) -> l.probeStart(d));
-    ByteRange first = ByteRange.of(0, chunkBytes);
-    FirstResponse response = openWithRetries(first);
-    if (response.kind() == FirstResponse.Kind.UNRELIABLE) {
-      LOG.info("download {}: {} answered bytes={} with {} and a Content-Range that does not match;"
-          + " reading it as one stream", id, uri, first, response.open().code());
-      closeQuietly(response.open());
-      response = openWithRetries(null);
-    }
-    try {
-      Probe found = response.probe();
-      probe = found;
-      finalUri = found.finalUri();
-      ranges = found.ranges();
-      size = found.size();
-      events.post((l, d) -> l.probeEnd(d, found));
-      files.prepare(found, response.kind());
-      if (response.kind() != FirstResponse.Kind.RANGED) {
-        files.hashFromStart();
-      }
-      switch (response.kind()) {
-        case EMPTY -> closeQuietly(response.open());
-        case WHOLE -> readStream(response);
-        case RANGED -> startRanged(found, response);
-        default -> throw new IllegalStateException("unexpected " + response.kind());
-      }
-    } catch (FetchFailure | RuntimeException e) {
-      closeQuietly(response.open());
-      throw e;
-    }
-  }
-
-  private void startRanged(Probe found, FirstResponse response) {
-    validators = Validators.of(found);
-    ByteRange served = response.servedRange();
-    RunFiles.Recording recording = files.startRecording(found, chunkBytes, served);
-    RangeSet done = recording.done();
-    bytesDone.set(done.bytes());
-    if (done.bytes() > 0) {
-      long kept = done.bytes();
-      LOG.info("download {}: continuing {} from {} bytes already on disk", id, files.file(), kept);
-      events.post((l, d) -> l.downloadContinued(d, kept));
-    }
-    RangeSet planned = done.copy();
-    if (recording.readFirst()) {
-      planned.add(served);
-      fetchChunks(planned.gaps(size), response.open(), served);
-    } else {
-      closeQuietly(response.open());
-      fetchChunks(planned.gaps(size), null, null);
-    }
-  }
-
-  private FirstResponse openWithRetries(@Nullable ByteRange first) throws FetchFailure {
-    RetryPolicy policy = engine.retryPolicy();
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return engine.prober().open(request.uri(), first, requests, inFlight);
-      } catch (FetchFailure f) {
-        if (!retryAfter(policy, f, attempt)) {
-          throw f;
-        }
-        LOG.debug("download {}: first request failed, retrying: {}", id, f.getMessage());
-      }
-    }
-  }
-
-  /** The one retry decision of a run's own requests: policy, then back-off. */
-  private boolean retryAfter(RetryPolicy policy, FetchFailure f, int attempt) {
-    return !lifecycle.stopping() && policy.shouldRetry(f, attempt)
-        && lifecycle.await(policy.delay(f, attempt).toNanos());
-  }
-
-  // ---- Transfers ----
-
-  private void readStream(FirstResponse first) throws FetchFailure {
-    lifecycle.moveTo(DownloadState.DOWNLOADING);
-    new SingleStreamRun(engine, files, events, finalUri, new SingleStreamRun.Host() {
-      @Override
-      public FirstResponse reopen() throws FetchFailure {
-        return openWithRetries(null);
-      }
-
-      @Override
-      public boolean stopping() {
-        return lifecycle.stopping();
-      }
-
-      @Override
-      public boolean backOff(long nanos) {
-        return lifecycle.await(nanos);
-      }
-
-      @Override
-      public void written(long position, int bytes) {
-        DownloadTask.this.written(position, bytes);
-      }
-
-      @Override
-      public void ended(long read) {
-        size = read;
-      }
-
-      @Override
-      public void restart() throws FetchFailure {
-        bytesDone.set(0);
-        files.truncate();
-      }
-
-      @Override
-      public void reading(boolean reading) {
-        streamThreads.set(reading ? 1 : 0);
-      }
-    }).read(first);
-  }
-
-  /**
-   * Fetches {@code gaps}, until done or stopped. With {@code first}, the coordinator starts by
-   * reading the first response's body, which carries {@code firstRange}.
-   */
-  private void fetchChunks(List<ByteRange> gaps, InFlight.@Nullable Open first,
-      @Nullable ByteRange firstRange) {
-    lifecycle.moveTo(DownloadState.DOWNLOADING);
-    ChunkRun run = new ChunkRun(id, engine, requests, inFlight, finalUri, requireValidators(),
-        files.requirePart(), chunkBytes, maxThreads, counters, chunkHost);
-    run.scheduler.plan(gaps);
-    missing = List.of();
-    chunkRun = run;
-    int chunks = run.scheduler.pendingCount() + (first == null ? 0 : 1);
-    run.fetch(Math.max(1, Math.min(maxThreads, chunks)), first, firstRange);
-    missing = run.scheduler.missing();
-  }
-
-  // Coordinator only: what the last ranged run left undone.
-  private List<ByteRange> missing = List.of();
-
-  private final ChunkRun.Host chunkHost = new ChunkRun.Host() {
-    @Override
-    public boolean stopping() {
-      return lifecycle.stopping();
-    }
-
-    @Override
-    public void written(long position, int bytes) {
-      DownloadTask.this.written(position, bytes);
-    }
-
-    @Override
-    public void chunkWritten(ByteRange range) {
-      files.chunkWritten(range, bytesDone.get(), size);
-    }
-
-    @Override
-    public void fail(FetchFailure failure, ByteRange range) {
-      DownloadTask.this.fail(failure, range);
-    }
-
-    @Override
-    public boolean await(long nanos) {
-      return lifecycle.await(nanos);
-    }
-
-    @Override
-    public void post(BiConsumer<DownloadListener, DownloadHandle> event) {
-      events.post(event);
-    }
-  };
-
-  /** Counts a write, and tells the hasher. */
-  private void written(long position, int bytes) {
-    bytesDone.addAndGet(bytes);
-    files.written(position, bytes);
-  }
-
-  // ---- Stopping ----
-
-  private void fail(FetchFailure f, @Nullable ByteRange range) {
-    if (lifecycle.fail(f, range)) {
-      inFlight.abortAll();
-    }
-  }
-
-  /** After a RESOURCE_CHANGED failure, starts over once from the probe. */
-  private boolean restartIfChanged() {
-    if (restarted) {
-      return false;
-    }
-    FetchFailure f = lifecycle.failure();
-    if (!lifecycle.clearChangedFailure()) {
-      return false;
-    }
-    LOG.warn("download {}: {}; starting over", id, f == null ? "" : f.getMessage());
-    restarted = true;
-    inFlight.reset();
-    validators = null;
-    missing = List.of();
-    return true;
-  }
-
-  // ---- Endings ----
-
-  private void completed() {
-    Path target = files.file();
-    long done = bytesDone.get();
-    if (!missing.isEmpty() || (size >= 0 && done != size) || target == null) {
-      fail(new FetchFailure(Reason.SERVER_MISBEHAVED, false, "the download ended with "
-          + done + " of " + size + " bytes written; please report this bug", null, null, -1), null);
-      failed();
-      return;
-    }
-    size = done;
-    DownloadStatus last = status();
-    events.post((l, d) -> l.progress(d, last));
-    String sha256;
-    try {
-      sha256 = files.digest(size);
-    } catch (IOException e) {
-      fail(PartFile.diskFailure("reading " + files.requirePart().path() + " to check it", e),
-          null);
-      failed();
-      return;
-    }
-    String expected = request.sha256().orElse(null);
-    if (expected != null && !expected.equals(sha256)) {
-      fail(FetchFailure.fatal(Reason.CHECKSUM_MISMATCH, "the downloaded file has SHA-256 "
-          + sha256 + ", not the expected " + expected
-          + "; it was deleted. Check the expected digest, or the file changed on the server"), null);
-      failed();
-      return;
-    }
-    try {
-      files.commit();
-    } catch (FetchFailure f) {
-      fail(f, null);
-      failed();
-      return;
-    }
-    DownloadResult outcome = new DownloadResult(finalUri, target, size, sha256,
-        ranges == RangeSupport.SUPPORTED, Duration.ofNanos(System.nanoTime() - startNanos));
-    lifecycle.moveTo(DownloadState.COMPLETED);
-    engine.ended(this, target);
-    LOG.debug("download {}: {} complete, {} bytes", id, target, size);
-    events.post((l, d) -> l.downloadEnd(d, outcome));
-    events.run(() -> result.complete(outcome));
-  }
-
-  private void paused() {
-    if (ranges == RangeSupport.SUPPORTED) {
-      // Before the event, and so before a listener may end the process on hearing of the pause
-      // (the CLI does on Ctrl+C): a crash while paused then loses nothing.
-      files.recordWhatIsOnDisk(missing, size);
-    }
-    Lifecycle.Stop now = lifecycle.runPaused();
-    if (now == Lifecycle.Stop.CANCEL) {
-      cancelled();
-      return;
-    }
-    if (now == Lifecycle.Stop.CLOSE) {
-      abandoned();
-      return;
-    }
-    if (ranges != RangeSupport.SUPPORTED) {
-      // Without ranges a resumed download starts over from the first request.
-      validators = null;
-    }
-    speed.reset();
-    if (lifecycle.resumesAtOnce()) {
-      inFlight.reset();
-      resubmit = true;
-    }
-  }
-
-  private void cancelled() {
-    if (lifecycle.end(DownloadState.CANCELLED)) {
-      files.discard();
-      endedCancelled();
-    }
-  }
-
-  /** Ends as cancelled because the downloader closes: the part file stays for a later run. */
-  private void abandoned() {
-    if (lifecycle.end(DownloadState.CANCELLED)) {
-      files.keepOrDiscard(ranges == RangeSupport.SUPPORTED, missing, size);
-      endedCancelled();
-    }
-  }
-
-  private void endedCancelled() {
-    engine.ended(this, files.file());
-    events.post((l, d) -> l.downloadCancelled(d));
-    events.run(() -> result.cancel(false));
-  }
-
-  private void failed() {
-    if (!lifecycle.end(DownloadState.FAILED)) {
-      return;
-    }
-    FetchFailure f = lifecycle.failure();
-    if (f == null) {
-      f = FetchFailure.fatal(Reason.NETWORK, "the download stopped for an unknown reason");
-    }
-    DownloadException cause = f.toDownloadException(uri, lifecycle.failedRange());
-    if (KEEP_PART_AFTER.contains(cause.reason())) {
-      // Start it again to continue from here, as curl -C - and aria2c -c do.
-      files.keepOrDiscard(ranges == RangeSupport.SUPPORTED, missing, size);
-    } else {
-      files.discard();
-    }
-    engine.ended(this, files.file());
-    LOG.warn("download {} failed: {}", id, cause.getMessage());
-    events.post((l, d) -> l.downloadFailed(d, cause));
-    events.run(() -> result.completeExceptionally(cause));
-  }
-
-  // ---- Small things ----
-
-  private static FetchFailure internalFailure(Throwable e) {
-    return new FetchFailure(Reason.NETWORK, false,
-        "rangefetch failed unexpectedly: " + e + "; please report this bug", e, null, -1);
-  }
-
-  private Validators requireValidators() {
-    Validators v = validators;
-    if (v == null) {
-      throw new IllegalStateException("no validators before the probe");
-    }
-    return v;
-  }
-
-  private static void closeQuietly(InFlight.Open open) {
-    open.abort();
-    open.close();
+    coordinator.run();
   }
 }
