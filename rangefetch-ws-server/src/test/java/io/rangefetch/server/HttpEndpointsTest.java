@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -109,6 +110,32 @@ class HttpEndpointsTest {
       String text = new String(server.get("/metrics").body(), StandardCharsets.UTF_8);
 
       assertTrue(text.contains("rangefetch_chunk_retries_total 2.0"), text);
+    }
+  }
+
+  @Test
+  void metricsCountWhatTheChunkSchedulerDid() throws Exception {
+    byte[] content = origin.file("/s.bin", 3 * 1024 * 1024);
+    server.close();
+    server = RunningServer.start(dir, ServerConfig.newBuilder().limits(
+        io.rangefetch.Limits.newBuilder().maxThreads(2).maxBytesPerThread(1024 * 1024).build()));
+    try (ProtocolClient client = server.connectApi()) {
+      String id = client.request("r", ApiCommandsTest.add(origin.uri("/s.bin")))
+          .get("download").get("id").asText();
+      assertEquals(OriginServer.sha256(content),
+          client.awaitState(id, "completed").get("sha256").asText());
+
+      String text = new String(server.get("/metrics").body(), StandardCharsets.UTF_8);
+
+      // three chunks: at least three range requests, each event named with its own series
+      java.util.regex.Matcher requests = java.util.regex.Pattern.compile(
+          "rangefetch_transfer_events_total\\{event=\"request\",?\\} ([0-9.]+)").matcher(text);
+      assertTrue(requests.find(), text);
+      assertTrue(Double.parseDouble(requests.group(1)) >= 3, text);
+      for (String event : List.of("pipelined", "steal", "race", "reconnect", "short_response")) {
+        assertTrue(text.contains("rangefetch_transfer_events_total{event=\"" + event + "\""),
+            () -> event + " missing in " + text);
+      }
     }
   }
 

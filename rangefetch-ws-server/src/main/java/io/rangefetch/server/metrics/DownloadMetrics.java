@@ -10,7 +10,9 @@ import io.rangefetch.DownloadListener;
 import io.rangefetch.DownloadResult;
 import io.rangefetch.DownloadState;
 import io.rangefetch.DownloadStatus;
+import io.rangefetch.TransferStats;
 import java.io.IOException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -19,14 +21,18 @@ import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
- * The server's meters: downloads by state, bytes downloaded, active threads, chunk retries and
- * open WebSocket sessions. As a {@link DownloadListener} of the downloader it counts bytes and
+ * The server's meters: downloads by state, bytes downloaded, active threads, chunk retries,
+ * what the chunk scheduler did (requests, pipelined, steals, races, reconnects, short answers)
+ * and open WebSocket sessions. As a {@link DownloadListener} of the downloader it counts bytes and
  * retries. Thread-safe.
  */
 public final class DownloadMetrics implements DownloadListener {
   private final MeterRegistry registry;
   private final Counter bytes;
   private final Counter retries;
+  private final Map<String, Counter> transfer = new java.util.LinkedHashMap<>();
+  // transfer counts already counted per core download id; calls for one download never overlap
+  private final Map<String, TransferStats> transferCounted = new ConcurrentHashMap<>();
   // bytes already counted per core download id; calls for one download never overlap
   private final Map<String, Long> counted = new ConcurrentHashMap<>();
 
@@ -41,6 +47,14 @@ public final class DownloadMetrics implements DownloadListener {
         .description("Bytes written to downloaded files").baseUnit("bytes").register(registry);
     this.retries = Counter.builder("rangefetch.chunk.retries")
         .description("Chunk requests that failed and were tried again").register(registry);
+    for (String event : List.of("request", "pipelined", "steal", "race", "reconnect",
+        "short_response")) {
+      transfer.put(event, Counter.builder("rangefetch.transfer.events")
+          .description("What the scheduler did: range requests sent, sent ahead on a busy"
+              + " connection, tails taken over from slow connections, races on last bytes,"
+              + " slow connections replaced, shorter 206 answers")
+          .tag("event", event).register(registry));
+    }
   }
 
   /**
@@ -67,6 +81,25 @@ public final class DownloadMetrics implements DownloadListener {
   @Override
   public void progress(DownloadHandle download, DownloadStatus status) {
     count(download, status.bytesDone());
+    countTransfer(download, status.transfer());
+  }
+
+  /** Adds what the scheduler did since the last status of {@code download}. */
+  private void countTransfer(DownloadHandle download, TransferStats now) {
+    TransferStats before = transferCounted.getOrDefault(download.id(), TransferStats.NONE);
+    increment("request", now.requests() - before.requests());
+    increment("pipelined", now.pipelined() - before.pipelined());
+    increment("steal", now.steals() - before.steals());
+    increment("race", now.races() - before.races());
+    increment("reconnect", now.reconnects() - before.reconnects());
+    increment("short_response", now.shortResponses() - before.shortResponses());
+    transferCounted.put(download.id(), now);
+  }
+
+  private void increment(String event, long by) {
+    if (by > 0) {
+      transfer.get(event).increment(by);
+    }
   }
 
   @Override
@@ -86,17 +119,21 @@ public final class DownloadMetrics implements DownloadListener {
   @Override
   public void downloadEnd(DownloadHandle download, DownloadResult result) {
     count(download, result.size());
+    countTransfer(download, download.status().transfer());
     counted.remove(download.id());
+    transferCounted.remove(download.id());
   }
 
   @Override
   public void downloadFailed(DownloadHandle download, DownloadException cause) {
     counted.remove(download.id());
+    transferCounted.remove(download.id());
   }
 
   @Override
   public void downloadCancelled(DownloadHandle download) {
     counted.remove(download.id());
+    transferCounted.remove(download.id());
   }
 
   private void count(DownloadHandle download, long bytesDone) {
