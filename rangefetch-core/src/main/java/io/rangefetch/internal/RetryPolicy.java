@@ -5,8 +5,8 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Decides how long to wait before the next attempt: the server's {@code Retry-After} when it
- * gave one, else exponential back-off with equal jitter (between half the bound and the bound), so that many workers that failed
- * together do not come back together.
+ * gave one, else exponential back-off with equal jitter (between half the bound and the
+ * bound), so that many workers that failed together do not come back together.
  */
 final class RetryPolicy {
   private final int maxAttempts;
