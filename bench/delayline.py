@@ -76,7 +76,7 @@ class Direction:
         self.max_late = 0.0  # how far behind its due time a packet went out: the line's own lag
 
     def read(self, now):
-        for _ in range(256):  # bounded, so the other direction is served too
+        for _ in range(16):  # bounded, so due packets and the other direction wait little
             try:
                 pkt = os.read(self.src, READ_SIZE)
             except BlockingIOError:

@@ -32,7 +32,12 @@ CASES = [
     ("mem-big", "rangefetch -t {memt}, {big} (memory)"),
     ("mem-mid", "rangefetch -t {memt}, {mid} (memory)"),
     ("many", "{many_n} x {many_kib} KiB, one process"),
+    ("straggler", "straggler: {strag}, {strag_t} connections at {strag_rate}, #{strag_slow} at {strag_slow_rate}"),
+    ("long-mid", "long link: {mid}, {rtt} round trip, {long_rate} per connection"),
+    ("long-big", "long link: {big}, {rtt} round trip, unthrottled"),
 ]
+# issue 12's cases: compared per round with another tool than the issue-6 headline's aria2c
+ISSUE12 = [("straggler", "axel", 1.0), ("long-mid", "aria2c", 0.9), ("long-big", "aria2c", 0.9)]
 
 
 def fmt_size(mib):
@@ -168,10 +173,18 @@ def build(work):
     rf_threads = int(meta.get("rf_threads", 8))
     names = dict(big=fmt_size(big_mib), mid=fmt_size(mid_mib), small=fmt_size(small_kib / 1024),
                  rate="%g MiB/s" % (rate / 1048576), memt=meta.get("rf_mem_threads", "16"),
-                 many_n=meta.get("many_n", "1000"), many_kib=meta.get("many_kib", "100"))
+                 many_n=meta.get("many_n", "1000"), many_kib=meta.get("many_kib", "100"),
+                 strag=fmt_size(meta.get("strag_mib", 128)), strag_t=meta.get("strag_threads", "4"),
+                 strag_rate="%g MB/s" % (float(meta.get("strag_rate", 5e6)) / 1e6),
+                 strag_slow=meta.get("strag_slow_conn", "2"),
+                 strag_slow_rate="%g kB/s" % (float(meta.get("strag_slow_rate", 2e5)) / 1e3),
+                 rtt="%g ms" % (2 * float(meta.get("long_delay_ms", 20))),
+                 long_rate="%g MiB/s" % (float(meta.get("long_rate", 20971520)) / 1048576))
     size_mib = {"lo-big": big_mib, "relay-big": big_mib, "mem-big": big_mib, "lo-mid": mid_mib,
                 "norange": mid_mib, "mem-mid": mid_mib, "floor": mid_mib, "small": small_kib / 1024,
-                "many": float(names["many_n"]) * float(names["many_kib"]) / 1024}
+                "many": float(names["many_n"]) * float(names["many_kib"]) / 1024,
+                "straggler": float(meta.get("strag_mib", 128)), "long-mid": mid_mib,
+                "long-big": big_mib}
 
     out = []
     w = out.append
@@ -247,9 +260,9 @@ def build(work):
     w("")
 
     # interleaved pairs
-    def pair_ratios(case, key="wall"):
+    def pair_ratios(case, key="wall", ref="aria2c"):
         a = {r["pair"]: r for r in ok_rows(case, "rangefetch") if r["pair"] not in ("-", "")}
-        b = {r["pair"]: r for r in ok_rows(case, "aria2c") if r["pair"] not in ("-", "")}
+        b = {r["pair"]: r for r in ok_rows(case, ref) if r["pair"] not in ("-", "")}
         out_r = []
         for p in sorted(set(a) & set(b), key=lambda s: int(s)):
             if a[p][key] and b[p][key]:
@@ -266,7 +279,8 @@ def build(work):
     w("| --- | --- | --- | --- | --- |")
     ratios = {}
     for case, title in CASES:
-        if case in ("norange", "small", "startup", "floor", "mem-big", "mem-mid"):
+        if case in ("norange", "small", "startup", "floor", "mem-big", "mem-mid") or case in dict(
+                (c, 1) for c, _, _ in ISSUE12):
             continue
         rs = pair_ratios(case)
         cs = pair_ratios(case, "cpu")
@@ -432,6 +446,8 @@ def build(work):
           "so its goals are not measured.")
         w("")
 
+    issue12(w, meta, rows, names, pair_ratios, median_of, by)
+
     # failures
     bad = [r for r in rows if r["status"] == "FAILED"]
     if bad:
@@ -454,6 +470,87 @@ def build(work):
     w("")
     w(END)
     return "\n".join(out) + "\n"
+
+
+def issue12(w, meta, rows, names, pair_ratios, median_of, by):
+    """Issue 12's section: the straggler and the long link, their link checks and goals."""
+    cases = [c for c, _, _ in ISSUE12 if any(k[0] == c for k in by)]
+    if not cases:
+        return
+    titles = dict(CASES)
+    w("### Adaptive transfer (issue 12): straggler and long link")
+    w("")
+    w("Each round runs every tool once, back to back, the order rotating from round to round; "
+      "the ratio is taken per round against the tool the goal names, and the median reported.")
+    w("")
+    w("| case | vs | rounds | wall ratio per round | median wall ratio | goal |")
+    w("| --- | --- | --- | --- | --- | --- |")
+    ratio = {}
+    for case, ref, goal in ISSUE12:
+        if case not in cases:
+            continue
+        rs = pair_ratios(case, ref=ref)
+        ratio[case] = med(rs)
+        w("| %s | %s | %d | %s | **%s** | ≤ %.2f |" % (
+            titles[case].format(**names), ref, len(rs), " ".join("%.2f" % x for x in rs) or "–",
+            f2(med(rs)), goal))
+    w("")
+    if "long-mid" in cases or "long-big" in cases:
+        w("Long link, checked before its runs (`bench/delayline.py`: %s): ping round trip "
+          "%s ms (average of 10); curl's connect (one round trip) median %s ms [%s] and first "
+          "byte of a 1 KiB file (two round trips) median %s ms [%s]; one connection fetching "
+          "%s: %s MiB/s through the relay (limit %s), %s MiB/s without it (the link's "
+          "one-connection rate: TCP's window over the round trip)." % (
+              meta.get("long_delayline", "?").replace("delayline: ready: ", ""),
+              meta.get("long_ping_ms") or "–", meta.get("long_connect_ms", "?"),
+              meta.get("long_connect_all", ""), meta.get("long_first_byte_ms", "?"),
+              meta.get("long_first_byte_all", ""), names["mid"],
+              meta.get("long_rate_relay_mib", "?"), names["long_rate"],
+              meta.get("long_rate_plain_mib", "?")))
+        w("")
+
+    def verdict(x, limit):
+        return "not measured" if x is None else ("**met**" if x <= limit else "**not met**")
+
+    w("| # | goal | measured | met? |")
+    w("| --- | --- | --- | --- |")
+    if "straggler" in cases:
+        mib = float(meta.get("strag_mib", 128))
+        n = int(meta.get("strag_threads", 4))
+        fast, slow = float(meta.get("strag_rate", 5e6)), float(meta.get("strag_slow_rate", 2e5))
+        ideal = mib * 1048576 / ((n - 1) * fast + slow)
+        rf = median_of("straggler", "rangefetch", "wall")
+        others = ", ".join("%s %s s" % (t, f2(median_of("straggler", t, "wall")))
+                           for t in ("axel", "aria2c", "wget2") if ("straggler", t) in by)
+        w("| 12.1 | straggler: rangefetch ≤ 1.0 × axel -n4 | median per-round ratio %s "
+          "(rangefetch %s s; %s) | %s |" % (f2(ratio.get("straggler")), f2(rf), others,
+                                            verdict(ratio.get("straggler"), 1.0)))
+        w("| 12.2 | straggler: rangefetch ≤ 1.15 × the ideal, %s / (%d × %s + %s) = %.2f s "
+          "| %s × (%s s) | %s |" % (
+              names["strag"], n - 1, names["strag_rate"], names["strag_slow_rate"], ideal,
+              f2(rf / ideal if rf else None), f2(rf),
+              verdict(rf / ideal if rf else None, 1.15)))
+    for num_, case in (("12.3", "long-mid"), ("12.4", "long-big")):
+        if case in cases:
+            w("| %s | %s: rangefetch ≤ 0.9 × aria2c -x8 | median per-round ratio %s (rangefetch "
+              "%s s, aria2c %s s, axel %s s, curl %s s) | %s |" % (
+                  num_, titles[case].format(**names), f2(ratio.get(case)),
+                  f2(median_of(case, "rangefetch", "wall")), f2(median_of(case, "aria2c", "wall")),
+                  f2(median_of(case, "axel", "wall")), f2(median_of(case, "curl", "wall")),
+                  verdict(ratio.get(case), 0.9)))
+    w("")
+    seen = [r for r in rows if r["case"] in cases and r["status"] == "OK"
+            and ("relay: " in r["note"] or "delayline: " in r["note"])]
+    if seen:
+        w("What each run met (the straggler relay's connections: ordinal, rate, MiB sent, "
+          "seconds open; the delay line's packets, drops, and how late it ran):")
+        w("")
+        w("| case | tool | round | wall s | seen |")
+        w("| --- | --- | --- | --- | --- |")
+        for r in seen:
+            w("| %s | %s | %s | %s | %s |" % (r["case"], r["tool"], r["run"], f2(r["wall"]),
+                                             r["note"].replace("|", "/")[:400]))
+        w("")
 
 
 SKELETON = """# Benchmarks
