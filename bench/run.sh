@@ -331,9 +331,9 @@ data_size() {  # OUT -> bytes of the generated file of the same name
 
 # Per-case settings, empty for the issue-6 cases (their commands stay as they were):
 # IN_NS=(ip netns exec NS) runs the tool in the long link's client namespace; CASE_ARIA (the
-# aria2c split options), CASE_AXEL_N, CASE_CHUNK (rangefetch -c), CASE_WGET2 (wget2's options).
+# aria2c split options), CASE_AXEL_N, CASE_CHUNK (rangefetch -c).
 IN_NS=()
-CASE_ARIA="" CASE_AXEL_N="" CASE_CHUNK="" CASE_WGET2=""
+CASE_ARIA="" CASE_AXEL_N="" CASE_CHUNK=""
 
 tool_cmd() {
   tool_cmd_bare "$@"
@@ -360,8 +360,7 @@ tool_cmd_bare() {
                  -d "$(dirname "$out")" -o "$(basename "$out")" "$url") ;;
     axel) CMD=(axel -n "${CASE_AXEL_N:-8}" -q -o "$out" "$url") ;;
     curl) CMD=(curl -sS -f -o "$out" "$url") ;;
-    # shellcheck disable=SC2086
-    wget2) CMD=(wget2 $CASE_WGET2 -q -O "$out" "$url") ;;
+    wget2) CMD=(wget2 -q -O "$out" "$url") ;;
     # the floor of goal 2b: a JVM on raw sockets (bench/JvmFloor.java), no library loaded
     jvm-floor)
       local rest=${url#http://} hostport path
