@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# rangefetch benchmark (issue 6): rangefetch vs aria2c, axel, curl and wget2 on 127.0.0.1.
+# rangefetch benchmark (issues 6 and 12): rangefetch vs aria2c, axel, curl and wget2 on
+# 127.0.0.1, behind a relay with one slow connection, and over a 40 ms link between namespaces.
 #
-#   bench/run.sh            full run (~5-10 min on 2 cores): 1 GiB / 64 MiB / 1000 x 100 KiB,
-#                           writes the result section of docs/benchmarks.md
-#   bench/run.sh --quick    ~1-3 min: 256 MiB instead of 1 GiB, 200 small files, fewer runs;
+#   bench/run.sh            full run (~15-20 min on 2 cores, ~9 of them issue 12's cases):
+#                           1 GiB / 64 MiB / 1000 x 100 KiB / straggler / long link,
+#                           writes the result sections of docs/benchmarks.md
+#   bench/run.sh --quick    ~5 min: 256 MiB instead of 1 GiB, 200 small files, fewer runs;
 #                           prints the table only (add --docs to write docs/benchmarks.md too)
 #
 # Options: --quick | --pairs N | --runs N | --only CASE[,CASE...] | --tools T[,T...]
