@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# rangefetch benchmark (issue 6): rangefetch vs aria2c, axel, curl and wget2 on 127.0.0.1.
+# rangefetch benchmark (issues 6 and 12): rangefetch vs aria2c, axel, curl and wget2 on
+# 127.0.0.1, behind a relay with one slow connection, and over a 40 ms link between namespaces.
 #
-#   bench/run.sh            full run (~5-10 min on 2 cores): 1 GiB / 64 MiB / 1000 x 100 KiB,
-#                           writes the result section of docs/benchmarks.md
-#   bench/run.sh --quick    ~1-3 min: 256 MiB instead of 1 GiB, 200 small files, fewer runs;
+#   bench/run.sh            full run (~15-20 min on 2 cores, ~9 of them issue 12's cases):
+#                           1 GiB / 64 MiB / 1000 x 100 KiB / straggler / long link,
+#                           writes the result sections of docs/benchmarks.md
+#   bench/run.sh --quick    ~5 min: 256 MiB instead of 1 GiB, 200 small files, fewer runs;
 #                           prints the table only (add --docs to write docs/benchmarks.md too)
 #
 # Options: --quick | --pairs N | --runs N | --only CASE[,CASE...] | --tools T[,T...]
@@ -13,7 +15,16 @@
 #          --jfr CASE[,CASE]   after the timed runs, one untimed rangefetch run per case with
 #                              Java Flight Recorder (lo-big lo-mid relay-big mem-big small);
 #                              recording bench/work/rf-CASE.jfr, summary bench/work/jfr-CASE.txt
-# Cases:   lo-big lo-mid relay-big norange small mem many
+# Cases:   lo-big lo-mid relay-big norange small mem many (issue 6)
+#          straggler long-mid long-big (issue 12; root, for the network namespaces):
+#            straggler  128 MiB through a relay at 5 MB/s per connection but 200 kB/s for the
+#                       2nd connection of each tool run; rangefetch -t 4 -c 4M, axel -n4,
+#                       aria2c -x4 -s4 -k4M
+#            long-mid   64 MiB over a 40 ms round trip (a delay line between two network
+#                       namespaces, bench/delayline.py), 20 MiB/s per connection; -t 8 / -x8 / -n8
+#            long-big   1 GiB over the same link, unthrottled
+#          Rerun just these on another build:
+#            RF_JAR=/path/to/rangefetch-cli.jar bench/run.sh --only straggler,long-mid,long-big
 # Tools:   rangefetch aria2c axel curl wget2
 # Env:     RF_JAR (default rangefetch-examples/target/rangefetch-cli.jar)
 #          RF_LAUNCHER (rangefetch-examples/bin/rangefetch when present: the project's launcher
@@ -22,6 +33,8 @@
 #          RF_SERVER_JAR (rangefetch-ws-server/target/rangefetch-server.jar)
 #          RF_SERVER_ARGS (default "--port {port} --download-dir {dir} --max-concurrent-downloads 8")
 #          NGINX_WORKERS (2)  RELAY_RATE (20971520 bytes/s per connection)
+#          STRAG_RATE (5000000)  STRAG_SLOW_CONN (2)  STRAG_SLOW_RATE (200000)  STRAG_MIB (128)
+#          LONG_DELAY_MS (20, one way)  LONG_RATE (20971520 per connection, long-mid)  LONG_MTU (1500)
 #          MANY_WARMUP (40; 3 with --quick): the most untimed rounds of the many-files list through the
 #                       server before its timed runs; MANY_WARMUP_MIN (10; 3 with --quick): the
 #                       fewest. In between, the warm-up ends once the C2 compiler is done.
@@ -48,7 +61,7 @@ PY=/usr/bin/python3
 MODE=full
 PAIRS=""
 RUNS=""
-ONLY="lo-mid,lo-big,relay-big,norange,small,mem,many"
+ONLY="lo-mid,lo-big,relay-big,norange,small,mem,many,straggler,long-mid,long-big"
 TOOLS="rangefetch,aria2c,axel,curl,wget2"
 DOCS=""
 INSTALL=1
@@ -100,6 +113,18 @@ RF_JAVA_OPTS=${RF_JAVA_OPTS:-}
 NGINX_WORKERS=${NGINX_WORKERS:-2}
 RELAY_RATE=${RELAY_RATE:-20971520}
 RUN_TIMEOUT=${RUN_TIMEOUT:-300}
+# issue 12: the straggler (one slow connection among fast ones) and the long link (40 ms RTT)
+STRAG_MIB=${STRAG_MIB:-128}
+STRAG_THREADS=4
+STRAG_RATE=${STRAG_RATE:-5000000}            # bytes/s of every connection but one
+STRAG_SLOW_CONN=${STRAG_SLOW_CONN:-2}        # which connection of a run is slow (from 1)
+STRAG_SLOW_RATE=${STRAG_SLOW_RATE:-200000}   # its bytes/s
+LONG_DELAY_MS=${LONG_DELAY_MS:-20}           # one way: the round trip is twice this
+LONG_RATE=${LONG_RATE:-20971520}             # per connection in long-mid
+LONG_MTU=${LONG_MTU:-1500}
+LONG_THREADS=8
+LONG_SRV_ADDR=10.77.0.1
+LONG_CLI_ADDR=10.77.0.2
 
 has_case() { [[ ",$ONLY," == *",$1,"* ]]; }
 has_tool() { [[ ",$TOOLS," == *",$1,"* ]]; }
@@ -119,6 +144,10 @@ ensure_tools() {
   /usr/bin/python3 -c 'import websockets' 2>/dev/null || missing+=(python3-websockets)
   command -v java >/dev/null || missing+=(openjdk-17-jdk-headless)
   command -v sha256sum >/dev/null || missing+=(coreutils)
+  if has_case long-mid || has_case long-big; then
+    command -v ping >/dev/null || missing+=(iputils-ping)
+    command -v ip >/dev/null || missing+=(iproute2)
+  fi
   if [[ ${#missing[@]} -gt 0 ]]; then
     [[ $INSTALL == 1 ]] || die "missing: ${missing[*]} (run without --no-install, or apt-get install them)"
     local sudo=()
@@ -166,6 +195,8 @@ generate_files() {
   make_file "big-${BIG_MIB}M.bin" $(( BIG_MIB * 1048576 ))
   make_file "mid-${MID_MIB}M.bin" $(( MID_MIB * 1048576 ))
   make_file "small-${SMALL_KIB}K.bin" $(( SMALL_KIB * 1024 ))
+  make_file "tiny-1K.bin" 1024  # the long link's round-trip check
+  if has_case straggler; then make_file "straggler-${STRAG_MIB}M.bin" $(( STRAG_MIB * 1048576 )); fi
   # many small files: own manifest, generated in one pass
   local i name have=0
   if [[ -f $DATA/many/SHA256SUMS ]]; then have=$(wc -l <"$DATA/many/SHA256SUMS"); fi
@@ -183,6 +214,7 @@ generate_files() {
 
 # ---------------------------------------------------------------- servers
 PIDS=()
+NETNS=()
 cleanup() {
   local p
   for p in "${PIDS[@]}"; do
@@ -193,18 +225,26 @@ cleanup() {
     kill -9 "$p" 2>/dev/null
   done
   PIDS=()
+  for p in "${NETNS[@]}"; do
+    ip netns pids "$p" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns del "$p" 2>/dev/null
+  done
+  NETNS=()
 }
 trap cleanup EXIT
 trap 'log interrupted; exit 130' INT TERM
 
-start_nginx() {
-  NGINX_PORT=$(free_port)
-  local d=$WORK/nginx
+# nginx_conf DIR LISTEN...: writes DIR/nginx.conf (own pid, logs, temp paths) serving DATA and
+# tests it (in the namespace NGINX_NS=(ip netns exec NS) when set: its addresses are there)
+NGINX_NS=()
+nginx_conf() {
+  local d=$1; shift
   mkdir -p "$d/tmp"
-  local user_line=""
+  local user_line="" listens="" l
   if [[ $EUID -eq 0 ]]; then  # nginx's compiled-in default "nobody nobody" has no group on Debian
     if id www-data >/dev/null 2>&1; then user_line="user www-data www-data;"; else user_line="user root root;"; fi
   fi
+  for l in "$@"; do listens+="        listen $l;"$'\n'; done
   cat >"$d/nginx.conf" <<EOF
 # generated by bench/run.sh -- do not edit
 $user_line
@@ -232,15 +272,20 @@ http {
     keepalive_requests 100000;
     server_tokens off;
     server {
-        listen 127.0.0.1:$NGINX_PORT;
-        root $DATA;
+$listens        root $DATA;
         location / { }
         # a server that ignores Range: always 200 with the whole body, no Accept-Ranges
         location /norange/ { alias $DATA/; max_ranges 0; }
     }
 }
 EOF
-  "$NGINX" -t -q -p "$d" -e "$d/error.log" -c "$d/nginx.conf" || die "nginx config test failed"
+  "${NGINX_NS[@]}" "$NGINX" -t -q -p "$d" -e "$d/error.log" -c "$d/nginx.conf" || die "nginx config test failed ($d)"
+}
+
+start_nginx() {
+  NGINX_PORT=$(free_port)
+  local d=$WORK/nginx
+  nginx_conf "$d" "127.0.0.1:$NGINX_PORT"
   "$NGINX" -p "$d" -e "$d/error.log" -c "$d/nginx.conf" &
   PIDS+=($!)
   wait_http "http://127.0.0.1:$NGINX_PORT/small-${SMALL_KIB}K.bin" || die "nginx did not come up"
@@ -256,10 +301,10 @@ start_relay() {
   log "relay on 127.0.0.1:$RELAY_PORT -> $NGINX_PORT at $RELAY_RATE B/s per connection (pid ${PIDS[-1]})"
 }
 
-wait_http() {  # URL [seconds]
+wait_http() {  # URL [seconds]; from the namespace IN_NS when set
   local url=$1 t=${2:-10} i
   for ((i = 0; i < t * 10; i++)); do
-    curl -s -f -o /dev/null --max-time 2 "$url" && return 0
+    "${IN_NS[@]}" curl -s -f -o /dev/null --max-time 2 "$url" && return 0
     sleep 0.1
   done
   return 1
@@ -286,23 +331,36 @@ data_size() {  # OUT -> bytes of the generated file of the same name
   stat -c %s "$DATA/$(basename "$1")"
 }
 
+# Per-case settings, empty for the issue-6 cases (their commands stay as they were):
+# IN_NS=(ip netns exec NS) runs the tool in the long link's client namespace; CASE_ARIA (the
+# aria2c split options), CASE_AXEL_N, CASE_CHUNK (rangefetch -c).
+IN_NS=()
+CASE_ARIA="" CASE_AXEL_N="" CASE_CHUNK=""
+
 tool_cmd() {
+  tool_cmd_bare "$@"
+  CMD=("${IN_NS[@]}" "${CMD[@]}")
+}
+
+tool_cmd_bare() {
   local tool=$1 url=$2 out=$3 threads=${4:-$RF_THREADS}
+  local chunk=${CASE_CHUNK:-$RF_CHUNK}
   case $tool in
     # the env lifts the CLI's caps (default 8 threads, 4 MiB chunks) to what is asked for
     rangefetch)
       if [[ -n $RF_LAUNCHER ]]; then  # the project's launcher script: its JVM settings, AppCDS
         local jopts=$RF_JAVA_OPTS${JFR_OPTS:+ $JFR_OPTS}
-        CMD=(env "RANGEFETCH_LIMITS_MAX_THREADS=$threads" "RANGEFETCH_LIMITS_MAX_BYTES_PER_THREAD=$(to_bytes "$RF_CHUNK")"
+        CMD=(env "RANGEFETCH_LIMITS_MAX_THREADS=$threads" "RANGEFETCH_LIMITS_MAX_BYTES_PER_THREAD=$(to_bytes "$chunk")"
              "RANGEFETCH_JAR=$RF_JAR" "RANGEFETCH_CACHE=$WORK/cds" ${jopts:+"RANGEFETCH_JAVA_OPTS=$jopts"}
-             bash "$RF_LAUNCHER" -t "$threads" -c "$RF_CHUNK" -o "$out" -q "$url")
+             bash "$RF_LAUNCHER" -t "$threads" -c "$chunk" -o "$out" -q "$url")
       else
-        CMD=(env "RANGEFETCH_LIMITS_MAX_THREADS=$threads" "RANGEFETCH_LIMITS_MAX_BYTES_PER_THREAD=$(to_bytes "$RF_CHUNK")"
-             java $RF_JAVA_OPTS $JFR_OPTS -jar "$RF_JAR" -t "$threads" -c "$RF_CHUNK" -o "$out" -q "$url")
+        CMD=(env "RANGEFETCH_LIMITS_MAX_THREADS=$threads" "RANGEFETCH_LIMITS_MAX_BYTES_PER_THREAD=$(to_bytes "$chunk")"
+             java $RF_JAVA_OPTS $JFR_OPTS -jar "$RF_JAR" -t "$threads" -c "$chunk" -o "$out" -q "$url")
       fi ;;
-    aria2c) CMD=(aria2c -x8 -s8 -k1M -q --allow-overwrite=true --auto-file-renaming=false
+    # shellcheck disable=SC2086
+    aria2c) CMD=(aria2c ${CASE_ARIA:--x8 -s8 -k1M} -q --allow-overwrite=true --auto-file-renaming=false
                  -d "$(dirname "$out")" -o "$(basename "$out")" "$url") ;;
-    axel) CMD=(axel -n 8 -q -o "$out" "$url") ;;
+    axel) CMD=(axel -n "${CASE_AXEL_N:-8}" -q -o "$out" "$url") ;;
     curl) CMD=(curl -sS -f -o "$out" "$url") ;;
     wget2) CMD=(wget2 -q -O "$out" "$url") ;;
     # the floor of goal 2b: a JVM on raw sockets (bench/JvmFloor.java), no library loaded
@@ -330,7 +388,7 @@ show_cmd() {
     s+="$a "
   done
   s=${s% }
-  s=$(sed -E 's#http://127\.0\.0\.1:[0-9]+#http://127.0.0.1:PORT#g; s#ws://127\.0\.0\.1:[0-9]+#ws://127.0.0.1:PORT#g; s#\?r=[a-z0-9-]+##g; s#--tag [a-z0-9-]+#--tag RUN#g; s#JvmFloor 127\.0\.0\.1 [0-9]+#JvmFloor 127.0.0.1 PORT#g; s#many-r[0-9]+#many-RUN#g' <<<"$s")
+  s=$(sed -E 's#http://127\.0\.0\.1:[0-9]+#http://127.0.0.1:PORT#g; s#ws://127\.0\.0\.1:[0-9]+#ws://127.0.0.1:PORT#g; s#\?r=[a-z0-9-]+##g; s#--tag [a-z0-9-]+#--tag RUN#g; s#JvmFloor 127\.0\.0\.1 [0-9]+#JvmFloor 127.0.0.1 PORT#g; s#http://10\.77\.0\.1:[0-9]+#http://10.77.0.1:PORT#g; s#ip netns exec rfb[0-9]+c#ip netns exec CLIENT_NS#g; s#many-r[0-9]+#many-RUN#g' <<<"$s")
   printf '%s' "$s"
 }
 
@@ -368,7 +426,10 @@ note_cmd() {  # case tool pretty-command (first one wins)
   grep -q "^$1	$2	" "$CMDS" 2>/dev/null || printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$CMDS"
 }
 
-# run_single CASE TOOL RUN PAIR URL FILE [THREADS]: one timed download of DATA/FILE, checked
+# run_single CASE TOOL RUN PAIR URL FILE [THREADS]: one timed download of DATA/FILE, checked.
+# BEFORE_RUN / AFTER_RUN: commands run around the timed part (the straggler relay's reset; what
+# the relay or the delay line saw, which AFTER_RUN prints and the run's note keeps)
+BEFORE_RUN="" AFTER_RUN=""
 run_single() {
   local case=$1 tool=$2 run=$3 pair=$4 url=$5 file=$6 threads=${7:-$RF_THREADS}
   RUNSEQ=$((RUNSEQ + 1))
@@ -377,8 +438,10 @@ run_single() {
   rm -f "$out" "$out.st" "$out.aria2" "$out.part"
   tool_cmd "$tool" "$url?r=$RUNID" "$out" "$threads"
   note_cmd "$case" "$tool" "$(show_cmd "${CMD[@]}")"
+  [[ -n $BEFORE_RUN ]] && $BEFORE_RUN >/dev/null
   time_cmd "$RUNID-$case-$tool"
-  local status=OK note=""
+  local status=OK note="" seen=""
+  [[ -n $AFTER_RUN ]] && seen=$($AFTER_RUN)
   if [[ $RC -ne 0 ]]; then
     status=FAILED; note="exit $RC: $(tail -c 200 "$LOGDIR/$RUNID-$case-$tool.err" | tr '\n\t' '  ')"
   elif [[ ! -f $out ]]; then
@@ -397,6 +460,7 @@ run_single() {
     [[ $last == file:///* ]] || note="last stdout line is not a file:/// URI"
   fi
   rm -f "$out" "$out.st" "$out.aria2"
+  [[ -n $seen ]] && note="${note:+$note; }$seen"
   record "$case" "$tool" "$run" "$pair" "$status" "$note"
   printf '  %-10s %-10s run %-2s %8ss cpu %s+%s s rss %s KiB %s %s\n' \
     "$case" "$tool" "$run" "$WALL" "$USER" "$SYS" "$RSS" "$status" "$note" >&2
@@ -625,17 +689,207 @@ run_many() {
   [[ -n $WS_PID ]] && kill "$WS_PID" 2>/dev/null
 }
 
+# ---------------------------------------------------------------- issue 12: straggler, long link
+# run_rounds CASE URL FILE ROUNDS THREADS TOOL...: each round runs every tool once, the order
+# rotating from round to round (so no tool always goes first); the round is the pair id, so
+# per-round ratios against any tool can be taken. Then RUNS runs of OTHERS (pair "-").
+OTHERS=()
+run_rounds() {
+  local case=$1 url=$2 file=$3 rounds=$4 threads=$5; shift 5
+  local tools=("$@") n=$# p i t r
+  log "case $case: $url ($rounds rounds of ${tools[*]}${OTHERS[*]:+, $RUNS runs of ${OTHERS[*]}})"
+  echo "$case load_before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/load.txt"
+  for t in "${tools[@]}" "${OTHERS[@]}"; do
+    has_tool "$t" || continue
+    if ! tool_available "$t"; then
+      if [[ $t == rangefetch ]]; then record_skip "$case" "$t" "CLI jar not built: ${RF_JAR#$ROOT/}"
+      else record_skip "$case" "$t" "not installed"; fi
+    fi
+  done
+  for ((p = 1; p <= rounds; p++)); do
+    for ((i = 0; i < n; i++)); do
+      t=${tools[(i + p - 1) % n]}
+      has_tool "$t" && tool_available "$t" || continue
+      run_single "$case" "$t" "$p" "$p" "$url" "$file" "$threads"
+    done
+  done
+  for t in "${OTHERS[@]}"; do
+    has_tool "$t" && tool_available "$t" || continue
+    for ((r = 1; r <= RUNS; r++)); do run_single "$case" "$t" "$r" - "$url" "$file" "$threads"; done
+  done
+  echo "$case load_after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/load.txt"
+}
+
+# relay_ctl CMD: one command to the straggler relay's control port; prints its one-line answer
+relay_ctl() {
+  local fd line=""
+  exec {fd}<>"/dev/tcp/127.0.0.1/$STRAG_CTL" || { echo "relay control: no answer"; return 0; }
+  printf '%s\n' "$1" >&"$fd"
+  IFS= read -r -t 5 line <&"$fd"
+  exec {fd}>&-
+  printf '%s' "${line:-relay control: no answer}"
+}
+strag_reset() { relay_ctl reset >/dev/null; }
+strag_seen() { printf 'relay: %s' "$(relay_ctl stats)"; }
+
+start_straggler_relay() {
+  STRAG_PORT=$(free_port); STRAG_CTL=$(free_port)
+  java -Xmx64m "$BENCH/Relay.java" "$STRAG_PORT" "$NGINX_PORT" "$STRAG_RATE" $$ 7200 \
+    --slow-conn "$STRAG_SLOW_CONN" --slow-rate "$STRAG_SLOW_RATE" --control-port "$STRAG_CTL" \
+    >"$LOGDIR/relay-straggler.out" 2>"$LOGDIR/relay-straggler.err" &
+  PIDS+=($!)
+  wait_http "http://127.0.0.1:$STRAG_PORT/tiny-1K.bin" 30 \
+    || die "straggler relay did not come up: $(cat "$LOGDIR/relay-straggler.err")"
+  log "straggler relay on 127.0.0.1:$STRAG_PORT -> $NGINX_PORT: $STRAG_RATE B/s per connection, connection #$STRAG_SLOW_CONN of each run $STRAG_SLOW_RATE B/s (control port $STRAG_CTL, pid ${PIDS[-1]})"
+}
+
+run_straggler() {
+  local file=straggler-${STRAG_MIB}M.bin
+  # wget2 --max-threads=4 --chunk-size=4M is left out: wget2 1.99.1 fetched the file over one
+  # connection (27 s), so it says nothing about a slow connection among four
+  CASE_ARIA="-x4 -s4 -k4M" CASE_AXEL_N=4 CASE_CHUNK=4M
+  BEFORE_RUN=strag_reset AFTER_RUN=strag_seen
+  run_rounds straggler "http://127.0.0.1:$STRAG_PORT/$file" "$file" "$PAIRS" "$STRAG_THREADS" rangefetch axel aria2c
+  CASE_ARIA="" CASE_AXEL_N="" CASE_CHUNK="" BEFORE_RUN="" AFTER_RUN=""
+}
+
+# in_cli CMD...: runs a command in the long link's client namespace
+in_cli() { ip netns exec "$NS_CLI" "$@"; }
+
+# Removes what an earlier run that was killed (SIGKILL: no trap) left: namespaces named after a
+# bench process that is gone. The delay line's devices went with its process.
+remove_stale_netns() {
+  local ns pid
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^rfb[0-9]+[sc]$'); do
+    pid=${ns#rfb}; pid=${pid%?}
+    kill -0 "$pid" 2>/dev/null && continue
+    log "removing network namespace $ns left by an earlier run (pid $pid is gone)"
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
+  done
+}
+
+# The long link: namespace NS_SRV (nginx, and the 20 MiB/s relay in front of it) and NS_CLI (the
+# tools), joined only by bench/delayline.py's two TUN devices: nothing else in or out.
+start_long_link() {
+  [[ $EUID -eq 0 ]] || { LONG_SKIP="needs root (network namespaces)"; return 1; }
+  remove_stale_netns
+  NS_SRV=rfb$$s NS_CLI=rfb$$c
+  ip netns add "$NS_SRV" || { LONG_SKIP="ip netns add failed"; return 1; }
+  NETNS+=("$NS_SRV")
+  ip netns add "$NS_CLI" || { LONG_SKIP="ip netns add failed"; return 1; }
+  NETNS+=("$NS_CLI")
+  # The line runs at a real-time priority when it can (chrt): a link does not wait for the CPU
+  # the tools and nginx use (at normal priority it ran up to 60 ms late at 1 GiB on 2 cores)
+  local rt=()
+  command -v chrt >/dev/null && chrt -f 10 true 2>/dev/null && rt=(chrt -f 10)
+  "${rt[@]}" "$PY" "$BENCH/delayline.py" --ns-a "$NS_SRV" --ns-b "$NS_CLI" --addr-a "$LONG_SRV_ADDR" \
+    --addr-b "$LONG_CLI_ADDR" --dev-prefix "rfb$$" --delay-ms "$LONG_DELAY_MS" --mtu "$LONG_MTU" \
+    --parent-pid $$ >"$LOGDIR/delayline.out" 2>"$LOGDIR/delayline.err" &
+  DELAY_PID=$!
+  PIDS+=($DELAY_PID)
+  local i
+  for ((i = 0; i < 100; i++)); do
+    grep -q ready "$LOGDIR/delayline.out" && break
+    kill -0 "$DELAY_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  grep -q ready "$LOGDIR/delayline.out" \
+    || { LONG_SKIP="delay line did not start: $(tail -c 300 "$LOGDIR/delayline.err" | tr '\n' ' ')"; return 1; }
+  log "$(head -n 1 "$LOGDIR/delayline.out") (pid $DELAY_PID)"
+  # nginx and the relay inside the server namespace: fixed ports, the namespace is theirs
+  LONG_NGINX_PORT=8080 LONG_RELAY_PORT=8081
+  local d=$WORK/nginx-far
+  rm -f "$d/access.log"
+  NGINX_NS=(ip netns exec "$NS_SRV")
+  nginx_conf "$d" "$LONG_SRV_ADDR:$LONG_NGINX_PORT" "127.0.0.1:$LONG_NGINX_PORT"
+  NGINX_NS=()
+  ip netns exec "$NS_SRV" "$NGINX" -p "$d" -e "$d/error.log" -c "$d/nginx.conf" &
+  PIDS+=($!)
+  ip netns exec "$NS_SRV" java -Xmx64m "$BENCH/Relay.java" "$LONG_RELAY_PORT" "$LONG_NGINX_PORT" \
+    "$LONG_RATE" $$ 7200 --listen-host "$LONG_SRV_ADDR" >"$LOGDIR/relay-far.out" 2>"$LOGDIR/relay-far.err" &
+  PIDS+=($!)
+  IN_NS=(ip netns exec "$NS_CLI")
+  wait_http "http://$LONG_SRV_ADDR:$LONG_NGINX_PORT/tiny-1K.bin" 10 \
+    || { IN_NS=(); LONG_SKIP="nginx behind the delay line did not answer: $(tail -c 300 "$d/error.log")"; return 1; }
+  wait_http "http://$LONG_SRV_ADDR:$LONG_RELAY_PORT/tiny-1K.bin" 30 \
+    || { IN_NS=(); LONG_SKIP="relay behind the delay line did not answer: $(tail -c 300 "$LOGDIR/relay-far.err")"; return 1; }
+  IN_NS=()
+  log "long link: nginx $LONG_SRV_ADDR:$LONG_NGINX_PORT, relay $LONG_SRV_ADDR:$LONG_RELAY_PORT ($LONG_RATE B/s per connection) in $NS_SRV; tools in $NS_CLI"
+}
+
+# What the delay line saw during the last run: it prints and resets its counters on SIGUSR1
+delay_seen() {
+  local n i
+  n=$(wc -l <"$LOGDIR/delayline.out")
+  kill -USR1 "$DELAY_PID" 2>/dev/null || return 0
+  for ((i = 0; i < 50; i++)); do
+    (( $(wc -l <"$LOGDIR/delayline.out") > n )) && break
+    sleep 0.02
+  done
+  tail -n 1 "$LOGDIR/delayline.out" | sed "s/$NS_SRV/srv/g; s/$NS_CLI/cli/g"
+}
+
+# The link checks, printed and kept in meta.txt: the round trip (ping; curl's connect = one
+# round trip, first byte = two) and one connection's rate through the relay and without it
+check_long_link() {
+  local tiny=http://$LONG_SRV_ADDR:$LONG_NGINX_PORT/tiny-1K.bin i v ping_ms="" connects=() firsts=()
+  if command -v ping >/dev/null; then
+    ping_ms=$(in_cli ping -n -q -c 10 -i 0.2 "$LONG_SRV_ADDR" 2>/dev/null | awk -F'/' '/^rtt/ {print $5}')
+  fi
+  for ((i = 0; i < 5; i++)); do
+    v=$(in_cli curl -s -o /dev/null -w '%{time_connect} %{time_starttransfer}' "$tiny?r=rtt$i")
+    connects+=("$(awk '{printf "%.1f", $1 * 1000}' <<<"$v")")
+    firsts+=("$(awk '{printf "%.1f", $2 * 1000}' <<<"$v")")
+  done
+  local rate_relay rate_plain
+  rate_relay=$(in_cli curl -s -o /dev/null -w '%{speed_download}' \
+    "http://$LONG_SRV_ADDR:$LONG_RELAY_PORT/$MID?r=ratecheck" | awk '{printf "%.2f", $1 / 1048576}')
+  rate_plain=$(in_cli curl -s -o /dev/null -w '%{speed_download}' \
+    "http://$LONG_SRV_ADDR:$LONG_NGINX_PORT/$MID?r=ratecheck" | awk '{printf "%.2f", $1 / 1048576}')
+  local med_c med_f
+  med_c=$(printf '%s\n' "${connects[@]}" | sort -n | sed -n 3p)
+  med_f=$(printf '%s\n' "${firsts[@]}" | sort -n | sed -n 3p)
+  {
+    echo "long_ping_ms=${ping_ms:-}"
+    echo "long_connect_ms=$med_c"; echo "long_connect_all=${connects[*]}"
+    echo "long_first_byte_ms=$med_f"; echo "long_first_byte_all=${firsts[*]}"
+    echo "long_rate_relay_mib=$rate_relay"; echo "long_rate_plain_mib=$rate_plain"
+    echo "long_delayline=$(head -n 1 "$LOGDIR/delayline.out" | sed "s/$NS_SRV/srv/g; s/$NS_CLI/cli/g")"
+  } >>"$WORK/meta.txt"
+  log "long link check: ping avg ${ping_ms:-n/a} ms; curl connect (1 RTT) median $med_c ms [${connects[*]}], first byte (2 RTT) median $med_f ms [${firsts[*]}]"
+  log "long link check: one connection, $MID: through the relay $rate_relay MiB/s (limit $(awk -v r="$LONG_RATE" 'BEGIN {printf "%.1f", r / 1048576}')), without it $rate_plain MiB/s"
+}
+
+run_long_cases() {
+  LONG_SKIP=""
+  if ! start_long_link; then
+    local c
+    for c in long-mid long-big; do has_case "$c" && record_skip "$c" rangefetch "$LONG_SKIP"; done
+    return 0
+  fi
+  check_long_link
+  IN_NS=(ip netns exec "$NS_CLI")
+  CASE_ARIA="-x8 -s8 -k4M" CASE_AXEL_N=8 CASE_CHUNK=4M
+  BEFORE_RUN=delay_seen AFTER_RUN=delay_seen  # before: zeroes the counters (the checks' traffic)
+  OTHERS=(curl)
+  has_case long-mid && run_rounds long-mid "http://$LONG_SRV_ADDR:$LONG_RELAY_PORT/$MID" "$MID" "$PAIRS" "$LONG_THREADS" rangefetch aria2c axel
+  has_case long-big && run_rounds long-big "http://$LONG_SRV_ADDR:$LONG_NGINX_PORT/$BIG" "$BIG" "$PAIRS" "$LONG_THREADS" rangefetch aria2c axel
+  IN_NS=() CASE_ARIA="" CASE_AXEL_N="" CASE_CHUNK="" BEFORE_RUN="" AFTER_RUN="" OTHERS=()
+}
+
 # ---------------------------------------------------------------- main
 ensure_tools
 mkdir -p "$WORK" "$LOGDIR"
 [[ -f $BENCH/.gitignore ]] || echo "work/" >"$BENCH/.gitignore"
-rm -f "$LOGDIR"/r[0-9]* "$RESULTS" "$CMDS" "$WORK/load.txt"
+rm -f "$LOGDIR"/r[0-9]* "$RESULTS" "$CMDS" "$WORK/load.txt" "$WORK/nginx-far/access.log"
 rm -rf "$WORK/cds"  # the launcher's AppCDS archive is made again by the warm-up runs
 rm -rf "$WORK/floor"  # compiled again from bench/JvmFloor.java and bench/HttpClientFloor.java
 rm -rf "$OUTDIR"
 generate_files
 start_nginx
 has_case relay-big && start_relay
+has_case straggler && start_straggler_relay
 : >"$WORK/nginx/access.log.mark"
 ACCESS_START=$(wc -l <"$WORK/nginx/access.log")
 
@@ -643,6 +897,14 @@ if [[ $SERVE == 1 ]]; then
   echo "nginx:    http://127.0.0.1:$NGINX_PORT/big-${BIG_MIB}M.bin  (also mid-${MID_MIB}M.bin, small-${SMALL_KIB}K.bin, many/f0000.bin ...)"
   echo "no-range: http://127.0.0.1:$NGINX_PORT/norange/mid-${MID_MIB}M.bin"
   [[ -n ${RELAY_PORT:-} ]] && echo "relay:    http://127.0.0.1:$RELAY_PORT/big-${BIG_MIB}M.bin  ($RELAY_RATE B/s per connection)"
+  [[ -n ${STRAG_PORT:-} ]] && echo "straggler relay: http://127.0.0.1:$STRAG_PORT/straggler-${STRAG_MIB}M.bin  (reset per run: echo reset > /dev/tcp/127.0.0.1/$STRAG_CTL)"
+  if has_case long-mid || has_case long-big; then
+    if start_long_link; then
+      echo "long link: ip netns exec $NS_CLI curl http://$LONG_SRV_ADDR:$LONG_NGINX_PORT/big-${BIG_MIB}M.bin  (relay: port $LONG_RELAY_PORT)"
+    else
+      echo "long link: not started: $LONG_SKIP"
+    fi
+  fi
   echo "access log: $WORK/nginx/access.log; SHA-256: $DATA/SHA256SUMS; Ctrl-C or kill $$ stops"
   while true; do sleep 3600 & PIDS+=($!); wait $!; done  # wait: a signal ends it at once
 fi
@@ -662,6 +924,10 @@ T_START=$EPOCHREALTIME
   echo "rf_commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
   echo "rf_server_jar=${RF_SERVER_JAR#$ROOT/}$([[ -f $RF_SERVER_JAR ]] && echo " (built $(date -u -r "$RF_SERVER_JAR" +%H:%MZ))" || echo " (not built)")"
   echo "relay_rate=$RELAY_RATE"; echo "nginx_workers=$NGINX_WORKERS"
+  echo "strag_mib=$STRAG_MIB"; echo "strag_threads=$STRAG_THREADS"; echo "strag_rate=$STRAG_RATE"
+  echo "strag_slow_conn=$STRAG_SLOW_CONN"; echo "strag_slow_rate=$STRAG_SLOW_RATE"
+  echo "long_delay_ms=$LONG_DELAY_MS"; echo "long_rate=$LONG_RATE"; echo "long_mtu=$LONG_MTU"
+  echo "long_threads=$LONG_THREADS"
   echo "nproc=$(nproc)"
   echo "mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
   echo "kernel=$(uname -sr)"
@@ -743,6 +1009,8 @@ if has_case mem && has_tool rangefetch; then
   else record_skip mem-big rangefetch "CLI jar not built"; fi
 fi
 has_case many && run_many
+has_case straggler && run_straggler
+if has_case long-mid || has_case long-big; then run_long_cases; fi
 
 # --jfr: one extra, untimed rangefetch run per case with a flight recording, summarised
 if [[ -n $JFR_CASES ]] && tool_available rangefetch; then
@@ -768,12 +1036,28 @@ sleep 1  # let nginx log the last (possibly aborted) requests
 echo "duration_s=$(awk -v a="$T_START" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.0f", b - a}')" >>"$WORK/meta.txt"
 echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/meta.txt"
 tail -n +"$((ACCESS_START + 1))" "$WORK/nginx/access.log" >"$WORK/access-run.log"
+[[ -f $WORK/nginx-far/access.log ]] && cat "$WORK/nginx-far/access.log" >>"$WORK/access-run.log"
 
-REPORT=$WORK/report.md
-"$PY" "$BENCH/report.py" --work "$WORK" >"$REPORT" || die "report.py failed"
-cat "$REPORT"
+# Two generated sections: the issue-6 cases and issue 12's; a run rewrites only the section(s)
+# whose cases it ran, so `--only straggler,long-mid,long-big` leaves the issue-6 results alone
+REPORT=$WORK/report.md REPORT12=$WORK/report-issue12.md
+ran6=0 ran12=0
+for c in ${ONLY//,/ }; do
+  case $c in straggler|long-mid|long-big) ran12=1 ;; *) ran6=1 ;; esac
+done
+: >"$REPORT"; : >"$REPORT12"
+if [[ $ran6 == 1 ]]; then
+  "$PY" "$BENCH/report.py" --work "$WORK" >"$REPORT" || die "report.py failed"
+  cat "$REPORT"
+fi
+if [[ $ran12 == 1 ]]; then
+  "$PY" "$BENCH/report.py" --work "$WORK" --part issue12 >"$REPORT12" || die "report.py --part issue12 failed"
+  cat "$REPORT12"
+fi
 if [[ $DOCS == 1 ]]; then
-  "$PY" "$BENCH/report.py" --splice "$ROOT/docs/benchmarks.md" --report "$REPORT" \
+  [[ $ran6 == 1 ]] && "$PY" "$BENCH/report.py" --splice "$ROOT/docs/benchmarks.md" --report "$REPORT" \
     && log "wrote the generated section of docs/benchmarks.md"
+  [[ $ran12 == 1 ]] && "$PY" "$BENCH/report.py" --splice "$ROOT/docs/benchmarks.md" --report "$REPORT12" --part issue12 \
+    && log "wrote the generated issue-12 section of docs/benchmarks.md"
 fi
 log "done in $(awk -v a="$T_START" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.0f", b - a}') s; raw results: ${RESULTS#$ROOT/}, logs: ${LOGDIR#$ROOT/}"
