@@ -13,6 +13,7 @@ import io.rangefetch.server.http.LoopbackHostGuard;
 import io.rangefetch.server.http.MetricsHandler;
 import io.rangefetch.server.http.PlainErrorHandler;
 import io.rangefetch.server.http.TokenCheck;
+import io.rangefetch.server.jsonrpc.JsonRpc;
 import io.rangefetch.server.metrics.DownloadMetrics;
 import io.rangefetch.server.protocol.Replies;
 import io.rangefetch.server.ws.CommandHandler;
@@ -42,8 +43,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The rangefetch server, embedded: the WebSocket API on {@code /ws}, the console on {@code /},
- * the dashboard, {@code /healthz}, {@code /metrics} and {@code /files/{id}}, over one shared
- * {@link RangeDownloader}. Thread-safe.
+ * aria2's JSON-RPC on {@code /jsonrpc}, the dashboard, {@code /healthz}, {@code /metrics} and
+ * {@code /files/{id}}, over one shared {@link RangeDownloader}. Thread-safe.
  *
  * <pre>{@code
  * try (RangefetchServer server = RangefetchServer.create(
@@ -108,7 +109,9 @@ public final class RangefetchServer implements AutoCloseable {
         throw new IllegalStateException("the server is already " + (closed ? "closed" : "started")
             + "; create a new one to start again");
       }
-      Running r = new Running(config);
+      // aria2.shutdown, when allowed: closed on its own thread, as close() waits for Jetty's.
+      Running r = new Running(config,
+          () -> new Thread(this::close, "rangefetch-rpc-shutdown").start());
       try {
         r.start();
       } catch (IOException | RuntimeException e) {
@@ -202,7 +205,7 @@ public final class RangefetchServer implements AutoCloseable {
     private final ScheduledExecutorService heartbeat;
     private final Duration pingEvery;
 
-    Running(ServerConfig config) {
+    Running(ServerConfig config, Runnable shutdown) {
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       DownloadMetrics metrics = new DownloadMetrics(registry);
       UrlPolicy urlPolicy = new UrlPolicy(config.blockPrivateNetworks());
@@ -229,20 +232,24 @@ public final class RangefetchServer implements AutoCloseable {
 
       String version = version();
       TokenCheck token = new TokenCheck(config.token());
+      UpgradeGuard guard = new UpgradeGuard(token, config.allowedOrigins(), sessions,
+          config.maxSessions());
+      JsonRpc rpc = new JsonRpc(config, downloads, guard, sessions, version, shutdown);
+      downloads.addListener(rpc.notifier());
       HttpRoutes routes = new HttpRoutes(new DashboardHandler(),
           new HealthHandler(version, () -> downloads.list().size(), sessions::count),
           new MetricsHandler(registry), new FilesHandler(downloads, token));
       ContextHandler context = new ContextHandler("/");
       context.setErrorHandler(new PlainErrorHandler());
       WebSocketRoutes ws = new WebSocketRoutes(
-          new UpgradeGuard(token, config.allowedOrigins(), sessions, config.maxSessions()),
-          sessions, new CommandHandler(downloads), downloads,
+          guard, sessions, new CommandHandler(downloads), downloads,
           Replies.hello(version, config.limits()), config.maxMessageBytes());
       WebSocketUpgradeHandler upgrade = WebSocketUpgradeHandler.from(server, context, container -> {
         container.setIdleTimeout(config.idleTimeout());
         ws.configure(container);
+        rpc.configure(container);
       });
-      upgrade.setHandler(routes);
+      upgrade.setHandler(rpc.httpHandler(routes));
       context.setHandler(upgrade);
       Handler root = config.isLoopback() ? new LoopbackHostGuard(context) : context;
       server.setHandler(root);
