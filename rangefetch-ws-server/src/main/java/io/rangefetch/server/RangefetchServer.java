@@ -27,6 +27,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -64,6 +65,8 @@ public final class RangefetchServer implements AutoCloseable {
   private @Nullable Running running;
   // guarded by lock
   private boolean closed;
+  // opens when close() has stopped everything, so join() does not return while it still runs
+  private final CountDownLatch stopped = new CountDownLatch(1);
 
   private RangefetchServer(ServerConfig config) {
     this.config = config;
@@ -160,13 +163,12 @@ public final class RangefetchServer implements AutoCloseable {
    * @throws InterruptedException if interrupted while waiting
    */
   public void join() throws InterruptedException {
-    Running r;
     synchronized (lock) {
-      r = running;
+      if (running == null && !closed) {
+        return; // never started
+      }
     }
-    if (r != null) {
-      r.server.join();
-    }
+    stopped.await();
   }
 
   /**
@@ -182,8 +184,12 @@ public final class RangefetchServer implements AutoCloseable {
       r = running;
       running = null;
     }
-    if (r != null) {
-      r.stop();
+    try {
+      if (r != null) {
+        r.stop();
+      }
+    } finally {
+      stopped.countDown();
     }
   }
 
