@@ -46,6 +46,8 @@ class JsonRpcWebUiTest {
         .limits(Limits.newBuilder().maxThreads(4).maxBytesPerThread(64 * 1024)
             .maxConcurrentDownloads(1).build()));
     ui = Aria2RpcClient.connect(server, SECRET);
+    // A UI's first call, as on connecting: with the secret, so notifications follow from here.
+    ui.result("aria2.getVersion");
   }
 
   @AfterEach

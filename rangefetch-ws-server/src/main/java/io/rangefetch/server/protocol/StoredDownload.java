@@ -1,5 +1,6 @@
 package io.rangefetch.server.protocol;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  */
 public record StoredDownload(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
     @Nullable String fileName, @Nullable String expectedSha256, StatusJson status,
-    @Nullable Map<String, String> headers) {
+    // Left out when empty: the state file of a download without headers stays as it was.
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) @Nullable Map<String, String> headers) {
 
   /** An absent {@code headers} (an older state file) is none. */
   public StoredDownload {
