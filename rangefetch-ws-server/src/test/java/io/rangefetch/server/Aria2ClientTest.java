@@ -85,7 +85,8 @@ class Aria2ClientTest {
       ws.assertHello();
       JsonNode downloads = ws.await("list").get("downloads");
       assertEquals(1, downloads.size(), downloads.toString());
-      assertEquals(Long.toString(Long.parseLong(smallGid, 16)), downloads.get(0).get("id").asText());
+      assertEquals(Long.toString(Long.parseLong(smallGid, 16)),
+          downloads.get(0).get("id").asText());
       assertEquals("completed", downloads.get(0).get("state").asText());
     }
   }
@@ -108,7 +109,8 @@ class Aria2ClientTest {
   }
 
   private Run runNode(List<String> env) throws Exception {
-    ProcessBuilder builder = new ProcessBuilder("node", "aria2-client.js").directory(NODE_DIR.toFile());
+    ProcessBuilder builder = new ProcessBuilder("node", "aria2-client.js")
+        .directory(NODE_DIR.toFile());
     for (String pair : env) {
       int eq = pair.indexOf('=');
       builder.environment().put(pair.substring(0, eq), pair.substring(eq + 1));

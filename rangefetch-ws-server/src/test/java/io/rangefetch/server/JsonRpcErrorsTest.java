@@ -47,9 +47,7 @@ class JsonRpcErrorsTest {
   @AfterEach
   void nothingChanged() throws Exception {
     try {
-      for (String method : List.of("aria2.tellActive")) {
-        assertEquals(0, rpc.result(method).size());
-      }
+      assertEquals(0, rpc.result("aria2.tellActive").size());
       assertEquals(0, rpc.result("aria2.tellWaiting", 0, 100).size());
       assertEquals(0, rpc.result("aria2.tellStopped", 0, 100).size());
       assertEquals(List.of(), origin.requests());

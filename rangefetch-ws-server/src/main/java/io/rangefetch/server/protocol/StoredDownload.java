@@ -25,7 +25,8 @@ public record StoredDownload(String url, @Nullable Integer threads, @Nullable Lo
 
   /** An absent {@code headers} (an older state file) is none. */
   public StoredDownload {
-    headers = headers == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+    headers = headers == null ? Map.of()
+        : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
   }
 
   /**
