@@ -28,11 +28,12 @@ final class ConfigKeys {
   static final String BLOCK_PRIVATE_NETWORKS = "security.block-private-networks";
   static final String MAX_SESSIONS = "security.max-sessions";
   static final String MAX_DOWNLOADS = "security.max-downloads";
+  static final String RPC_ALLOW_SHUTDOWN = "rpc.allow-shutdown";
 
   /** Every key, in the order the documentation lists them. */
   static final List<String> ALL = List.of(HOST, PORT, DOWNLOAD_DIR, MAX_THREADS,
       MAX_BYTES_PER_THREAD, MAX_CONCURRENT_DOWNLOADS, TOKEN, ALLOWED_ORIGINS, MAX_MESSAGE_BYTES,
-      BLOCK_PRIVATE_NETWORKS, MAX_SESSIONS, MAX_DOWNLOADS);
+      BLOCK_PRIVATE_NETWORKS, MAX_SESSIONS, MAX_DOWNLOADS, RPC_ALLOW_SHUTDOWN);
 
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt]?)(i?b)?",
       Pattern.CASE_INSENSITIVE);
@@ -92,6 +93,8 @@ final class ConfigKeys {
         v -> config.maxSessions(integer(v)));
     apply(settings, MAX_DOWNLOADS, "a whole number of at least 1",
         v -> config.maxDownloads(integer(v)));
+    apply(settings, RPC_ALLOW_SHUTDOWN, "true or false",
+        v -> config.rpcAllowShutdown(bool(v)));
     try {
       return config.limits(limits.build()).build();
     } catch (IllegalArgumentException e) {

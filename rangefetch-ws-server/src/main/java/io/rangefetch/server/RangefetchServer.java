@@ -13,6 +13,7 @@ import io.rangefetch.server.http.LoopbackHostGuard;
 import io.rangefetch.server.http.MetricsHandler;
 import io.rangefetch.server.http.PlainErrorHandler;
 import io.rangefetch.server.http.TokenCheck;
+import io.rangefetch.server.jsonrpc.JsonRpc;
 import io.rangefetch.server.metrics.DownloadMetrics;
 import io.rangefetch.server.protocol.Replies;
 import io.rangefetch.server.ws.CommandHandler;
@@ -26,6 +27,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -42,8 +44,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The rangefetch server, embedded: the WebSocket API on {@code /ws}, the console on {@code /},
- * the dashboard, {@code /healthz}, {@code /metrics} and {@code /files/{id}}, over one shared
- * {@link RangeDownloader}. Thread-safe.
+ * aria2's JSON-RPC on {@code /jsonrpc}, the dashboard, {@code /healthz}, {@code /metrics} and
+ * {@code /files/{id}}, over one shared {@link RangeDownloader}. Thread-safe.
  *
  * <pre>{@code
  * try (RangefetchServer server = RangefetchServer.create(
@@ -63,6 +65,8 @@ public final class RangefetchServer implements AutoCloseable {
   private @Nullable Running running;
   // guarded by lock
   private boolean closed;
+  // opens when close() has stopped everything, so join() does not return while it still runs
+  private final CountDownLatch stopped = new CountDownLatch(1);
 
   private RangefetchServer(ServerConfig config) {
     this.config = config;
@@ -108,7 +112,9 @@ public final class RangefetchServer implements AutoCloseable {
         throw new IllegalStateException("the server is already " + (closed ? "closed" : "started")
             + "; create a new one to start again");
       }
-      Running r = new Running(config);
+      // aria2.shutdown, when allowed: closed on its own thread, as close() waits for Jetty's.
+      Running r = new Running(config,
+          () -> new Thread(this::close, "rangefetch-rpc-shutdown").start());
       try {
         r.start();
       } catch (IOException | RuntimeException e) {
@@ -157,13 +163,12 @@ public final class RangefetchServer implements AutoCloseable {
    * @throws InterruptedException if interrupted while waiting
    */
   public void join() throws InterruptedException {
-    Running r;
     synchronized (lock) {
-      r = running;
+      if (running == null && !closed) {
+        return; // never started
+      }
     }
-    if (r != null) {
-      r.server.join();
-    }
+    stopped.await();
   }
 
   /**
@@ -179,8 +184,12 @@ public final class RangefetchServer implements AutoCloseable {
       r = running;
       running = null;
     }
-    if (r != null) {
-      r.stop();
+    try {
+      if (r != null) {
+        r.stop();
+      }
+    } finally {
+      stopped.countDown();
     }
   }
 
@@ -202,7 +211,7 @@ public final class RangefetchServer implements AutoCloseable {
     private final ScheduledExecutorService heartbeat;
     private final Duration pingEvery;
 
-    Running(ServerConfig config) {
+    Running(ServerConfig config, Runnable shutdown) {
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       DownloadMetrics metrics = new DownloadMetrics(registry);
       UrlPolicy urlPolicy = new UrlPolicy(config.blockPrivateNetworks());
@@ -229,20 +238,24 @@ public final class RangefetchServer implements AutoCloseable {
 
       String version = version();
       TokenCheck token = new TokenCheck(config.token());
+      UpgradeGuard guard = new UpgradeGuard(token, config.allowedOrigins(), sessions,
+          config.maxSessions());
+      JsonRpc rpc = new JsonRpc(config, downloads, guard, sessions, version, shutdown);
+      downloads.addListener(rpc.notifier());
       HttpRoutes routes = new HttpRoutes(new DashboardHandler(),
           new HealthHandler(version, () -> downloads.list().size(), sessions::count),
           new MetricsHandler(registry), new FilesHandler(downloads, token));
       ContextHandler context = new ContextHandler("/");
       context.setErrorHandler(new PlainErrorHandler());
       WebSocketRoutes ws = new WebSocketRoutes(
-          new UpgradeGuard(token, config.allowedOrigins(), sessions, config.maxSessions()),
-          sessions, new CommandHandler(downloads), downloads,
+          guard, sessions, new CommandHandler(downloads), downloads,
           Replies.hello(version, config.limits()), config.maxMessageBytes());
       WebSocketUpgradeHandler upgrade = WebSocketUpgradeHandler.from(server, context, container -> {
         container.setIdleTimeout(config.idleTimeout());
         ws.configure(container);
+        rpc.configure(container);
       });
-      upgrade.setHandler(routes);
+      upgrade.setHandler(rpc.httpHandler(routes));
       context.setHandler(upgrade);
       Handler root = config.isLoopback() ? new LoopbackHostGuard(context) : context;
       server.setHandler(root);

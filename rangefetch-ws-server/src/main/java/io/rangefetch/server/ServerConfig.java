@@ -36,6 +36,7 @@ public final class ServerConfig {
   private final int maxSessions;
   private final int maxDownloads;
   private final Duration idleTimeout;
+  private final boolean rpcAllowShutdown;
 
   private ServerConfig(Builder builder) {
     this.host = builder.host;
@@ -49,6 +50,7 @@ public final class ServerConfig {
     this.maxSessions = builder.maxSessions;
     this.maxDownloads = builder.maxDownloads;
     this.idleTimeout = builder.idleTimeout;
+    this.rpcAllowShutdown = builder.rpcAllowShutdown;
   }
 
   /**
@@ -87,6 +89,7 @@ public final class ServerConfig {
     b.maxSessions = maxSessions;
     b.maxDownloads = maxDownloads;
     b.idleTimeout = idleTimeout;
+    b.rpcAllowShutdown = rpcAllowShutdown;
     return b;
   }
 
@@ -146,6 +149,16 @@ public final class ServerConfig {
   }
 
   /**
+   * Returns whether aria2's {@code aria2.shutdown} over {@code /jsonrpc} may stop the server.
+   *
+   * @return the setting
+   * @see Builder#rpcAllowShutdown(boolean)
+   */
+  public boolean rpcAllowShutdown() {
+    return rpcAllowShutdown;
+  }
+
+  /**
    * Returns whether the server binds to a loopback address only, where the {@code Host} header is
    * checked against DNS rebinding.
    *
@@ -163,7 +176,8 @@ public final class ServerConfig {
         + ", limits=" + limits + ", token=" + (token == null ? "none" : "set")
         + ", allowedOrigins=" + allowedOrigins + ", maxMessageBytes=" + maxMessageBytes
         + ", blockPrivateNetworks=" + blockPrivateNetworks + ", maxSessions=" + maxSessions
-        + ", maxDownloads=" + maxDownloads + ", idleTimeout=" + idleTimeout + "}";
+        + ", maxDownloads=" + maxDownloads + ", idleTimeout=" + idleTimeout
+        + ", rpcAllowShutdown=" + rpcAllowShutdown + "}";
   }
 
   /** Builds a {@link ServerConfig}. Not thread-safe. */
@@ -179,6 +193,7 @@ public final class ServerConfig {
     private int maxSessions = 64;
     private int maxDownloads = 1000;
     private Duration idleTimeout = Duration.ofMinutes(5);
+    private boolean rpcAllowShutdown;
 
     private Builder() {}
 
@@ -350,6 +365,19 @@ public final class ServerConfig {
         throw new IllegalArgumentException("idleTimeout must be at least 1 second, was " + timeout);
       }
       this.idleTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Lets an aria2 JSON-RPC client stop the server with {@code aria2.shutdown} or
+     * {@code aria2.forceShutdown} (with the token, when one is set). Refused otherwise, so a web
+     * UI cannot stop a server that others use.
+     *
+     * @param allow whether to allow it. Default: {@code false}.
+     * @return this builder
+     */
+    public Builder rpcAllowShutdown(boolean allow) {
+      this.rpcAllowShutdown = allow;
       return this;
     }
 

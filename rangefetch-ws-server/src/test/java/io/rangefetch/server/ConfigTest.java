@@ -58,6 +58,21 @@ class ConfigTest {
   }
 
   @Test
+  void rpcAllowShutdown_offByDefaultOnFromTheEnvironment() {
+    assertFalse(resolve(Map.of()).rpcAllowShutdown());
+    assertTrue(resolve(Map.of("RANGEFETCH_RPC_ALLOW_SHUTDOWN", "true")).rpcAllowShutdown());
+  }
+
+  @Test
+  void rpcAllowShutdown_notABoolean() {
+    Run run = run(Map.of("RANGEFETCH_RPC_ALLOW_SHUTDOWN", "yes"));
+
+    assertEquals(2, run.code());
+    assertTrue(run.err().contains("rpc.allow-shutdown = \"yes\" from environment variable"
+        + " RANGEFETCH_RPC_ALLOW_SHUTDOWN is not valid: expected true or false"), run.err());
+  }
+
+  @Test
   void fileThenEnvironmentThenFlagsEachOverrideTheOneBefore() throws Exception {
     Files.writeString(workDir.resolve("rangefetch.properties"), String.join("\n",
         "server.host=0.0.0.0", "server.port=1000", "limits.max-threads=2",

@@ -82,6 +82,8 @@ final class OriginServer implements AutoCloseable {
   /** How a slow file is sent: {@code sliceBytes} at a time, {@code pause} between slices. */
   private record Throttle(int sliceBytes, java.time.Duration pause) {}
   private final List<Seen> seen = new CopyOnWriteArrayList<>();
+  // "path value-of-X-Test-Header" per request, in order
+  private final List<String> sentHeaders = new CopyOnWriteArrayList<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
 
@@ -283,6 +285,12 @@ final class OriginServer implements AutoCloseable {
     return seen.stream().filter(s -> s.path().equals(path)).toList();
   }
 
+  /** @return the {@code X-Test-Header} of each request of {@code path} ("null" if absent) */
+  List<String> testHeaders(String path) {
+    return sentHeaders.stream().filter(h -> h.startsWith(path + " "))
+        .map(h -> h.substring(path.length() + 1)).toList();
+  }
+
   int maxInFlight() {
     return maxInFlight.get();
   }
@@ -299,6 +307,7 @@ final class OriginServer implements AutoCloseable {
     String path = Request.getPathInContext(request);
     String range = request.getHeaders().get(HttpHeader.RANGE);
     seen.add(new Seen(path, range == null ? "" : range));
+    sentHeaders.add(path + " " + request.getHeaders().get("X-Test-Header"));
     int now = inFlight.incrementAndGet();
     maxInFlight.accumulateAndGet(now, Math::max);
     boolean done = false;

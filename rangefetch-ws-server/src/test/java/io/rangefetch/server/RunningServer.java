@@ -78,6 +78,11 @@ final class RunningServer implements AutoCloseable {
     }
   }
 
+  /** Waits until the server has been closed, by a test or by itself. */
+  void join() throws InterruptedException {
+    server.join();
+  }
+
   @Override
   public void close() {
     server.close();

@@ -482,6 +482,7 @@ public final class DownloadService implements AutoCloseable {
     if (options.sha256() != null) {
       request.sha256(options.sha256());
     }
+    options.headers().forEach(request::header);
     DownloadHandle handle;
     try {
       handle = downloader.start(request.build());

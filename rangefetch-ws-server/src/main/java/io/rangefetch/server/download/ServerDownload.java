@@ -405,7 +405,7 @@ final class ServerDownload {
 
   synchronized StoredDownload stored() {
     return new StoredDownload(uri.toString(), options.threads(), options.chunkBytes(),
-        options.fileName(), options.sha256(), status());
+        options.fileName(), options.sha256(), status(), options.headers());
   }
 
   /**
@@ -419,7 +419,7 @@ final class ServerDownload {
   static ServerDownload restore(StoredDownload stored, Limits limits) {
     StatusJson s = stored.status();
     AddCommand options = new AddCommand(stored.url(), stored.threads(), stored.chunkBytes(),
-        stored.fileName(), stored.expectedSha256());
+        stored.fileName(), stored.expectedSha256(), stored.headers());
     ServerDownload d = new ServerDownload(s.id(), URI.create(stored.url()), options, limits,
         Instant.parse(s.createdAt()));
     synchronized (d) {

@@ -41,6 +41,20 @@ public final class TokenCheck {
     return presented != null && MessageDigest.isEqual(expectedDigest, digest(presented));
   }
 
+  /**
+   * Returns whether a secret presented inside a message (aria2's {@code "token:SECRET"}) is the
+   * token. The comparison takes the same time whatever the guess.
+   *
+   * @param presented the secret sent, or null when none was sent
+   * @return {@code true} without a configured token, or when {@code presented} is the token
+   */
+  public boolean acceptsSecret(@Nullable String presented) {
+    if (expectedDigest == null) {
+      return true;
+    }
+    return presented != null && MessageDigest.isEqual(expectedDigest, digest(presented));
+  }
+
   private static @Nullable String presented(Request request) {
     String authorization = request.getHeaders().get(HttpHeader.AUTHORIZATION);
     if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {

@@ -1,5 +1,8 @@
 package io.rangefetch.server.protocol;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -11,9 +14,30 @@ import org.jspecify.annotations.Nullable;
  * @param chunkBytes the request size asked for, at least 1, or null for the cap
  * @param fileName the file name asked for, or null to take the server's
  * @param sha256 the expected digest, 64 lower-case hex digits, or null
+ * @param headers extra request headers, name to value, in order; empty for none. Checked by
+ *     {@code DownloadRequest.Builder#header} when the download starts.
  */
 public record AddCommand(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
-    @Nullable String fileName, @Nullable String sha256) {
+    @Nullable String fileName, @Nullable String sha256, Map<String, String> headers) {
+
+  /** Copies {@code headers}, keeping their order. */
+  public AddCommand {
+    headers = Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+  }
+
+  /**
+   * Returns an add without extra headers.
+   *
+   * @param url the URL as sent
+   * @param threads the threads asked for, or null
+   * @param chunkBytes the request size asked for, or null
+   * @param fileName the file name asked for, or null
+   * @param sha256 the expected digest, or null
+   */
+  public AddCommand(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
+      @Nullable String fileName, @Nullable String sha256) {
+    this(url, threads, chunkBytes, fileName, sha256, Map.of());
+  }
 
   /**
    * Returns an add of {@code url} with every option left to the server.

@@ -1,5 +1,9 @@
 package io.rangefetch.server.protocol;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -11,6 +15,32 @@ import org.jspecify.annotations.Nullable;
  * @param fileName the file name asked for, or null
  * @param expectedSha256 the digest asked for, or null
  * @param status the last status, as the protocol shows it
+ * @param headers the extra request headers asked for; empty for none (and in state files written
+ *     before headers were kept)
  */
 public record StoredDownload(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
-    @Nullable String fileName, @Nullable String expectedSha256, StatusJson status) {}
+    @Nullable String fileName, @Nullable String expectedSha256, StatusJson status,
+    // Left out when empty: the state file of a download without headers stays as it was.
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) @Nullable Map<String, String> headers) {
+
+  /** An absent {@code headers} (an older state file) is none. */
+  public StoredDownload {
+    headers = headers == null ? Map.of()
+        : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+  }
+
+  /**
+   * Returns a download kept without extra headers.
+   *
+   * @param url the URL as added
+   * @param threads the threads asked for, or null
+   * @param chunkBytes the request size asked for, or null
+   * @param fileName the file name asked for, or null
+   * @param expectedSha256 the digest asked for, or null
+   * @param status the last status
+   */
+  public StoredDownload(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
+      @Nullable String fileName, @Nullable String expectedSha256, StatusJson status) {
+    this(url, threads, chunkBytes, fileName, expectedSha256, status, Map.of());
+  }
+}

@@ -8,11 +8,21 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class OpenSessions {
   private final Set<SessionSender> open = ConcurrentHashMap.newKeySet();
 
-  void opened(SessionSender sender) {
+  /**
+   * Counts a session as open, for pings, the session cap and shutdown.
+   *
+   * @param sender the session's sender
+   */
+  public void opened(SessionSender sender) {
     open.add(sender);
   }
 
-  void closed(SessionSender sender) {
+  /**
+   * Forgets a closed session.
+   *
+   * @param sender the session's sender
+   */
+  public void closed(SessionSender sender) {
     open.remove(sender);
   }
 

@@ -52,6 +52,20 @@ public final class UpgradeGuard {
           "a token is required: send it as \"Authorization: Bearer <token>\" or ?token=<token>");
       return false;
     }
+    return admitWithoutToken(request, response, callback);
+  }
+
+  /**
+   * Checks an upgrade whose messages carry the token themselves (aria2's JSON-RPC sends
+   * {@code "token:SECRET"} with every call): the {@code Origin} (else 403) and the session cap
+   * (else 503), not the token.
+   *
+   * @param request the upgrade request
+   * @param response its response
+   * @param callback completed when the error response is written
+   * @return {@code true} if the upgrade may proceed; {@code false} if it was refused
+   */
+  public boolean admitWithoutToken(Request request, Response response, Callback callback) {
     String origin = request.getHeaders().get(HttpHeader.ORIGIN);
     if (origin != null && !originAllowed(origin, request)) {
       Response.writeError(request, response, callback, HttpStatus.FORBIDDEN_403,
@@ -67,7 +81,15 @@ public final class UpgradeGuard {
     return true;
   }
 
-  private boolean originAllowed(String origin, Request request) {
+  /**
+   * Returns whether a browser request's {@code Origin} may use the server: the server's own
+   * origin or a configured one.
+   *
+   * @param origin the {@code Origin} header's value
+   * @param request the request
+   * @return {@code true} if allowed
+   */
+  public boolean originAllowed(String origin, Request request) {
     String o = normalise(origin);
     String host = request.getHeaders().get(HttpHeader.HOST);
     String scheme = request.isSecure() ? "https://" : "http://";

@@ -1,0 +1,153 @@
+package io.rangefetch.server.jsonrpc;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.rangefetch.server.protocol.StatusJson;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Shows a download as aria2's {@code aria2.tellStatus} struct: every value a string, as the
+ * manual says; the keys that apply to an HTTP download, and none of BitTorrent's. Immutable and
+ * thread-safe.
+ */
+final class Aria2Status {
+  /** aria2's {@code status} words. */
+  static final String ACTIVE = "active";
+  static final String WAITING = "waiting";
+  static final String PAUSED = "paused";
+  static final String ERROR = "error";
+  static final String COMPLETE = "complete";
+  static final String REMOVED = "removed";
+
+  /**
+   * Our {@code error.code} values as the exit status codes of aria2's manual ("EXIT STATUS");
+   * anything not listed is 1, "an unknown error".
+   */
+  private static final Map<String, String> ERROR_CODES = Map.of(
+      "timeout", "2",
+      "network", "6",
+      "disk", "17",
+      "file_exists", "13",
+      "http_status", "22",
+      "server_misbehaved", "22",
+      "redirect", "23",
+      "checksum_mismatch", "32");
+
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  private final Path downloadDir;
+
+  Aria2Status(Path downloadDir) {
+    this.downloadDir = downloadDir;
+  }
+
+  /**
+   * Returns aria2's status word of one of our states.
+   *
+   * @param state {@code queued probing downloading paused completed failed cancelled}
+   * @return {@code waiting active paused complete error removed}
+   */
+  static String word(String state) {
+    return switch (state) {
+      case "queued" -> WAITING;
+      case "probing", "downloading" -> ACTIVE;
+      case "paused" -> PAUSED;
+      case "completed" -> COMPLETE;
+      case "failed" -> ERROR;
+      case "cancelled" -> REMOVED;
+      default -> throw new IllegalArgumentException("unknown state " + state);
+    };
+  }
+
+  static boolean stopped(String word) {
+    return word.equals(COMPLETE) || word.equals(ERROR) || word.equals(REMOVED);
+  }
+
+  /**
+   * Returns the struct of one download.
+   *
+   * @param s its status
+   * @param keys the keys asked for; empty for all
+   * @return the struct
+   */
+  ObjectNode struct(StatusJson s, Set<String> keys) {
+    String word = word(s.state());
+    ObjectNode out = NODES.objectNode();
+    out.put("gid", Gids.of(s.id()));
+    out.put("status", word);
+    out.put("totalLength", Long.toString(length(s)));
+    out.put("completedLength", Long.toString(s.bytesDone()));
+    out.put("uploadLength", "0");
+    out.put("downloadSpeed", Long.toString(speed(s)));
+    out.put("uploadSpeed", "0");
+    out.put("connections", Integer.toString(s.threads()));
+    out.put("pieceLength", Long.toString(s.chunkBytes()));
+    out.put("numPieces", Long.toString(s.size() == null ? 0
+        : (s.size() + s.chunkBytes() - 1) / s.chunkBytes()));
+    out.put("dir", downloadDir.toString());
+    out.set("files", files(s));
+    if (word.equals(COMPLETE)) {
+      out.put("errorCode", "0");
+    } else if (word.equals(ERROR) && s.error() != null) {
+      out.put("errorCode", ERROR_CODES.getOrDefault(s.error().code(), "1"));
+      out.put("errorMessage", s.error().message());
+    }
+    if (!keys.isEmpty()) {
+      out.retain(keys);
+    }
+    return out;
+  }
+
+  /** {@code aria2.getFiles}: the one file of an HTTP download. */
+  ArrayNode files(StatusJson s) {
+    ObjectNode file = NODES.objectNode();
+    file.put("index", "1");
+    file.put("path", path(s));
+    file.put("length", Long.toString(length(s)));
+    file.put("completedLength", Long.toString(s.bytesDone()));
+    file.put("selected", "true");
+    file.set("uris", uris(s));
+    return NODES.arrayNode().add(file);
+  }
+
+  /** {@code aria2.getUris}: the download's one URL, {@code used} once it has started. */
+  ArrayNode uris(StatusJson s) {
+    String word = word(s.state());
+    ObjectNode uri = NODES.objectNode();
+    uri.put("uri", s.url());
+    uri.put("status", word.equals(WAITING) || word.equals(PAUSED) ? "waiting" : "used");
+    return NODES.arrayNode().add(uri);
+  }
+
+  /** {@code aria2.getServers} of an active download: the URL and where it led. */
+  ArrayNode servers(StatusJson s) {
+    ObjectNode server = NODES.objectNode();
+    server.put("uri", s.url());
+    server.put("currentUri", s.finalUrl() == null ? s.url() : s.finalUrl());
+    server.put("downloadSpeed", Long.toString(speed(s)));
+    ObjectNode file = NODES.objectNode();
+    file.put("index", "1");
+    file.set("servers", NODES.arrayNode().add(server));
+    return NODES.arrayNode().add(file);
+  }
+
+  /** The file's path: the complete file, else where it is going, else "" while not named. */
+  private String path(StatusJson s) {
+    if (s.file() != null) {
+      return Path.of(URI.create(s.file())).toString();
+    }
+    return s.fileName() == null ? "" : downloadDir.resolve(s.fileName()).toString();
+  }
+
+  private static long length(StatusJson s) {
+    return s.size() == null ? 0 : s.size();
+  }
+
+  static long speed(StatusJson s) {
+    return word(s.state()).equals(ACTIVE) && s.speedBps() != null ? s.speedBps() : 0;
+  }
+}

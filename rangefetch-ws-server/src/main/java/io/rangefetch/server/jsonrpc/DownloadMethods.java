@@ -1,0 +1,319 @@
+package io.rangefetch.server.jsonrpc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.TextNode;
+import io.rangefetch.server.download.DownloadService;
+import io.rangefetch.server.protocol.CommandException;
+import io.rangefetch.server.protocol.ErrorCode;
+import io.rangefetch.server.protocol.StatusJson;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * aria2's methods on downloads ({@code addUri}, the {@code tell*} lists, pause, unpause, remove,
+ * the per-download queries), carried out on the server's one list: a download added here shows
+ * on {@code /ws}, the console and the dashboard, and the other way round. Thread-safe.
+ */
+final class DownloadMethods {
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  private static final TextNode OK = TextNode.valueOf("OK");
+
+  private final DownloadService service;
+  private final Aria2Status statuses;
+  private final Aria2Options options;
+
+  DownloadMethods(DownloadService service, Aria2Status statuses, Aria2Options options) {
+    this.service = service;
+    this.statuses = statuses;
+    this.options = options;
+  }
+
+  void register(Map<String, RpcMethod> table) {
+    table.put("aria2.addUri", this::addUri);
+    table.put("aria2.remove", this::remove);
+    table.put("aria2.forceRemove", this::remove);
+    table.put("aria2.pause", this::pause);
+    table.put("aria2.pauseAll", p -> pauseAll(p.atMost(0)));
+    table.put("aria2.forcePause", this::pause);
+    table.put("aria2.forcePauseAll", p -> pauseAll(p.atMost(0)));
+    table.put("aria2.unpause", this::unpause);
+    table.put("aria2.unpauseAll", p -> unpauseAll(p.atMost(0)));
+    table.put("aria2.tellStatus", p -> statuses.struct(find(p.atMost(2)), p.keys(1)));
+    table.put("aria2.getUris", p -> statuses.uris(find(p.atMost(1))));
+    table.put("aria2.getFiles", p -> statuses.files(find(p.atMost(1))));
+    table.put("aria2.getPeers", p -> peers(find(p.atMost(1))));
+    table.put("aria2.getServers", this::servers);
+    table.put("aria2.tellActive", p -> structs(active(), p.atMost(1).keys(0)));
+    table.put("aria2.tellWaiting", p -> page(waiting(), p));
+    table.put("aria2.tellStopped", p -> page(stopped(), p));
+    table.put("aria2.changePosition", this::changePosition);
+    table.put("aria2.changeUri", this::changeUri);
+    table.put("aria2.getOption", p -> options.of(find(p.atMost(1))));
+    table.put("aria2.changeOption", this::changeOption);
+    table.put("aria2.purgeDownloadResult", p -> purge(p.atMost(0)));
+    table.put("aria2.removeDownloadResult", this::removeResult);
+  }
+
+  private JsonNode addUri(Params p) {
+    p.atMost(3);
+    List<String> uris = p.strings(0, "uris");
+    if (uris.isEmpty()) {
+      throw RpcException.invalidParams("aria2.addUri needs at least one URI in uris");
+    }
+    if (uris.stream().distinct().count() > 1) {
+      throw RpcException.failed("aria2.addUri got " + uris.size() + " URIs: mirrors (several"
+          + " URIs of one file) are not available in rangefetch yet; send one URI per download");
+    }
+    var add = options.add(uris.get(0), p.has(1) ? p.object(1, "options") : null);
+    if (p.has(2)) {
+      int position = p.integer(2, "position");
+      long waiting = waiting().size();
+      if (position < 0) {
+        throw RpcException.failed("position must be 0 or more, was " + position);
+      }
+      if (position < waiting) {
+        throw RpcException.failed("position " + position + ": rangefetch starts waiting"
+            + " downloads in the order they were added, so a new one goes last (position "
+            + waiting + "); leave position out");
+      }
+    }
+    return TextNode.valueOf(Gids.of(run(() -> service.add(add)).id()));
+  }
+
+  private JsonNode remove(Params p) {
+    StatusJson s = find(p.atMost(1));
+    String word = Aria2Status.word(s.state());
+    if (Aria2Status.stopped(word)) {
+      throw RpcException.failed("GID " + Gids.of(s.id()) + " cannot be removed: it is " + word
+          + " already; aria2.removeDownloadResult takes it off the list");
+    }
+    run(() -> service.cancel(s.id()));
+    return TextNode.valueOf(Gids.of(s.id()));
+  }
+
+  private JsonNode pause(Params p) {
+    StatusJson s = find(p.atMost(1));
+    String word = Aria2Status.word(s.state());
+    if (Aria2Status.stopped(word)) {
+      throw RpcException.failed("GID " + Gids.of(s.id()) + " cannot be paused now: it is "
+          + word);
+    }
+    run(() -> service.pause(s.id()));
+    return TextNode.valueOf(Gids.of(s.id()));
+  }
+
+  private JsonNode unpause(Params p) {
+    StatusJson s = find(p.atMost(1));
+    String word = Aria2Status.word(s.state());
+    if (!word.equals(Aria2Status.PAUSED)) {
+      throw RpcException.failed("GID " + Gids.of(s.id()) + " cannot be unpaused now: it is "
+          + word + ", not paused");
+    }
+    run(() -> service.resume(s.id()));
+    return TextNode.valueOf(Gids.of(s.id()));
+  }
+
+  private JsonNode pauseAll(Params p) {
+    for (StatusJson s : service.list()) {
+      String word = Aria2Status.word(s.state());
+      if (word.equals(Aria2Status.ACTIVE) || word.equals(Aria2Status.WAITING)) {
+        quietly(() -> service.pause(s.id()));
+      }
+    }
+    return OK;
+  }
+
+  private JsonNode unpauseAll(Params p) {
+    for (StatusJson s : service.list()) {
+      if (Aria2Status.word(s.state()).equals(Aria2Status.PAUSED)) {
+        quietly(() -> service.resume(s.id()));
+      }
+    }
+    return OK;
+  }
+
+  private JsonNode servers(Params p) {
+    StatusJson s = find(p.atMost(1));
+    if (!Aria2Status.word(s.state()).equals(Aria2Status.ACTIVE)) {
+      throw RpcException.failed("No active download for GID " + Gids.of(s.id())
+          + ": servers are shown while it downloads");
+    }
+    return statuses.servers(s);
+  }
+
+  /** An HTTP download has no peers: an empty list, as aria2 answers for one. */
+  private static JsonNode peers(StatusJson s) {
+    return NODES.arrayNode();
+  }
+
+  private JsonNode changePosition(Params p) {
+    p.atMost(3);
+    StatusJson s = find(p);
+    int pos = p.integer(1, "pos");
+    String how = p.string(2, "how");
+    List<StatusJson> queue = waiting();
+    int current = indexOf(queue, s);
+    if (current < 0) {
+      throw RpcException.failed("GID " + Gids.of(s.id()) + " is not in the waiting queue: it is "
+          + Aria2Status.word(s.state()));
+    }
+    long target = switch (how) {
+      case "POS_SET" -> pos;
+      case "POS_CUR" -> (long) current + pos;
+      case "POS_END" -> (long) queue.size() - 1 + pos;
+      default -> throw RpcException.invalidParams("how must be POS_SET, POS_CUR or POS_END, was "
+          + how);
+    };
+    long clamped = Math.max(0, Math.min(queue.size() - 1, target));
+    if (clamped != current) {
+      throw RpcException.failed("moving GID " + Gids.of(s.id()) + " from position " + current
+          + " to " + clamped + " is not available: rangefetch starts waiting downloads in the"
+          + " order they were added");
+    }
+    return NODES.numberNode(current);
+  }
+
+  private JsonNode changeUri(Params p) {
+    p.atMost(5);
+    StatusJson s = find(p);
+    int fileIndex = p.integer(1, "fileIndex");
+    List<String> delUris = p.strings(2, "delUris");
+    List<String> addUris = p.strings(3, "addUris");
+    if (fileIndex != 1) {
+      throw RpcException.failed("fileIndex " + fileIndex + " is not found: an HTTP download has"
+          + " one file, index 1");
+    }
+    if (!delUris.isEmpty() || !addUris.isEmpty()) {
+      throw RpcException.failed("changing the URIs of GID " + Gids.of(s.id()) + " is not"
+          + " available in rangefetch yet (mirrors arrive later); remove it and add the new URI");
+    }
+    return NODES.arrayNode().add(0).add(0);
+  }
+
+  private JsonNode changeOption(Params p) {
+    p.atMost(2);
+    find(p);
+    Aria2Options.checkChange(p.object(1, "options"), List.of("max-download-limit"));
+    return OK;
+  }
+
+  private JsonNode removeResult(Params p) {
+    StatusJson s = find(p.atMost(1));
+    String word = Aria2Status.word(s.state());
+    if (!Aria2Status.stopped(word)) {
+      throw RpcException.failed("Could not remove download result of GID " + Gids.of(s.id())
+          + ": it is " + word + "; stop it with aria2.remove first");
+    }
+    run(() -> service.remove(s.id()));
+    return OK;
+  }
+
+  private JsonNode purge(Params p) {
+    for (StatusJson s : stopped()) {
+      quietly(() -> service.remove(s.id()));
+    }
+    return OK;
+  }
+
+  /** The download of the GID in parameter 1. */
+  private StatusJson find(Params p) {
+    return Gids.find(p.string(0, "gid"), service.list());
+  }
+
+  private List<StatusJson> active() {
+    return oldestFirst(s -> Aria2Status.word(s.state()).equals(Aria2Status.ACTIVE));
+  }
+
+  /** The waiting queue, front first: queued and paused downloads in the order they came. */
+  private List<StatusJson> waiting() {
+    return oldestFirst(s -> {
+      String word = Aria2Status.word(s.state());
+      return word.equals(Aria2Status.WAITING) || word.equals(Aria2Status.PAUSED);
+    });
+  }
+
+  /** Stopped downloads, the least recently stopped first (by their last change). */
+  private List<StatusJson> stopped() {
+    List<StatusJson> out = new ArrayList<>(
+        oldestFirst(s -> Aria2Status.stopped(Aria2Status.word(s.state()))));
+    out.sort(Comparator.comparing(StatusJson::updatedAt));
+    return out;
+  }
+
+  private List<StatusJson> oldestFirst(Predicate<StatusJson> wanted) {
+    List<StatusJson> out = new ArrayList<>(service.list().stream().filter(wanted).toList());
+    Collections.reverse(out);
+    return out;
+  }
+
+  private ArrayNode structs(List<StatusJson> list, Set<String> keys) {
+    ArrayNode out = NODES.arrayNode();
+    for (StatusJson s : list) {
+      out.add(statuses.struct(s, keys));
+    }
+    return out;
+  }
+
+  /**
+   * {@code tellWaiting} and {@code tellStopped}: {@code num} downloads from {@code offset}; a
+   * negative offset counts from the end and gives the downloads in reverse order, as the manual
+   * shows ({@code tellWaiting(-1, 2)} of A, B, C is C, B).
+   */
+  private ArrayNode page(List<StatusJson> list, Params p) {
+    p.atMost(3);
+    long offset = p.integer(0, "offset");
+    long num = p.integer(1, "num");
+    Set<String> keys = p.keys(2);
+    int size = list.size();
+    if (num <= 0) {
+      return NODES.arrayNode();
+    }
+    if (offset >= 0) {
+      return structs(list.subList((int) Math.min(offset, size),
+          (int) Math.min(size, offset + num)), keys);
+    }
+    long last = size + offset;
+    List<StatusJson> out = new ArrayList<>();
+    for (long i = last; i >= 0 && i > last - num; i--) {
+      out.add(list.get((int) i));
+    }
+    return structs(out, keys);
+  }
+
+  private static int indexOf(List<StatusJson> queue, StatusJson s) {
+    for (int i = 0; i < queue.size(); i++) {
+      if (queue.get(i).id().equals(s.id())) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Runs a command of the service; its refusal becomes aria2's error (code 1). */
+  private static StatusJson run(Supplier<StatusJson> command) {
+    try {
+      return command.get();
+    } catch (CommandException e) {
+      throw RpcException.failed(e.getMessage());
+    }
+  }
+
+  /** For the *All methods: a download that ended or went away meanwhile is skipped. */
+  private static void quietly(Supplier<StatusJson> command) {
+    try {
+      command.get();
+    } catch (CommandException e) {
+      if (e.code() != ErrorCode.CONFLICT && e.code() != ErrorCode.NOT_FOUND) {
+        throw RpcException.failed(e.getMessage());
+      }
+    }
+  }
+}
