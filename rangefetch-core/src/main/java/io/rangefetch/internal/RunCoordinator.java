@@ -171,8 +171,17 @@ final class RunCoordinator {
       task.finalUri = found.finalUri();
       task.ranges = found.ranges();
       task.size = found.size();
+      FetchFailure unprepared = null;
+      try {
+        files.prepare(found, response.kind());
+      } catch (FetchFailure f) {
+        unprepared = f;
+      }
+      // After the file is chosen: a listener that hears probeEnd finds it in the handle.
       events.post((l, d) -> l.probeEnd(d, found));
-      files.prepare(found, response.kind());
+      if (unprepared != null) {
+        throw unprepared;
+      }
       if (response.kind() != FirstResponse.Kind.RANGED) {
         files.hashFromStart();
       }
