@@ -69,8 +69,14 @@ class LauncherJarIT {
   @Test
   void usesTheQuickCompilerOnlyUnlessADigestIsAsked() throws Exception {
     assertTrue(jvmOptions("-q", "http://127.0.0.1:9/a").contains("-XX:TieredStopAtLevel=1"));
+    // C1 alone: the CLI's own directive (QuickCompilerOnly) would only cost start-up time
+    assertTrue(jvmOptions("-q", "http://127.0.0.1:9/a")
+        .contains("-D" + QuickCompilerOnly.PROPERTY + "=false"));
     assertTrue(jvmOptions("--sha256", "ab".repeat(32), "http://127.0.0.1:9/a")
         .contains("-XX:TieredStopAtLevel=4"));
+    // with C2 on, the directive keeps it to SHA-256
+    assertTrue(jvmOptions("--sha256", "ab".repeat(32), "http://127.0.0.1:9/a").stream()
+        .noneMatch(option -> option.startsWith("-D" + QuickCompilerOnly.PROPERTY)));
     assertTrue(jvmOptions("--sha256=" + "ab".repeat(32), "http://127.0.0.1:9/a")
         .contains("-XX:TieredStopAtLevel=4"));
   }

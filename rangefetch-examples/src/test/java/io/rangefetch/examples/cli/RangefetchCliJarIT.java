@@ -95,6 +95,49 @@ class RangefetchCliJarIT {
   }
 
   @Test
+  void jar_keepsTheOptimisingCompilerForSha256Only() throws Exception {
+    String directives = directivesOfARunningDownload(List.of());
+
+    assertTrue(directives.contains("matching: sun/security/provider/*.*"), directives);
+    assertTrue(directives.contains("Exclude:true"), "C2 excluded for the rest: " + directives);
+  }
+
+  @Test
+  void jar_leavesTheCompilersAloneWhenToldTo() throws Exception {
+    String directives = directivesOfARunningDownload(
+        List.of("-D" + QuickCompilerOnly.PROPERTY + "=false"));
+
+    assertTrue(directives.contains("matching: *.*"), directives);
+    assertFalse(directives.contains("sun/security/provider"), directives);
+    assertFalse(directives.contains("Exclude:true"), directives);
+  }
+
+  /**
+   * Starts a download that stalls after a few chunks, asks its JVM for its compiler directives
+   * with {@code jcmd} (as a user would), and stops it.
+   */
+  private String directivesOfARunningDownload(List<String> jvmOptions) throws Exception {
+    byte[] body = randomBytes(1024 * 1024);
+    server.setDispatcher(new RangeDispatcher(body, "data.bin").stallFrom(4));
+    Child child = Child.start(workingDir, jvmOptions, "-c", "64K", url());
+    try {
+      String someBytes = child.awaitErrLine(line -> line.matches(".*%  [1-9].*"));
+      assertNotNull(someBytes, "no progress with bytes; stderr so far: " + child.err());
+      Process jcmd = new ProcessBuilder(
+          Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+          Long.toString(child.process.pid()), "Compiler.directives_print")
+          .redirectErrorStream(true).start();
+      String printed = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(jcmd.waitFor(60, TimeUnit.SECONDS), "jcmd did not exit");
+      assertEquals(0, jcmd.exitValue(), printed);
+      return printed;
+    } finally {
+      child.process.toHandle().destroy();
+      child.waitFor();
+    }
+  }
+
+  @Test
   void jar_killed_theSameCommandContinuesAndRefetchesAtMostOneChunkPerThread() throws Exception {
     int chunk = 32 * 1024;
     int threads = 4;
@@ -227,10 +270,16 @@ class RangefetchCliJarIT {
     }
 
     static Child start(Path workingDir, String... args) throws IOException {
+      return start(workingDir, List.of(), args);
+    }
+
+    static Child start(Path workingDir, List<String> jvmOptions, String... args)
+        throws IOException {
       assertTrue(Files.isRegularFile(JAR), JAR.toAbsolutePath() + " is missing; run mvn verify");
-      List<String> command = new ArrayList<>(List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-jar", JAR.toAbsolutePath().toString()));
+      List<String> command = new ArrayList<>();
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.addAll(jvmOptions);
+      command.addAll(List.of("-jar", JAR.toAbsolutePath().toString()));
       command.addAll(List.of(args));
       return new Child(new ProcessBuilder(command).directory(workingDir.toFile()).start());
     }
