@@ -19,8 +19,10 @@ final class ProgressTicker {
   private final IntSupplier threads;
   private final SpeedMeter speed;
   private final Runnable report;
+  // All guarded by this: a tick runs under the lock, so that once stop() returns no progress of
+  // the run that stopped can follow the events of its ending.
   private @Nullable ScheduledFuture<?> ticking;
-  // Timer thread only.
+  private boolean running;
   private long reportedBytes = -1;
   private int reportedThreads = -1;
 
@@ -35,19 +37,25 @@ final class ProgressTicker {
   }
 
   synchronized void start() {
+    running = true;
     ticking = timer.scheduleAtFixedRate(this::tick, intervalNanos, intervalNanos,
         TimeUnit.NANOSECONDS);
   }
 
+  /** Stops ticking; a tick in progress finishes first. */
   synchronized void stop() {
-    ScheduledFuture<?> running = ticking;
-    if (running != null) {
-      running.cancel(false);
+    running = false;
+    ScheduledFuture<?> scheduled = ticking;
+    if (scheduled != null) {
+      scheduled.cancel(false);
       ticking = null;
     }
   }
 
-  private void tick() {
+  private synchronized void tick() {
+    if (!running) {
+      return;
+    }
     long now = bytes.getAsLong();
     int working = threads.getAsInt();
     speed.sample(System.nanoTime(), now);
