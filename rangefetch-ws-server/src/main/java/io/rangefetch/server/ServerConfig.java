@@ -1,6 +1,7 @@
 package io.rangefetch.server;
 
 import io.rangefetch.Limits;
+import io.rangefetch.server.cluster.ClusterSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -36,6 +37,7 @@ public final class ServerConfig {
   private final int maxSessions;
   private final int maxDownloads;
   private final Duration idleTimeout;
+  private final @Nullable ClusterSettings cluster;
 
   private ServerConfig(Builder builder) {
     this.host = builder.host;
@@ -49,6 +51,7 @@ public final class ServerConfig {
     this.maxSessions = builder.maxSessions;
     this.maxDownloads = builder.maxDownloads;
     this.idleTimeout = builder.idleTimeout;
+    this.cluster = builder.cluster;
   }
 
   /**
@@ -87,6 +90,7 @@ public final class ServerConfig {
     b.maxSessions = maxSessions;
     b.maxDownloads = maxDownloads;
     b.idleTimeout = idleTimeout;
+    b.cluster = cluster;
     return b;
   }
 
@@ -145,6 +149,11 @@ public final class ServerConfig {
     return idleTimeout;
   }
 
+  /** @return the cluster this server is a node of, if any. @see Builder#cluster */
+  public Optional<ClusterSettings> cluster() {
+    return Optional.ofNullable(cluster);
+  }
+
   /**
    * Returns whether the server binds to a loopback address only, where the {@code Host} header is
    * checked against DNS rebinding.
@@ -163,7 +172,8 @@ public final class ServerConfig {
         + ", limits=" + limits + ", token=" + (token == null ? "none" : "set")
         + ", allowedOrigins=" + allowedOrigins + ", maxMessageBytes=" + maxMessageBytes
         + ", blockPrivateNetworks=" + blockPrivateNetworks + ", maxSessions=" + maxSessions
-        + ", maxDownloads=" + maxDownloads + ", idleTimeout=" + idleTimeout + "}";
+        + ", maxDownloads=" + maxDownloads + ", idleTimeout=" + idleTimeout
+        + (cluster == null ? "" : ", cluster=" + cluster) + "}";
   }
 
   /** Builds a {@link ServerConfig}. Not thread-safe. */
@@ -179,6 +189,7 @@ public final class ServerConfig {
     private int maxSessions = 64;
     private int maxDownloads = 1000;
     private Duration idleTimeout = Duration.ofMinutes(5);
+    private @Nullable ClusterSettings cluster;
 
     private Builder() {}
 
@@ -350,6 +361,20 @@ public final class ServerConfig {
         throw new IllegalArgumentException("idleTimeout must be at least 1 second, was " + timeout);
       }
       this.idleTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Makes the server a node of a cluster: the list, the queue and each download's state live
+     * in PostgreSQL, shared with the other nodes, instead of the local state file
+     * (docs/cluster.md). {@code maxDownloads} then counts the downloads of the whole cluster.
+     *
+     * @param cluster the database and the node's name, or {@code null} for a server on its own.
+     *     Default: none.
+     * @return this builder
+     */
+    public Builder cluster(@Nullable ClusterSettings cluster) {
+      this.cluster = cluster;
       return this;
     }
 
