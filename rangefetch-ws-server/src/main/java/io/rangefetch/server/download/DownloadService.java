@@ -880,7 +880,7 @@ public final class DownloadService implements AutoCloseable {
       }
       download.runsOn(shared.nodeId(), shared.nodeUrl());
       registry.add(download);
-      LOG.info("download {}: claimed by node {} ({} bytes recorded)", id, shared.nodeId(),
+      LOG.debug("download {}: claimed by node {} ({} bytes recorded)", id, shared.nodeId(),
           stored.status().bytesDone());
       run(download, true);
       persist(download);
