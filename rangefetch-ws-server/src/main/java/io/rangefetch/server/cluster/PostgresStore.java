@@ -250,8 +250,9 @@ public final class PostgresStore implements SharedStore {
       throw unreachable(e);
     }
     if (applied == null) {
-      // Waited for with the connection back in the pool.
-      return s.exchange().await(sent, owner, s.pool()::getConnection);
+      // Waited for with the connection back in the pool. The answer is shown here at once: the
+      // owner's own notification of it may come a moment later.
+      applied = s.exchange().await(sent, owner, s.pool()::getConnection);
     }
     showHere(s, op, applied);
     return applied;
