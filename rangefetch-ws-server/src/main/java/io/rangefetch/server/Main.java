@@ -1,6 +1,7 @@
 package io.rangefetch.server;
 
 import io.rangefetch.server.ConfigKeys.Setting;
+import io.rangefetch.server.cluster.StoreUnavailableException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Reader;
@@ -111,6 +112,10 @@ public final class Main implements Callable<Integer> {
     RangefetchServer server = RangefetchServer.create(serverConfig);
     try {
       server.start();
+    } catch (StoreUnavailableException e) {
+      server.close();
+      err.println("rangefetch-server: " + e.getMessage());
+      return 1;
     } catch (IOException | RuntimeException e) {
       server.close();
       err.println("rangefetch-server: cannot start on " + serverConfig.host() + ":"

@@ -171,7 +171,7 @@ public final class PostgresStore implements SharedStore {
         pool.close();
       }
       started = null;
-      throw new IOException("cannot use the cluster store " + settings.jdbcUrl() + ": "
+      throw new StoreUnavailableException("cannot use the cluster store " + settings.jdbcUrl() + ": "
           + e.getMessage() + "; check that PostgreSQL runs there and that the user and the"
           + " password (RANGEFETCH_CLUSTER_PASSWORD or cluster.password-file) are right", e);
     }
