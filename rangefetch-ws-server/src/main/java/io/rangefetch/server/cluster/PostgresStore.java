@@ -13,12 +13,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
@@ -63,17 +58,10 @@ public final class PostgresStore implements SharedStore {
   private final SharedList list = new SharedList();
   // the downloads this node holds (claimed, lease not lost)
   private final Set<String> held = ConcurrentHashMap.newKeySet();
-  // guarded by itself: statuses of this node's downloads not yet notified, latest per download
-  private final Map<String, StatusJson> unpublished = new LinkedHashMap<>();
-  // guarded by writeLock: records not yet written, latest per download
-  private final Map<String, Supplier<StoredDownload>> unrecorded = new LinkedHashMap<>();
-  // held while a record is taken and written, so that records are written in order
-  private final Object writeLock = new Object();
   // held by one claim round at a time: two would both count the same free slots
   private final Object claimLock = new Object();
   private final AtomicBoolean claimQueued = new AtomicBoolean();
   private final AtomicBoolean commandsQueued = new AtomicBoolean();
-  private final AtomicBoolean writeWarned = new AtomicBoolean();
   // renewals so far: old commands are purged every hundredth
   private final AtomicLong renewals = new AtomicLong();
   private volatile boolean healthy;
@@ -86,7 +74,8 @@ public final class PostgresStore implements SharedStore {
 
   /** What start() set up. */
   private record Started(String nodeId, String nodeUrl, Node node, HikariDataSource pool,
-      NotificationFeed feed, CommandExchange exchange, ScheduledExecutorService lease,
+      NotificationFeed feed, CommandExchange exchange, ChangePublisher changes,
+      ScheduledExecutorService lease,
       ScheduledExecutorService publisher, ExecutorService commands) {}
 
   /**
@@ -135,15 +124,17 @@ public final class PostgresStore implements SharedStore {
         }
       }
       CommandExchange exchange = new CommandExchange(nodeId);
-      feed = new NotificationFeed(settings.jdbcUrl(), properties, new Feed(), nodeId);
+      feed = new NotificationFeed(settings.jdbcUrl(), properties, new FeedReceiver(nodeId, node,
+          list, held, exchange, pool::getConnection, this::wakeClaimer, this::wakeCommands),
+          nodeId);
       ScheduledExecutorService lease = Executors.newScheduledThreadPool(2,
           daemon("rangefetch-cluster-lease-" + nodeId));
       ScheduledExecutorService publisher = Executors.newSingleThreadScheduledExecutor(
           daemon("rangefetch-cluster-publish-" + nodeId));
       ExecutorService commands = Executors.newSingleThreadExecutor(
           daemon("rangefetch-cluster-commands-" + nodeId));
-      started = new Started(nodeId, nodeUrl, node, pool, feed, exchange, lease, publisher,
-          commands);
+      started = new Started(nodeId, nodeUrl, node, pool, feed, exchange,
+          new ChangePublisher(nodeId, pool::getConnection), lease, publisher, commands);
       feed.start(); // listening before the list is read: no change falls in between
       try (Connection c = pool.getConnection()) {
         list.replaceAll(DownloadRows.statuses(c));
@@ -155,7 +146,8 @@ public final class PostgresStore implements SharedStore {
       lease.scheduleWithFixedDelay(this::claimRound, 0, CLAIM_POLL_MILLIS, TimeUnit.MILLISECONDS);
       lease.scheduleWithFixedDelay(this::watchLease, WATCHDOG_MILLIS, WATCHDOG_MILLIS,
           TimeUnit.MILLISECONDS);
-      publisher.scheduleWithFixedDelay(this::publish, PUBLISH_MILLIS, PUBLISH_MILLIS,
+      ChangePublisher changes = started.changes();
+      publisher.scheduleWithFixedDelay(changes::flush, PUBLISH_MILLIS, PUBLISH_MILLIS,
           TimeUnit.MILLISECONDS);
     } catch (SQLException | RuntimeException e) {
       Started s = started;
@@ -271,21 +263,7 @@ public final class PostgresStore implements SharedStore {
 
   @Override
   public void record(String id, Supplier<StoredDownload> current, boolean now) {
-    Started s = require();
-    synchronized (writeLock) {
-      if (!now || !healthy) {
-        unrecorded.put(id, current);
-        return;
-      }
-      unrecorded.remove(id);
-      try (Connection c = s.pool().getConnection()) {
-        DownloadRows.write(c, s.nodeId(), List.of(current.get()));
-        writeWarned.set(false);
-      } catch (SQLException e) {
-        unrecorded.put(id, current); // written with the next batch
-        warnWrite(e);
-      }
-    }
+    require().changes().record(id, current, now && healthy);
   }
 
   @Override
@@ -294,9 +272,7 @@ public final class PostgresStore implements SharedStore {
       return; // parked, or taken over: the node that holds it now tells its changes
     }
     list.put(status);
-    synchronized (unpublished) {
-      unpublished.put(status.id(), status);
-    }
+    require().changes().status(status);
     if (FREES_A_SLOT.contains(status.state())) {
       wakeClaimer();
     }
@@ -307,12 +283,7 @@ public final class PostgresStore implements SharedStore {
     Started s = require();
     held.remove(id);
     list.remove(id);
-    synchronized (writeLock) {
-      unrecorded.remove(id);
-    }
-    synchronized (unpublished) {
-      unpublished.remove(id);
-    }
+    s.changes().forget(id);
     try (Connection c = s.pool().getConnection()) {
       DownloadRows.delete(c, s.nodeId(), id);
     } catch (SQLException e) {
@@ -337,7 +308,7 @@ public final class PostgresStore implements SharedStore {
     s.commands().shutdownNow();
     s.publisher().shutdownNow();
     awaitQuietly(s.publisher());
-    publish(); // the last records, before the downloads are handed back
+    s.changes().flush(); // the last records, before the downloads are handed back
     try (Connection c = s.pool().getConnection()) {
       int released = DownloadRows.release(c, s.nodeId());
       LOG.info("node {} left the cluster; {} unfinished downloads handed back to the queue",
@@ -435,40 +406,6 @@ public final class PostgresStore implements SharedStore {
     }
   }
 
-  private void publish() {
-    Started s = require();
-    synchronized (writeLock) {
-      if (!unrecorded.isEmpty()) {
-        Map<String, Supplier<StoredDownload>> batch = new LinkedHashMap<>(unrecorded);
-        unrecorded.clear();
-        try (Connection c = s.pool().getConnection()) {
-          DownloadRows.write(c, s.nodeId(), batch.values().stream().map(Supplier::get).toList());
-          writeWarned.set(false);
-        } catch (SQLException | RuntimeException e) {
-          batch.forEach(unrecorded::putIfAbsent);
-          warnWrite(e);
-        }
-      }
-    }
-    List<ClusterMessage> messages;
-    synchronized (unpublished) {
-      messages = new ArrayList<>(unpublished.size());
-      for (StatusJson status : unpublished.values()) {
-        messages.add(ClusterMessage.status(s.nodeId(), status));
-      }
-      unpublished.clear();
-    }
-    if (!messages.isEmpty()) {
-      try (Connection c = s.pool().getConnection()) {
-        DownloadRows.notifyAll(c, messages);
-      } catch (SQLException | RuntimeException e) {
-        // Dropped: the next status supersedes them, and other nodes reload on reconnection.
-        LOG.debug("node {}: {} statuses not notified: {}", s.nodeId(), messages.size(),
-            e.getMessage());
-      }
-    }
-  }
-
   private void processCommands() {
     commandsQueued.set(false);
     Started s = require();
@@ -529,87 +466,6 @@ public final class PostgresStore implements SharedStore {
     return applied;
   }
 
-  /** Receives the other nodes' notifications, on the feed's thread. */
-  private final class Feed implements NotificationFeed.Receiver {
-    @Override
-    public void received(ClusterMessage message) {
-      Started s = require();
-      boolean own = message.origin().equals(s.nodeId());
-      switch (message.kind()) {
-        case ClusterMessage.STATUS -> {
-          if (!own && message.id() != null) {
-            StatusJson status = message.status() != null ? message.status()
-                : read(s, message.id());
-            if (status != null) {
-              showChange(s, status);
-            }
-          }
-        }
-        case ClusterMessage.REMOVED -> {
-          String id = message.id();
-          if (!own && id != null && !list.wasRemoved(id)) {
-            held.remove(id);
-            s.node().removedElsewhere(id, () -> list.remove(id));
-          }
-        }
-        case ClusterMessage.QUEUE -> wakeClaimer();
-        case ClusterMessage.COMMAND -> {
-          if (s.nodeId().equals(message.node())) {
-            wakeCommands();
-          }
-        }
-        case ClusterMessage.DONE -> {
-          if (message.command() != null) {
-            s.exchange().done(message.command());
-          }
-        }
-        default -> LOG.debug("ignoring a cluster message of kind {}", message.kind());
-      }
-    }
-
-    @Override
-    public void reconnected() {
-      Started s = require();
-      List<StatusJson> fresh;
-      try (Connection c = s.pool().getConnection()) {
-        fresh = DownloadRows.statuses(c);
-      } catch (SQLException e) {
-        return; // the next reconnection tries again
-      }
-      Map<String, StatusJson> byId = new HashMap<>();
-      fresh.forEach(status -> byId.put(status.id(), status));
-      for (StatusJson status : fresh) {
-        if (!status.equals(list.get(status.id()).orElse(null))) {
-          showChange(s, status);
-        }
-      }
-      for (StatusJson known : list.newestFirst()) {
-        if (!byId.containsKey(known.id()) && !held.contains(known.id())) {
-          s.node().removedElsewhere(known.id(), () -> list.remove(known.id()));
-        }
-      }
-      wakeClaimer();
-      wakeCommands();
-    }
-
-    private void showChange(Started s, StatusJson status) {
-      if (held.contains(status.id()) || list.wasRemoved(status.id())) {
-        return; // this node's own status is fresher; a removed one stays removed
-      }
-      StatusJson before = list.get(status.id()).orElse(null);
-      s.node().changedElsewhere(status, before == null
-          || !before.state().equals(status.state()), () -> list.put(status));
-    }
-
-    private @Nullable StatusJson read(Started s, String id) {
-      try (Connection c = s.pool().getConnection()) {
-        return DownloadRows.status(c, id).orElse(null);
-      } catch (SQLException e) {
-        return null;
-      }
-    }
-  }
-
   // ---- helpers ----
 
   private void wakeClaimer() {
@@ -631,13 +487,6 @@ public final class PostgresStore implements SharedStore {
       } catch (RejectedExecutionException e) {
         commandsQueued.set(false); // closing
       }
-    }
-  }
-
-  private void warnWrite(Exception e) {
-    if (writeWarned.compareAndSet(false, true)) {
-      LOG.warn("cannot record downloads in the database ({}); retrying with the next changes",
-          e.getMessage());
     }
   }
 
