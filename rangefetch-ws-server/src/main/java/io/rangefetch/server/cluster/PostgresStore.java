@@ -215,6 +215,9 @@ public final class PostgresStore implements SharedStore {
   @Override
   public StatusJson command(Op op, String id) {
     Started s = require();
+    if (settledHere(s, id)) {
+      return s.node().commandHere(op, id); // claimed here while the service looked
+    }
     long sent;
     String owner;
     StatusJson applied;
@@ -419,7 +422,7 @@ public final class PostgresStore implements SharedStore {
       CommandExchange.Result result;
       try {
         StatusJson status;
-        if (held.contains(p.downloadId()) && s.node().hasHere(p.downloadId())) {
+        if (settledHere(s, p.downloadId())) {
           status = s.node().commandHere(p.op(), p.downloadId());
         } else {
           status = applyInDatabase(s, p.op(), p.downloadId());
@@ -441,6 +444,21 @@ public final class PostgresStore implements SharedStore {
         LOG.warn("download {}: the result of {} could not be written ({})", p.downloadId(),
             p.op(), e.getMessage());
       }
+    }
+  }
+
+  /**
+   * Tells whether this node runs the download, once a claim round that may be starting it has
+   * done so: the round holds the claim lock from the claim until its downloads are registered,
+   * so a command in between would otherwise be applied in the database, and lost when the run
+   * records its state.
+   */
+  private boolean settledHere(Started s, String id) {
+    if (!held.contains(id)) {
+      return false;
+    }
+    synchronized (claimLock) {
+      return s.node().hasHere(id);
     }
   }
 
