@@ -104,7 +104,12 @@ public final class PostgresStore implements SharedStore {
     properties.setProperty("connectTimeout", "10");
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(settings.jdbcUrl());
-    config.setDataSourceProperties(properties);
+    Properties pooled = new Properties();
+    pooled.putAll(properties);
+    pooled.remove("password");
+    config.setDataSourceProperties(pooled);
+    // Given to the pool as its password, which it masks wherever it logs its settings.
+    settings.password().ifPresent(config::setPassword);
     config.setPoolName("rangefetch-" + nodeId);
     config.setMaximumPoolSize(POOL_SIZE);
     config.setMinimumIdle(1);
@@ -127,7 +132,9 @@ public final class PostgresStore implements SharedStore {
       feed = new NotificationFeed(settings.jdbcUrl(), properties, new FeedReceiver(nodeId, node,
           list, held, exchange, pool::getConnection, this::wakeClaimer, this::wakeCommands),
           nodeId);
-      ScheduledExecutorService lease = Executors.newScheduledThreadPool(2,
+      // Three threads: the watchdog must run on time while a renewal and a claim round both
+      // wait for a connection to a database that does not answer.
+      ScheduledExecutorService lease = Executors.newScheduledThreadPool(3,
           daemon("rangefetch-cluster-lease-" + nodeId));
       ScheduledExecutorService publisher = Executors.newSingleThreadScheduledExecutor(
           daemon("rangefetch-cluster-publish-" + nodeId));
