@@ -88,6 +88,34 @@ class ClusterLiveListTest {
     }
   }
 
+  @Test
+  void stoppedNodeHandsItsDownloadBackForAnotherToFinish() throws Exception {
+    byte[] slow = origin.file("/slow.bin", SIZE, 64 * 1024);
+    String store = DATABASE.newDatabase();
+    String id;
+    try (RunningServer b = ClusterQueueTest.startNode(root.resolve("b"), store, "node-b");
+        ProtocolClient clientOfB = b.connectApi()) {
+      id = clientOfB.request("add", "{\"op\":\"add\",\"url\":\"" + origin.uri("/slow.bin")
+          + "\"}").get("download").get("id").asText();
+      clientOfB.awaitState(id, "downloading");
+    }
+    // Stopped cleanly: the row is back in the queue at once, not held until the lease lapses.
+    try (java.sql.Connection c = LocalPostgres.connect(store);
+        java.sql.ResultSet row = c.createStatement().executeQuery(
+            "SELECT owner, state FROM rangefetch_download WHERE id = " + id)) {
+      assertTrue(row.next());
+      assertEquals(null, row.getString("owner"));
+      assertEquals("downloading", row.getString("state"));
+    }
+    origin.rate("/slow.bin", Long.MAX_VALUE);
+    try (RunningServer a = ClusterQueueTest.startNode(root.resolve("a"), store, "node-a");
+        ProtocolClient clientOfA = a.connectApi()) {
+      JsonNode done = clientOfA.awaitState(id, "completed");
+      assertEquals("node-a", done.get("node").asText());
+      assertEquals(OriginServer.sha256(slow), done.get("sha256").asText());
+    }
+  }
+
   private static boolean isStatus(JsonNode message, String id, String state) {
     return "status".equals(message.path("type").asText())
         && !message.has("requestId")
