@@ -120,6 +120,13 @@ class ClusterQueueTest {
     for (RunningServer node : nodes) {
       assertEquals(200, node.get("/healthz").statusCode());
     }
+    // The same URL added again, through another node than the first time: the same download.
+    String firstId = pathById.entrySet().stream().filter(e -> e.getValue().equals("/f/0.bin"))
+        .findFirst().orElseThrow().getKey();
+    JsonNode again = clients.get(1).request("again", "{\"op\":\"add\",\"url\":\""
+        + origin.uri("/f/0.bin") + "\"}");
+    assertEquals(firstId, again.get("download").get("id").asText());
+    assertEquals(1, origin.requests("/f/0.bin").size());
   }
 
   /** Reads pushes until {@code count} downloads are completed; fails on a failed one. */

@@ -32,6 +32,8 @@ final class ChangePublisher {
   // held while records are taken and written, so that they are written in order
   private final Object writeLock = new Object();
   private final AtomicBoolean warned = new AtomicBoolean();
+  // held by one flush at a time, so that a flush that returns has every earlier one committed
+  private final Object flushLock = new Object();
 
   ChangePublisher(String node, CommandExchange.ConnectionSource connections) {
     this.node = node;
@@ -77,8 +79,17 @@ final class ChangePublisher {
     }
   }
 
-  /** Writes the records waiting, then notifies the statuses waiting. */
+  /**
+   * Writes the records waiting, then notifies the statuses waiting. When it returns, every
+   * change handed over before it is committed, unless the database failed.
+   */
   void flush() {
+    synchronized (flushLock) {
+      flushNow();
+    }
+  }
+
+  private void flushNow() {
     synchronized (writeLock) {
       if (!unrecorded.isEmpty()) {
         Map<String, Supplier<StoredDownload>> batch = new LinkedHashMap<>(unrecorded);
@@ -106,7 +117,7 @@ final class ChangePublisher {
       } catch (SQLException | RuntimeException e) {
         // Dropped: the next status supersedes them, and other nodes reload on reconnection.
         LOG.debug("node {}: {} statuses not notified: {}", node, messages.size(),
-            e.getMessage());
+            DownloadRows.why(e));
       }
     }
   }
@@ -114,7 +125,7 @@ final class ChangePublisher {
   private void warn(Exception e) {
     if (warned.compareAndSet(false, true)) {
       LOG.warn("cannot record downloads in the database ({}); retrying with the next changes",
-          e.getMessage());
+          DownloadRows.why(e));
     }
   }
 }

@@ -12,7 +12,7 @@ import org.jspecify.annotations.Nullable;
  *     ({@code id}), {@code queue} (work to claim), {@code command} (command row
  *     {@code command} waits for node {@code node}) or {@code done} (command row
  *     {@code command} has its result)
- * @param origin the node that sent it
+ * @param origin the node that sent it, or {@link #TABLE}
  * @param status the download's status, for {@code status}
  * @param id the download's id, for {@code status} and {@code removed}
  * @param command the command row's id, for {@code command} and {@code done}
@@ -21,6 +21,12 @@ import org.jspecify.annotations.Nullable;
 record ClusterMessage(String kind, String origin, @Nullable StatusJson status, @Nullable String id,
     @Nullable Long command, @Nullable String node) {
   static final String CHANNEL = "rangefetch";
+  /**
+   * The origin of a change applied in the table by a command, for a download no live node
+   * holds: every node shows it, the one that applied it included, in the order of the
+   * notifications.
+   */
+  static final String TABLE = "";
   static final String STATUS = "status";
   static final String REMOVED = "removed";
   static final String QUEUE = "queue";

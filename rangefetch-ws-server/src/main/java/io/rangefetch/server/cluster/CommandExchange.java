@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -50,8 +51,10 @@ final class CommandExchange {
   record Result(@Nullable StatusJson status, @Nullable ErrorJson error) {}
 
   private final String node;
-  // commands sent by this node, by row id, completed when their node notifies "done"
+  // commands sent by this node, by row id, completed when their node notifies "done"; and
+  // this node's markers (negative ids), completed when its own feed gets to them
   private final Map<Long, CompletableFuture<Void>> waiting = new ConcurrentHashMap<>();
+  private final AtomicLong markers = new AtomicLong();
 
   CommandExchange(String node) {
     this.node = node;
@@ -104,7 +107,7 @@ final class CommandExchange {
       result = result(c, command);
     } catch (SQLException e) {
       throw new CommandException(ErrorCode.INTERNAL, "the database did not answer ("
-          + e.getMessage() + "); try again once it is back");
+          + DownloadRows.why(e) + "); try again once it is back");
     }
     Result r = result.orElseThrow(() -> new CommandException(ErrorCode.INTERNAL, "node "
         + owner + ", which runs this download, did not answer within "
@@ -120,7 +123,50 @@ final class CommandExchange {
     return r.status();
   }
 
-  /** The node notified that a command of this node is done. */
+  /**
+   * Notifies a marker in the caller's transaction. This node's feed gets it after every
+   * notification sent before it in that transaction, and shows those to this node's clients
+   * first: {@link #awaitMark} then returns with the node's list up to date.
+   *
+   * @return the marker, to {@link #awaitMark}
+   */
+  long mark(Connection c) throws SQLException {
+    long marker = -markers.incrementAndGet();
+    waiting.put(marker, new CompletableFuture<>());
+    DownloadRows.notify(c, ClusterMessage.done(node, marker));
+    return marker;
+  }
+
+  /**
+   * Waits until this node's feed got the marker.
+   *
+   * @return false if it did not within {@code wait} (the feed is reconnecting), or the
+   *     transaction was rolled back
+   */
+  boolean awaitMark(long marker, Duration wait) {
+    CompletableFuture<Void> seen = waiting.get(marker);
+    try {
+      if (seen == null) {
+        return false;
+      }
+      seen.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (ExecutionException | TimeoutException e) {
+      return false;
+    } finally {
+      waiting.remove(marker);
+    }
+  }
+
+  /** Forgets a marker whose transaction was rolled back. */
+  void forget(long marker) {
+    waiting.remove(marker);
+  }
+
+  /** The node notified that a command of this node is done, or the feed got a marker. */
   void done(long command) {
     CompletableFuture<Void> future = waiting.get(command);
     if (future != null) {

@@ -216,7 +216,7 @@ final class DownloadRows {
     }
   }
 
-  /** Deletes a download removed on this node, and tells the others. */
+  /** Deletes a download, and tells the nodes; {@code node} is the origin of the notification. */
   static void delete(Connection c, String node, String id) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(
         "DELETE FROM rangefetch_download WHERE id = ?")) {
@@ -248,8 +248,9 @@ final class DownloadRows {
    * @return the status afterwards; for {@code remove} the last one
    * @throws CommandException {@code conflict} if the command does not fit the state
    */
-  static StatusJson applyWithoutOwner(Connection c, String node, SharedStore.Op op, Row row)
+  static StatusJson applyWithoutOwner(Connection c, SharedStore.Op op, Row row)
       throws SQLException {
+    String origin = ClusterMessage.TABLE;
     StoredDownload stored = row.stored();
     StatusJson status = stored.status();
     String state = status.state();
@@ -271,7 +272,7 @@ final class DownloadRows {
       case REMOVE -> null;
     };
     if (op == SharedStore.Op.REMOVE) {
-      delete(c, node, status.id());
+      delete(c, origin, status.id());
       return status;
     }
     if (next == null) {
@@ -291,9 +292,9 @@ final class DownloadRows {
       ps.setLong(4, number(status.id()));
       ps.executeUpdate();
     }
-    notify(c, ClusterMessage.status(node, changed));
+    notify(c, ClusterMessage.status(origin, changed));
     if (next.equals("queued")) {
-      notify(c, ClusterMessage.queue(node));
+      notify(c, ClusterMessage.queue(origin));
     }
     return changed;
   }
@@ -359,6 +360,18 @@ final class DownloadRows {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write " + value.getClass().getSimpleName(), e);
     }
+  }
+
+  /**
+   * Says why a database call failed, for a log line or a client: without the statement of a
+   * batch, whose parameters hold the downloads' URLs with their credentials.
+   */
+  static String why(Exception e) {
+    if (e instanceof java.sql.BatchUpdateException batch && batch.getNextException() != null) {
+      return batch.getNextException().getMessage();
+    }
+    return e instanceof java.sql.BatchUpdateException ? "a batch of writes failed"
+        : String.valueOf(e.getMessage());
   }
 
   /** Ids are numbers of the sequence; anything else is no download's id. */

@@ -71,8 +71,10 @@ final class FeedReceiver implements NotificationFeed.Receiver {
         }
       }
       case ClusterMessage.DONE -> {
-        if (message.command() != null) {
-          exchange.done(message.command());
+        Long command = message.command();
+        // Command ids are the table's, unique; markers (negative) are each node's own.
+        if (command != null && (command > 0 || own)) {
+          exchange.done(command);
         }
       }
       default -> LOG.debug("ignoring a cluster message of kind {}", message.kind());

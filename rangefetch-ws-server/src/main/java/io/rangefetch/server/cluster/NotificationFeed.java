@@ -94,7 +94,7 @@ final class NotificationFeed implements AutoCloseable {
         }
         if (!warned) {
           LOG.warn("lost the cluster's notifications ({}); reconnecting every {} s",
-              e.getMessage(), RECONNECT_SECONDS);
+              DownloadRows.why(e), RECONNECT_SECONDS);
           warned = true;
         }
         closeQuietly();
@@ -130,7 +130,7 @@ final class NotificationFeed implements AutoCloseable {
       try {
         c.close();
       } catch (SQLException e) {
-        LOG.debug("closing the notification connection: {}", e.getMessage());
+        LOG.debug("closing the notification connection: {}", DownloadRows.why(e));
       }
     }
   }

@@ -13,6 +13,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -48,6 +49,8 @@ public final class PostgresStore implements SharedStore {
   private static final long CLAIM_POLL_MILLIS = 1000;
   private static final long WATCHDOG_MILLIS = 200;
   private static final int POOL_SIZE = 8;
+  /** How long a command applied in the table waits for this node's feed to show it. */
+  private static final Duration MARK_WAIT = Duration.ofSeconds(5);
   private static final Set<String> FREES_A_SLOT =
       Set.of("completed", "failed", "cancelled", "paused");
 
@@ -102,6 +105,8 @@ public final class PostgresStore implements SharedStore {
     properties.setProperty("ApplicationName", "rangefetch " + nodeId);
     properties.setProperty("tcpKeepAlive", "true");
     properties.setProperty("connectTimeout", "10");
+    // Keeps parameter values (URLs with their credentials) out of error messages and logs.
+    properties.setProperty("logServerErrorDetail", "false");
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(settings.jdbcUrl());
     Properties pooled = new Properties();
@@ -171,7 +176,7 @@ public final class PostgresStore implements SharedStore {
       }
       started = null;
       throw new StoreUnavailableException("cannot use the cluster store " + settings.jdbcUrl() + ": "
-          + e.getMessage() + "; check that PostgreSQL runs there and that the user and the"
+          + DownloadRows.why(e) + "; check that PostgreSQL runs there and that the user and the"
           + " password (RANGEFETCH_CLUSTER_PASSWORD or cluster.password-file) are right", e);
     }
     LOG.info("node {} joined the cluster at {} ({} downloads listed, lease {} s)", nodeId,
@@ -198,7 +203,7 @@ public final class PostgresStore implements SharedStore {
       throw unreachable(e);
     }
     if (added.created()) {
-      list.put(added.status());
+      list.putIfAbsent(added.status());
       wakeClaimer();
     }
     return added;
@@ -225,9 +230,10 @@ public final class PostgresStore implements SharedStore {
     if (settledHere(s, id)) {
       return s.node().commandHere(op, id); // claimed here while the service looked
     }
-    long sent;
+    long sent = 0;
+    long marker = 0;
     String owner;
-    StatusJson applied;
+    StatusJson applied = null;
     try (Connection c = s.pool().getConnection()) {
       c.setAutoCommit(false);
       try {
@@ -235,15 +241,15 @@ public final class PostgresStore implements SharedStore {
         owner = row.owner();
         if (owner != null && row.leaseLive() && !owner.equals(s.nodeId())) {
           sent = s.exchange().send(c, op, id, owner);
-          c.commit();
-          applied = null;
         } else {
-          applied = DownloadRows.applyWithoutOwner(c, s.nodeId(), op, row);
-          c.commit();
-          sent = -1;
+          applied = DownloadRows.applyWithoutOwner(c, op, row);
+          marker = s.exchange().mark(c);
         }
+        c.commit();
       } catch (SQLException | RuntimeException e) {
         c.rollback();
+        s.exchange().forget(sent);
+        s.exchange().forget(marker);
         throw e;
       } finally {
         c.setAutoCommit(true);
@@ -252,15 +258,19 @@ public final class PostgresStore implements SharedStore {
       throw unreachable(e);
     }
     if (applied == null) {
-      // Waited for with the connection back in the pool. The answer is shown here at once: the
-      // owner's own notification of it may come a moment later.
-      applied = s.exchange().await(sent, owner, s.pool()::getConnection);
+      // Waited for with the connection back in the pool. The owner notifies the change before
+      // its answer, so this node's list shows it by the time the answer comes.
+      return s.exchange().await(sent, owner, s.pool()::getConnection);
     }
-    showHere(s, op, applied);
+    // Shown by this node's feed, in order with the other nodes' changes; directly only if the
+    // feed is not there to show it.
+    if (!s.exchange().awaitMark(marker, MARK_WAIT)) {
+      showHere(s, op, applied);
+    }
     return applied;
   }
 
-  /** A command applied in the database by this node: its own clients see it now. */
+  /** A change applied in the table by this node, shown to its clients without the feed. */
   private void showHere(Started s, Op op, StatusJson applied) {
     if (op == Op.REMOVE) {
       s.node().removedElsewhere(applied.id(), () -> list.remove(applied.id()));
@@ -298,7 +308,7 @@ public final class PostgresStore implements SharedStore {
       DownloadRows.delete(c, s.nodeId(), id);
     } catch (SQLException e) {
       LOG.error("download {} was removed here, but the database did not take it off the shared"
-          + " list ({}); remove it again once the database answers", id, e.getMessage());
+          + " list ({}); remove it again once the database answers", id, DownloadRows.why(e));
     }
   }
 
@@ -325,7 +335,7 @@ public final class PostgresStore implements SharedStore {
           s.nodeId(), released);
     } catch (SQLException e) {
       LOG.warn("node {} could not hand its downloads back ({}); other nodes take them over once"
-          + " its lease lapses", s.nodeId(), e.getMessage());
+          + " its lease lapses", s.nodeId(), DownloadRows.why(e));
     }
     s.feed().close();
     s.pool().close();
@@ -346,7 +356,7 @@ public final class PostgresStore implements SharedStore {
       if (healthy) {
         LOG.warn("node {} cannot renew its lease ({}); it claims nothing new until the database"
             + " answers, and pauses its downloads before the lease lapses", s.nodeId(),
-            e.getMessage());
+            DownloadRows.why(e));
       }
       healthy = false;
       return;
@@ -394,7 +404,7 @@ public final class PostgresStore implements SharedStore {
       try (Connection c = s.pool().getConnection()) {
         claims = DownloadRows.claim(c, s.nodeId(), settings.lease(), free);
       } catch (SQLException e) {
-        LOG.debug("node {}: no claim this round: {}", s.nodeId(), e.getMessage());
+        LOG.debug("node {}: no claim this round: {}", s.nodeId(), DownloadRows.why(e));
         return;
       }
       for (DownloadRows.Claim claim : claims) {
@@ -437,7 +447,7 @@ public final class PostgresStore implements SharedStore {
         result = new CommandExchange.Result(status, null);
       } catch (CommandException e) {
         result = new CommandExchange.Result(null, new ErrorJson(e.code().code(),
-            e.getMessage()));
+            DownloadRows.why(e)));
       } catch (RuntimeException e) {
         LOG.error("download {}: the command {} from another node failed", p.downloadId(),
             p.op(), e);
@@ -445,11 +455,13 @@ public final class PostgresStore implements SharedStore {
             "node " + s.nodeId() + " failed on this command (" + e.getClass().getSimpleName()
                 + "); report it if it happens again"));
       }
+      // The change is notified before the answer: the sender's list shows it once answered.
+      s.changes().flush();
       try (Connection c = s.pool().getConnection()) {
         s.exchange().finish(c, p, result);
       } catch (SQLException e) {
         LOG.warn("download {}: the result of {} could not be written ({})", p.downloadId(),
-            p.op(), e.getMessage());
+            p.op(), DownloadRows.why(e));
       }
     }
   }
@@ -476,7 +488,8 @@ public final class PostgresStore implements SharedStore {
       c.setAutoCommit(false);
       try {
         DownloadRows.Row row = DownloadRows.lock(c, id).orElseThrow(() -> notFound(id));
-        applied = DownloadRows.applyWithoutOwner(c, s.nodeId(), op, row);
+        // Shown by the feeds of every node, this one included, before the sender's answer.
+        applied = DownloadRows.applyWithoutOwner(c, op, row);
         c.commit();
       } catch (SQLException | RuntimeException e) {
         c.rollback();
@@ -487,7 +500,6 @@ public final class PostgresStore implements SharedStore {
     } catch (SQLException e) {
       throw unreachable(e);
     }
-    showHere(s, op, applied);
     return applied;
   }
 
@@ -530,7 +542,7 @@ public final class PostgresStore implements SharedStore {
 
   private static CommandException unreachable(SQLException e) {
     return new CommandException(ErrorCode.INTERNAL, "the cluster's database did not answer ("
-        + e.getMessage() + "); nothing was changed; try again once it is back");
+        + DownloadRows.why(e) + "); nothing was changed; try again once it is back");
   }
 
   private String urlHost() {

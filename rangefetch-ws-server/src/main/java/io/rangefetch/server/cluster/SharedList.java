@@ -47,6 +47,16 @@ final class SharedList {
     return Optional.ofNullable(byId.put(status.id(), status));
   }
 
+  /**
+   * Takes a new download's first status, unless a later one came first: the node that claimed
+   * it may have told its progress before the node that added it gets here.
+   */
+  void putIfAbsent(StatusJson status) {
+    if (!removed.contains(status.id())) {
+      byId.putIfAbsent(status.id(), status);
+    }
+  }
+
   void remove(String id) {
     removed.add(id);
     byId.remove(id);

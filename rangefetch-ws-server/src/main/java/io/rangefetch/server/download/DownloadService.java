@@ -221,7 +221,10 @@ public final class DownloadService implements AutoCloseable {
         maxDownloads);
     if (added.created()) {
       synchronized (notifyLock) {
-        tell(added.status(), true);
+        // Unless the node that claimed it has already told a later status, pushed meanwhile.
+        if (added.status().equals(shared.get(added.status().id()).orElse(null))) {
+          tell(added.status(), true);
+        }
       }
     }
     return added.status();
