@@ -1,15 +1,21 @@
 package io.rangefetch.server;
 
 import io.rangefetch.Limits;
+import io.rangefetch.server.cluster.ClusterSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The configuration keys, one set of names for the file, the environment and the flags, and
@@ -29,11 +35,26 @@ final class ConfigKeys {
   static final String MAX_SESSIONS = "security.max-sessions";
   static final String MAX_DOWNLOADS = "security.max-downloads";
   static final String RPC_ALLOW_SHUTDOWN = "rpc.allow-shutdown";
+  static final String STORE = "cluster.store";
+  static final String NODE_ID = "cluster.node-id";
+  static final String LEASE = "cluster.lease";
+  static final String PASSWORD_FILE = "cluster.password-file";
+  /**
+   * The database password: from the environment only ({@code RANGEFETCH_CLUSTER_PASSWORD}),
+   * never from the properties file or a flag, so it is not in {@link #ALL}.
+   */
+  static final String PASSWORD = "cluster.password";
 
   /** Every key, in the order the documentation lists them. */
   static final List<String> ALL = List.of(HOST, PORT, DOWNLOAD_DIR, MAX_THREADS,
       MAX_BYTES_PER_THREAD, MAX_CONCURRENT_DOWNLOADS, TOKEN, ALLOWED_ORIGINS, MAX_MESSAGE_BYTES,
-      BLOCK_PRIVATE_NETWORKS, MAX_SESSIONS, MAX_DOWNLOADS, RPC_ALLOW_SHUTDOWN);
+      BLOCK_PRIVATE_NETWORKS, MAX_SESSIONS, MAX_DOWNLOADS, RPC_ALLOW_SHUTDOWN, STORE, NODE_ID,
+      LEASE, PASSWORD_FILE);
+
+  /** Keys whose values are secrets, never repeated in a message. */
+  private static final Set<String> SECRETS = Set.of(TOKEN, STORE, PASSWORD);
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(s|m|h)?",
+      Pattern.CASE_INSENSITIVE);
 
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt]?)(i?b)?",
       Pattern.CASE_INSENSITIVE);
@@ -95,11 +116,73 @@ final class ConfigKeys {
         v -> config.maxDownloads(integer(v)));
     apply(settings, RPC_ALLOW_SHUTDOWN, "true or false",
         v -> config.rpcAllowShutdown(bool(v)));
+    config.cluster(cluster(settings));
     try {
       return config.limits(limits.build()).build();
     } catch (IllegalArgumentException e) {
       throw new BadConfigException("the limits do not fit together: " + e.getMessage());
     }
+  }
+
+  /** The cluster settings, or null when no store is set. */
+  private static @Nullable ClusterSettings cluster(Map<String, Setting> settings) {
+    Setting store = settings.get(STORE);
+    if (store == null) {
+      for (String key : List.of(NODE_ID, LEASE, PASSWORD_FILE, PASSWORD)) {
+        Setting s = settings.get(key);
+        if (s != null) {
+          throw new BadConfigException(key + " is set (" + s.source() + ") but " + STORE
+              + " is not; set the store (--store jdbc:postgresql://...) to run as a node of a"
+              + " cluster, or drop " + key);
+        }
+      }
+      return null;
+    }
+    ClusterSettings.Builder cluster;
+    try {
+      cluster = ClusterSettings.newBuilder(store.value());
+    } catch (IllegalArgumentException e) {
+      // The URL is not repeated: it may hold a password.
+      throw new BadConfigException(STORE + " from " + store.source() + " is not valid: "
+          + e.getMessage());
+    }
+    apply(settings, NODE_ID, "1 to 64 letters, digits, '.', '_', ':' or '-', such as node-a",
+        cluster::nodeId);
+    apply(settings, LEASE, "a duration from 3s to 1h such as 30s or 2m",
+        v -> cluster.lease(duration(v)));
+    Setting password = settings.get(PASSWORD);
+    Setting file = settings.get(PASSWORD_FILE);
+    if (password != null && file != null) {
+      throw new BadConfigException("the database password is given twice, by " + password.source()
+          + " and by " + PASSWORD_FILE + " (" + file.source() + "); keep one");
+    }
+    if (file != null) {
+      Path path = Path.of(file.value().strip());
+      try {
+        cluster.password(Files.readString(path).strip());
+      } catch (IOException | IllegalArgumentException e) {
+        throw new BadConfigException("cannot read the database password from " + PASSWORD_FILE
+            + " = " + path + " (" + file.source() + "): " + e.getMessage()
+            + "; the file holds the password on its first line");
+      }
+    } else {
+      apply(settings, PASSWORD, "a non-empty password", cluster::password);
+    }
+    return cluster.build();
+  }
+
+  private static Duration duration(String v) {
+    Matcher m = DURATION.matcher(v);
+    if (!m.matches()) {
+      throw new NumberFormatException(v);
+    }
+    long n = Long.parseLong(m.group(1));
+    String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(Locale.ROOT);
+    return switch (unit) {
+      case "m" -> Duration.ofMinutes(n);
+      case "h" -> Duration.ofHours(n);
+      default -> Duration.ofSeconds(n);
+    };
   }
 
   private static void apply(Map<String, Setting> settings, String key, String expected,
@@ -112,9 +195,9 @@ final class ConfigKeys {
       setter.accept(s.value().strip());
     } catch (IllegalArgumentException | ArithmeticException e) {
       // The token's value is a secret: never repeat it.
-      String shown = key.equals(TOKEN) ? "(hidden)" : "\"" + s.value() + "\"";
+      String shown = SECRETS.contains(key) ? "(hidden)" : "\"" + s.value() + "\"";
       String detail = e.getMessage() == null || e instanceof NumberFormatException
-          || key.equals(TOKEN) ? "" : " (" + e.getMessage() + ")";
+          || SECRETS.contains(key) ? "" : " (" + e.getMessage() + ")";
       throw new BadConfigException(key + " = " + shown + " from " + s.source()
           + " is not valid: expected " + expected + detail);
     }

@@ -1,6 +1,7 @@
 package io.rangefetch.server;
 
 import io.rangefetch.server.ConfigKeys.Setting;
+import io.rangefetch.server.cluster.StoreUnavailableException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Reader;
@@ -64,6 +65,15 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--token", description = "secret WebSocket clients must send (default none)")
   private @Nullable String token;
 
+  @Option(names = "--store", paramLabel = "JDBC_URL",
+      description = "cluster mode: jdbc:postgresql://HOST/DB?user=NAME holds the shared list and"
+          + " queue; password in RANGEFETCH_CLUSTER_PASSWORD (default: local state file)")
+  private @Nullable String store;
+
+  @Option(names = "--node-id", paramLabel = "NAME",
+      description = "this node's name in the cluster (default: host name:port)")
+  private @Nullable String nodeId;
+
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
   private boolean help;
 
@@ -102,6 +112,10 @@ public final class Main implements Callable<Integer> {
     RangefetchServer server = RangefetchServer.create(serverConfig);
     try {
       server.start();
+    } catch (StoreUnavailableException e) {
+      server.close();
+      err.println("rangefetch-server: " + e.getMessage());
+      return 1;
     } catch (IOException | RuntimeException e) {
       server.close();
       err.println("rangefetch-server: cannot start on " + serverConfig.host() + ":"
@@ -140,6 +154,15 @@ public final class Main implements Callable<Integer> {
     flag(settings, ConfigKeys.MAX_CONCURRENT_DOWNLOADS, "--max-concurrent-downloads",
         maxConcurrentDownloads);
     flag(settings, ConfigKeys.TOKEN, "--token", token);
+    flag(settings, ConfigKeys.STORE, "--store", store);
+    flag(settings, ConfigKeys.NODE_ID, "--node-id", nodeId);
+    // The password comes from the environment (or cluster.password-file), never from a flag,
+    // which any user could read in the process list.
+    String password = env.get(ConfigKeys.envName(ConfigKeys.PASSWORD));
+    if (password != null) {
+      settings.put(ConfigKeys.PASSWORD, new Setting(password, "environment variable "
+          + ConfigKeys.envName(ConfigKeys.PASSWORD)));
+    }
     return ConfigKeys.parse(settings, workDir);
   }
 

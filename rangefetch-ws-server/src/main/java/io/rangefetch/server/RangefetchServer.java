@@ -3,6 +3,8 @@ package io.rangefetch.server;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.rangefetch.RangeDownloader;
+import io.rangefetch.server.cluster.PostgresStore;
+import io.rangefetch.server.download.SharedStore;
 import io.rangefetch.server.download.DownloadService;
 import io.rangefetch.server.download.UrlPolicy;
 import io.rangefetch.server.http.DashboardHandler;
@@ -208,6 +210,7 @@ public final class RangefetchServer implements AutoCloseable {
     private final ServerConnector connector;
     private final OpenSessions sessions = new OpenSessions();
     private final DownloadService downloads;
+    private final @Nullable SharedStore shared;
     private final ScheduledExecutorService heartbeat;
     private final Duration pingEvery;
 
@@ -221,17 +224,16 @@ public final class RangefetchServer implements AutoCloseable {
           .addressFilter(urlPolicy.addressFilter())
           .progressInterval(Duration.ofMillis(100))
           .build();
+      connector = new ServerConnector(server(config));
+      shared = config.cluster().map(cluster -> (SharedStore) new PostgresStore(cluster,
+          config.limits().maxConcurrentDownloads(), config.host(), connector::getLocalPort))
+          .orElse(null);
       downloads = new DownloadService(downloader, config.downloadDir(), config.maxDownloads(),
-          urlPolicy);
+          urlPolicy, shared);
       downloads.addListener(new PushHub(sessions));
       metrics.watch(downloads::countByState, downloads::activeThreads, sessions::count);
 
-      QueuedThreadPool threads = new QueuedThreadPool(64, 4);
-      threads.setName("rangefetch-http");
-      server = new Server(threads);
-      server.setStopTimeout(5_000);
-      server.setErrorHandler(new PlainErrorHandler());
-      connector = new ServerConnector(server);
+      server = connector.getServer();
       connector.setHost(config.host());
       connector.setPort(config.port());
       server.addConnector(connector);
@@ -243,7 +245,10 @@ public final class RangefetchServer implements AutoCloseable {
       JsonRpc rpc = new JsonRpc(config, downloads, guard, sessions, version, shutdown);
       downloads.addListener(rpc.notifier());
       HttpRoutes routes = new HttpRoutes(new DashboardHandler(),
-          new HealthHandler(version, () -> downloads.list().size(), sessions::count),
+          shared == null
+              ? new HealthHandler(version, () -> downloads.list().size(), sessions::count)
+              : new HealthHandler(version, () -> downloads.list().size(), sessions::count,
+                  shared::healthy),
           new MetricsHandler(registry), new FilesHandler(downloads, token));
       ContextHandler context = new ContextHandler("/");
       context.setErrorHandler(new PlainErrorHandler());
@@ -268,7 +273,20 @@ public final class RangefetchServer implements AutoCloseable {
       });
     }
 
+    private static Server server(ServerConfig config) {
+      QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+      threads.setName("rangefetch-http");
+      Server server = new Server(threads);
+      server.setStopTimeout(5_000);
+      server.setErrorHandler(new PlainErrorHandler());
+      return server;
+    }
+
     void start() throws IOException {
+      if (shared != null) {
+        // Bound first: a node's default id and its files' URL name its port.
+        connector.open();
+      }
       downloads.start();
       try {
         server.start();

@@ -1,6 +1,7 @@
 package io.rangefetch.server;
 
 import io.rangefetch.Limits;
+import io.rangefetch.server.cluster.ClusterSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -37,6 +38,7 @@ public final class ServerConfig {
   private final int maxDownloads;
   private final Duration idleTimeout;
   private final boolean rpcAllowShutdown;
+  private final @Nullable ClusterSettings cluster;
 
   private ServerConfig(Builder builder) {
     this.host = builder.host;
@@ -51,6 +53,7 @@ public final class ServerConfig {
     this.maxDownloads = builder.maxDownloads;
     this.idleTimeout = builder.idleTimeout;
     this.rpcAllowShutdown = builder.rpcAllowShutdown;
+    this.cluster = builder.cluster;
   }
 
   /**
@@ -90,6 +93,7 @@ public final class ServerConfig {
     b.maxDownloads = maxDownloads;
     b.idleTimeout = idleTimeout;
     b.rpcAllowShutdown = rpcAllowShutdown;
+    b.cluster = cluster;
     return b;
   }
 
@@ -148,6 +152,11 @@ public final class ServerConfig {
     return idleTimeout;
   }
 
+  /** @return the cluster this server is a node of, if any. @see Builder#cluster */
+  public Optional<ClusterSettings> cluster() {
+    return Optional.ofNullable(cluster);
+  }
+
   /**
    * Returns whether aria2's {@code aria2.shutdown} over {@code /jsonrpc} may stop the server.
    *
@@ -177,7 +186,8 @@ public final class ServerConfig {
         + ", allowedOrigins=" + allowedOrigins + ", maxMessageBytes=" + maxMessageBytes
         + ", blockPrivateNetworks=" + blockPrivateNetworks + ", maxSessions=" + maxSessions
         + ", maxDownloads=" + maxDownloads + ", idleTimeout=" + idleTimeout
-        + ", rpcAllowShutdown=" + rpcAllowShutdown + "}";
+        + ", rpcAllowShutdown=" + rpcAllowShutdown
+        + (cluster == null ? "" : ", cluster=" + cluster) + "}";
   }
 
   /** Builds a {@link ServerConfig}. Not thread-safe. */
@@ -194,6 +204,7 @@ public final class ServerConfig {
     private int maxDownloads = 1000;
     private Duration idleTimeout = Duration.ofMinutes(5);
     private boolean rpcAllowShutdown;
+    private @Nullable ClusterSettings cluster;
 
     private Builder() {}
 
@@ -378,6 +389,20 @@ public final class ServerConfig {
      */
     public Builder rpcAllowShutdown(boolean allow) {
       this.rpcAllowShutdown = allow;
+      return this;
+    }
+
+    /**
+     * Makes the server a node of a cluster: the list, the queue and each download's state live
+     * in PostgreSQL, shared with the other nodes, instead of the local state file
+     * (docs/cluster.md). {@code maxDownloads} then counts the downloads of the whole cluster.
+     *
+     * @param cluster the database and the node's name, or {@code null} for a server on its own.
+     *     Default: none.
+     * @return this builder
+     */
+    public Builder cluster(@Nullable ClusterSettings cluster) {
+      this.cluster = cluster;
       return this;
     }
 

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -51,14 +52,24 @@ final class ChildServer implements AutoCloseable {
    * it prints its address.
    */
   static ChildServer start(Path downloadDir, Path workDir) throws Exception {
+    return start(downloadDir, workDir, Map.of());
+  }
+
+  /**
+   * As {@link #start(Path, Path)}, with these RANGEFETCH_* variables and these flags added.
+   */
+  static ChildServer start(Path downloadDir, Path workDir, Map<String, String> env,
+      String... flags) throws Exception {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m", "-XX:TieredStopAtLevel=1",
         "-cp", System.getProperty("java.class.path"),
         "io.rangefetch.server.Main",
         "--port", "0", "--download-dir", downloadDir.toString()));
+    command.addAll(List.of(flags));
     ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
     builder.environment().keySet().removeIf(name -> name.startsWith("RANGEFETCH_"));
+    builder.environment().putAll(env);
     return new ChildServer(builder.start());
   }
 

@@ -401,7 +401,7 @@ class CrashRestartTest {
    * The ranges that a run after a kill (in this boot) finds recorded, sorted and merged: the
    * control file's {@code done} and the {@code written} ranges of the live record beside it.
    */
-  private static List<long[]> doneRanges(Path control) {
+  static List<long[]> doneRanges(Path control) {
     Properties p = new Properties();
     try (InputStream in = Files.newInputStream(control)) {
       p.load(in);

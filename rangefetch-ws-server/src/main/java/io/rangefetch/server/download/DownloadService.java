@@ -72,6 +72,10 @@ public final class DownloadService implements AutoCloseable {
   private final int maxDownloads;
   private final UrlPolicy urlPolicy;
   private final DownloadStore store;
+  // in cluster mode, where the list and the queue live instead of the store; else null
+  private final @Nullable SharedStore shared;
+  // ids of downloads paused because the database was lost (SharedStore.Node#park); guarded by it
+  private final Set<String> parked = new LinkedHashSet<>();
   private final DownloadRegistry registry = new DownloadRegistry();
   private final List<StatusListener> listeners = new CopyOnWriteArrayList<>();
   // Every notification takes its status and hands it to the listeners under this lock, so the
@@ -103,11 +107,28 @@ public final class DownloadService implements AutoCloseable {
    */
   public DownloadService(RangeDownloader downloader, Path downloadDir, int maxDownloads,
       UrlPolicy urlPolicy) {
+    this(downloader, downloadDir, maxDownloads, urlPolicy, null);
+  }
+
+  /**
+   * Creates the service of one node of a cluster: the list and the queue live in
+   * {@code shared}, and this node runs the downloads it claims there. {@link #start()} connects.
+   *
+   * @param downloader the shared downloader, whose limits cap every download and the downloads
+   *     this node claims at once
+   * @param downloadDir the absolute, normalised directory of this node's files
+   * @param maxDownloads the most downloads the cluster keeps, finished ones included
+   * @param urlPolicy which URLs are accepted
+   * @param shared the cluster's store, or null for the local state file
+   */
+  public DownloadService(RangeDownloader downloader, Path downloadDir, int maxDownloads,
+      UrlPolicy urlPolicy, @Nullable SharedStore shared) {
     this.downloader = Objects.requireNonNull(downloader, "downloader");
     this.downloadDir = Objects.requireNonNull(downloadDir, "downloadDir");
     this.maxDownloads = maxDownloads;
     this.urlPolicy = Objects.requireNonNull(urlPolicy, "urlPolicy");
     this.store = new DownloadStore(downloadDir, registry);
+    this.shared = shared;
   }
 
   /**
@@ -128,6 +149,10 @@ public final class DownloadService implements AutoCloseable {
    */
   public void start() throws IOException {
     Files.createDirectories(downloadDir);
+    if (shared != null) {
+      shared.start(new ClusterNode());
+      return;
+    }
     StateFile state = store.load();
     List<ServerDownload> restored = new ArrayList<>();
     for (StoredDownload stored : state.downloads()) {
@@ -166,6 +191,9 @@ public final class DownloadService implements AutoCloseable {
     Objects.requireNonNull(command, "command");
     URI uri = urlPolicy.check(command.url());
     FileNames.target(downloadDir, command.fileName());
+    if (shared != null) {
+      return addShared(uri, command);
+    }
     ServerDownload download;
     synchronized (this) {
       var existing = registry.findReusable(uri.toString());
@@ -184,6 +212,22 @@ public final class DownloadService implements AutoCloseable {
     persist(download);
     notifyChanged(download, true);
     return download.status();
+  }
+
+  /** Queues the download in the cluster; the first node with a free slot claims it. */
+  private StatusJson addShared(URI uri, AddCommand command) {
+    SharedStore.Added added = shared.add(uri.toString(),
+        id -> new ServerDownload(id, uri, command, downloader.limits(), Instant.now()).stored(),
+        maxDownloads);
+    if (added.created()) {
+      synchronized (notifyLock) {
+        // Unless the node that claimed it has already told a later status, pushed meanwhile.
+        if (added.status().equals(shared.get(added.status().id()).orElse(null))) {
+          tell(added.status(), true);
+        }
+      }
+    }
+    return added.status();
   }
 
   /**
@@ -208,7 +252,8 @@ public final class DownloadService implements AutoCloseable {
    */
   public void withCurrentStatus(StatusJson last, Consumer<StatusJson> action) {
     synchronized (notifyLock) {
-      action.accept(registry.get(last.id()).map(ServerDownload::status).orElse(last));
+      action.accept(shared != null ? shared.get(last.id()).orElse(last)
+          : registry.get(last.id()).map(ServerDownload::status).orElse(last));
     }
   }
 
@@ -218,6 +263,9 @@ public final class DownloadService implements AutoCloseable {
    * @return the statuses
    */
   public List<StatusJson> list() {
+    if (shared != null) {
+      return shared.list();
+    }
     return registry.newestFirst().stream().map(ServerDownload::status).toList();
   }
 
@@ -229,6 +277,9 @@ public final class DownloadService implements AutoCloseable {
    * @throws CommandException {@code not_found}
    */
   public StatusJson get(String id) {
+    if (shared != null) {
+      return shared.get(id).orElseThrow(() -> notFound(id));
+    }
     return find(id).status();
   }
 
@@ -240,6 +291,13 @@ public final class DownloadService implements AutoCloseable {
    * @throws CommandException {@code not_found}, {@code conflict} if it has ended
    */
   public StatusJson pause(String id) {
+    if (elsewhere(id)) {
+      return shared.command(SharedStore.Op.PAUSE, id);
+    }
+    return pauseHere(id);
+  }
+
+  private StatusJson pauseHere(String id) {
     ServerDownload download = find(id);
     refuseIfEnded(download, "pause");
     DownloadHandle handle = download.handle();
@@ -274,6 +332,13 @@ public final class DownloadService implements AutoCloseable {
    * @throws CommandException {@code not_found}, {@code conflict} if it has ended
    */
   public StatusJson resume(String id) {
+    if (elsewhere(id)) {
+      return shared.command(SharedStore.Op.RESUME, id);
+    }
+    return resumeHere(id);
+  }
+
+  private StatusJson resumeHere(String id) {
     ServerDownload download = find(id);
     refuseIfEnded(download, "resume");
     DownloadHandle handle = download.handle();
@@ -310,6 +375,13 @@ public final class DownloadService implements AutoCloseable {
    * @throws CommandException {@code not_found}, {@code conflict} if it completed or failed
    */
   public StatusJson cancel(String id) {
+    if (elsewhere(id)) {
+      return shared.command(SharedStore.Op.CANCEL, id);
+    }
+    return cancelHere(id);
+  }
+
+  private StatusJson cancelHere(String id) {
     ServerDownload download = find(id);
     DownloadState state = download.state();
     if (state == DownloadState.COMPLETED || state == DownloadState.FAILED) {
@@ -327,24 +399,40 @@ public final class DownloadService implements AutoCloseable {
    * @throws CommandException {@code not_found}
    */
   public StatusJson remove(String id) {
+    if (elsewhere(id)) {
+      return shared.command(SharedStore.Op.REMOVE, id);
+    }
+    return removeHere(id);
+  }
+
+  private StatusJson removeHere(String id) {
     ServerDownload download = find(id);
     stop(download);
     download.markRemoved();
     if (!registry.remove(id)) {
       throw notFound(id);
     }
-    store.removed(id);
+    if (shared != null) {
+      shared.removedHere(id);
+    } else {
+      store.removed(id);
+    }
     synchronized (notifyLock) {
       progressDue.remove(download); // else a late progress push would bring it back
-      for (StatusListener listener : listeners) {
-        try {
-          listener.removed(id);
-        } catch (RuntimeException e) {
-          LOG.error("a status listener failed on the removal of download {}", id, e);
-        }
-      }
+      tellRemoved(id);
     }
     return download.status();
+  }
+
+  // Called holding notifyLock.
+  private void tellRemoved(String id) {
+    for (StatusListener listener : listeners) {
+      try {
+        listener.removed(id);
+      } catch (RuntimeException e) {
+        LOG.error("a status listener failed on the removal of download {}", id, e);
+      }
+    }
   }
 
   /**
@@ -392,8 +480,19 @@ public final class DownloadService implements AutoCloseable {
     // Set first: events of the downloads being stopped no longer change the list written here.
     closing = true;
     progressTimer.shutdownNow();
+    if (shared != null) {
+      // The downloader first: no byte is written once the store hands the downloads back.
+      downloader.close();
+      shared.close();
+      return;
+    }
     store.close();
     downloader.close();
+  }
+
+  /** Whether commands for {@code id} go to the cluster: this node does not hold it. */
+  private boolean elsewhere(String id) {
+    return shared != null && !(shared.runsHere(id) && registry.get(id).isPresent());
   }
 
   private void stop(ServerDownload download) {
@@ -573,14 +672,24 @@ public final class DownloadService implements AutoCloseable {
    * before the reply or the push.
    */
   private void persistSoon(ServerDownload download) {
-    if (!closing) {
+    if (closing) {
+      return;
+    }
+    if (shared != null) {
+      shared.record(download.id(), download::stored, false);
+    } else {
       store.putSoon(download);
     }
   }
 
   /** Records the download's state now, in the journal (see {@link DownloadStore}). */
   private void persist(ServerDownload download) {
-    if (!closing) {
+    if (closing) {
+      return;
+    }
+    if (shared != null) {
+      shared.record(download.id(), download::stored, true);
+    } else {
       store.put(download);
     }
   }
@@ -620,6 +729,14 @@ public final class DownloadService implements AutoCloseable {
     if (!download.notifyNeeded(status)) {
       return; // the same status again: two events of the core that changed nothing visible
     }
+    if (shared != null) {
+      shared.changedHere(status);
+    }
+    tell(status, stateChanged);
+  }
+
+  // Called holding notifyLock.
+  private void tell(StatusJson status, boolean stateChanged) {
     for (StatusListener listener : listeners) {
       try {
         listener.changed(status, stateChanged);
@@ -734,6 +851,122 @@ public final class DownloadService implements AutoCloseable {
     public void downloadCancelled(DownloadHandle handle) {
       if (current()) {
         ended(download, download.cancelled());
+      }
+    }
+  }
+
+  /** This service as a node of a cluster sees it ({@link SharedStore.Node}). */
+  private final class ClusterNode implements SharedStore.Node {
+    @Override
+    public void runClaimed(StoredDownload stored) {
+      if (closing) {
+        return; // the store hands it back to the queue when it closes
+      }
+      String id = stored.status().id();
+      ServerDownload known = registry.get(id).orElse(null);
+      if (known != null) {
+        DownloadHandle handle = known.handle();
+        if (handle != null && !known.state().isTerminal()) {
+          // Parked when the database was lost, and claimed back: its run is still in the core.
+          LOG.info("download {}: claimed back; resuming its run", id);
+          resumeHere(id);
+          return;
+        }
+        registry.remove(id); // an older run of this node: the record is newer
+      }
+      ServerDownload download;
+      try {
+        download = ServerDownload.restore(stored, downloader.limits());
+      } catch (RuntimeException e) {
+        LOG.error("download {}: its record in the database is not valid ({}); skipping it", id,
+            e.getMessage());
+        return;
+      }
+      download.runsOn(shared.nodeId(), shared.nodeUrl());
+      registry.add(download);
+      LOG.debug("download {}: claimed by node {} ({} bytes recorded)", id, shared.nodeId(),
+          stored.status().bytesDone());
+      run(download, true);
+      persist(download);
+      notifyChanged(download, true);
+    }
+
+    @Override
+    public int activeHere() {
+      int active = 0;
+      for (ServerDownload d : registry.oldestFirst()) {
+        DownloadState state = d.state();
+        if (!state.isTerminal() && state != DownloadState.PAUSED && shared.runsHere(d.id())) {
+          active++;
+        }
+      }
+      return active;
+    }
+
+    @Override
+    public StatusJson commandHere(SharedStore.Op op, String id) {
+      return switch (op) {
+        case PAUSE -> pauseHere(id);
+        case RESUME -> resumeHere(id);
+        case CANCEL -> cancelHere(id);
+        case REMOVE -> removeHere(id);
+      };
+    }
+
+    @Override
+    public boolean hasHere(String id) {
+      return registry.get(id).isPresent();
+    }
+
+    @Override
+    public void park() {
+      for (ServerDownload d : registry.oldestFirst()) {
+        DownloadHandle handle = d.handle();
+        DownloadState state = d.state();
+        if (handle != null && !state.isTerminal() && state != DownloadState.PAUSED) {
+          synchronized (parked) {
+            parked.add(d.id());
+          }
+          LOG.warn("download {}: paused, as this node cannot renew its lease in the database;"
+              + " it goes on here or on another node once the database answers", d.id());
+          pauseQuietly(d, handle);
+          notifyChanged(d, d.requestPause().stateChanged());
+        }
+      }
+    }
+
+    @Override
+    public void unpark(Set<String> stillHeld) {
+      List<String> ids;
+      synchronized (parked) {
+        ids = List.copyOf(parked);
+        parked.clear();
+      }
+      for (String id : ids) {
+        if (stillHeld.contains(id) && registry.get(id).isPresent()) {
+          LOG.info("download {}: the database answers again; resuming it", id);
+          try {
+            resumeHere(id);
+          } catch (CommandException e) {
+            LOG.info("download {}: not resumed: {}", id, e.getMessage());
+          }
+        }
+      }
+    }
+
+    @Override
+    public void changedElsewhere(StatusJson status, boolean stateChanged, Runnable apply) {
+      synchronized (notifyLock) {
+        apply.run();
+        tell(status, stateChanged);
+      }
+    }
+
+    @Override
+    public void removedElsewhere(String id, Runnable apply) {
+      synchronized (notifyLock) {
+        apply.run();
+        tellRemoved(id);
       }
     }
   }

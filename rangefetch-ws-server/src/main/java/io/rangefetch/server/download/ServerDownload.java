@@ -64,6 +64,9 @@ final class ServerDownload {
   private @Nullable String sha256;
   private @Nullable ErrorJson error;
   private Instant updatedAt;
+  // guarded by this: in a cluster, the node that runs it and that node's base URL; else null
+  private @Nullable String node;
+  private @Nullable String nodeUrl;
   private final String createdText;
   // guarded by the service's notification lock: the status last handed to its listeners
   private @Nullable StatusJson notified;
@@ -347,6 +350,18 @@ final class ServerDownload {
         + " completed; remove this download and add the URL again to fetch it again");
   }
 
+  /**
+   * Marks the download as run by this node of a cluster: its status names the node and, once
+   * completed, the URL of its file there.
+   *
+   * @param nodeId the node's name
+   * @param baseUrl the node's base URL, ending in {@code /}
+   */
+  synchronized void runsOn(String nodeId, String baseUrl) {
+    node = nodeId;
+    nodeUrl = baseUrl;
+  }
+
   synchronized @Nullable Path completedFile() {
     return state == DownloadState.COMPLETED ? file : null;
   }
@@ -374,7 +389,9 @@ final class ServerDownload {
         downloading ? threads : 0, maxThreads, chunkBytes, bytesDone, progress,
         downloading ? bytesPerSecond : null, eta, fileName,
         state == DownloadState.COMPLETED ? fileUri : null,
-        state == DownloadState.COMPLETED ? sha256 : null, error, createdText, iso(updatedAt));
+        state == DownloadState.COMPLETED ? sha256 : null, error, createdText, iso(updatedAt),
+        node, state == DownloadState.COMPLETED && nodeUrl != null ? nodeUrl + "files/" + id
+            : null);
   }
 
   /** Whether a status of this download has been notified; called holding the notification lock. */

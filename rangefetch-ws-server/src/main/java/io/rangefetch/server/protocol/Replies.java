@@ -32,6 +32,8 @@ public final class Replies {
 
   record Health(String status, String version, int downloads, int sessions) {}
 
+  record Unhealthy(String status, String version, String reason) {}
+
   /**
    * The first message of every session.
    *
@@ -130,6 +132,17 @@ public final class Replies {
    */
   public static String health(String version, int downloads, int sessions) {
     return Json.write(new Health("up", version, downloads, sessions));
+  }
+
+  /**
+   * The body of {@code GET /healthz} when the server cannot do its work.
+   *
+   * @param version the project version
+   * @param reason what is wrong, for a person
+   * @return {@code {"status":"down",...}}
+   */
+  public static String unhealthy(String version, String reason) {
+    return Json.write(new Unhealthy("down", version, reason));
   }
 
   /**

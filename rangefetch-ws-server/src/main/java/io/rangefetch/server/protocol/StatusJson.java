@@ -26,13 +26,30 @@ import org.jspecify.annotations.Nullable;
  * @param error why it failed, or null
  * @param createdAt ISO-8601 time of the {@code add}
  * @param updatedAt ISO-8601 time of the last change
+ * @param node the node that runs the download (or ran it last), in a cluster; null otherwise
+ * @param fileUrl once completed in a cluster, the {@code /files/{id}} URL of the file on its
+ *     node; null otherwise
  */
 @JsonSerialize(using = StatusJsonSerializer.class)
 public record StatusJson(String id, String url, @Nullable String finalUrl, String state,
     @Nullable Long size, @Nullable Boolean rangesSupported, int threads, int maxThreads,
     long chunkBytes, long bytesDone, @Nullable Double progress, @Nullable Long speedBps,
     @Nullable Long etaSeconds, @Nullable String fileName, @Nullable String file,
-    @Nullable String sha256, @Nullable ErrorJson error, String createdAt, String updatedAt) {
+    @Nullable String sha256, @Nullable ErrorJson error, String createdAt, String updatedAt,
+    @Nullable String node, @Nullable String fileUrl) {
+
+  /**
+   * A status of a server that is not part of a cluster: {@code node} and {@code fileUrl} null.
+   */
+  public StatusJson(String id, String url, @Nullable String finalUrl, String state,
+      @Nullable Long size, @Nullable Boolean rangesSupported, int threads, int maxThreads,
+      long chunkBytes, long bytesDone, @Nullable Double progress, @Nullable Long speedBps,
+      @Nullable Long etaSeconds, @Nullable String fileName, @Nullable String file,
+      @Nullable String sha256, @Nullable ErrorJson error, String createdAt, String updatedAt) {
+    this(id, url, finalUrl, state, size, rangesSupported, threads, maxThreads, chunkBytes,
+        bytesDone, progress, speedBps, etaSeconds, fileName, file, sha256, error, createdAt,
+        updatedAt, null, null);
+  }
 
   /**
    * The {@code error} of a failed download.

@@ -63,6 +63,8 @@ public final class StatusJsonSerializer extends StdSerializer<StatusJson> {
     }
     out.writeStringField("createdAt", s.createdAt());
     out.writeStringField("updatedAt", s.updatedAt());
+    out.writeStringField("node", s.node());
+    out.writeStringField("fileUrl", s.fileUrl());
     out.writeEndObject();
   }
 

@@ -1,0 +1,249 @@
+package io.rangefetch.server.cluster;
+
+import io.rangefetch.server.download.SharedStore;
+import io.rangefetch.server.protocol.CommandException;
+import io.rangefetch.server.protocol.ErrorCode;
+import io.rangefetch.server.protocol.Json;
+import io.rangefetch.server.protocol.StatusJson;
+import io.rangefetch.server.protocol.StatusJson.ErrorJson;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Commands for a download that runs on another node, table {@code rangefetch_command}: the
+ * sender writes a row and notifies the node, which carries it out and writes the result; the
+ * sender waits for that. Thread-safe.
+ */
+final class CommandExchange {
+  /** How long a sender waits for the node that runs the download. */
+  static final Duration ANSWER_WAIT = Duration.ofSeconds(20);
+
+  /**
+   * A command waiting for this node.
+   *
+   * @param command the row's id
+   * @param downloadId the download's id
+   * @param op the command
+   */
+  record Pending(long command, String downloadId, SharedStore.Op op) {}
+
+  /**
+   * What a command did, as the result column holds it.
+   *
+   * @param status the status afterwards, or null
+   * @param error why it was refused, or null
+   */
+  record Result(@Nullable StatusJson status, @Nullable ErrorJson error) {}
+
+  private final String node;
+  // commands sent by this node, by row id, completed when their node notifies "done"; and
+  // this node's markers (negative ids), completed when its own feed gets to them
+  private final Map<Long, CompletableFuture<Void>> waiting = new ConcurrentHashMap<>();
+  private final AtomicLong markers = new AtomicLong();
+
+  CommandExchange(String node) {
+    this.node = node;
+  }
+
+  /**
+   * Writes a command for {@code owner} and the notification that wakes it, in the caller's
+   * transaction, which holds the download's row.
+   *
+   * @return the command's row id, to {@link #await}
+   */
+  long send(Connection c, SharedStore.Op op, String id, String owner) throws SQLException {
+    long command;
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO rangefetch_command"
+        + " (download_id, node, op) VALUES (?, ?, ?) RETURNING id")) {
+      ps.setLong(1, DownloadRows.number(id));
+      ps.setString(2, owner);
+      ps.setString(3, op.name());
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        command = rs.getLong(1);
+      }
+    }
+    waiting.put(command, new CompletableFuture<>());
+    DownloadRows.notify(c, ClusterMessage.command(node, command, owner));
+    return command;
+  }
+
+  /**
+   * Waits for a command's result.
+   *
+   * @param connections gives a connection to read the result with
+   * @return the status afterwards
+   * @throws CommandException the node's refusal, or {@code internal} if it did not answer
+   */
+  StatusJson await(long command, String owner, ConnectionSource connections) {
+    CompletableFuture<Void> done = waiting.getOrDefault(command,
+        CompletableFuture.completedFuture(null));
+    try {
+      done.get(ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // Read the row once more below: the notification may have been lost in a reconnection.
+    } finally {
+      waiting.remove(command);
+    }
+    Optional<Result> result;
+    try (Connection c = connections.get()) {
+      result = result(c, command);
+    } catch (SQLException e) {
+      throw new CommandException(ErrorCode.INTERNAL, "the database did not answer ("
+          + DownloadRows.why(e) + "); try again once it is back");
+    }
+    Result r = result.orElseThrow(() -> new CommandException(ErrorCode.INTERNAL, "node "
+        + owner + ", which runs this download, did not answer within "
+        + ANSWER_WAIT.toSeconds() + " s; it may be overloaded or cut off from the database;"
+        + " try again, or wait until its lease lapses and another node takes the download over"));
+    if (r.error() != null) {
+      throw new CommandException(errorCode(r.error().code()), r.error().message());
+    }
+    if (r.status() == null) {
+      throw new CommandException(ErrorCode.INTERNAL, "node " + owner + " answered without a"
+          + " status; report it");
+    }
+    return r.status();
+  }
+
+  /**
+   * Notifies a marker in the caller's transaction. This node's feed gets it after every
+   * notification sent before it in that transaction, and shows those to this node's clients
+   * first: {@link #awaitMark} then returns with the node's list up to date.
+   *
+   * @return the marker, to {@link #awaitMark}
+   */
+  long mark(Connection c) throws SQLException {
+    long marker = -markers.incrementAndGet();
+    waiting.put(marker, new CompletableFuture<>());
+    DownloadRows.notify(c, ClusterMessage.done(node, marker));
+    return marker;
+  }
+
+  /**
+   * Waits until this node's feed got the marker.
+   *
+   * @return false if it did not within {@code wait} (the feed is reconnecting), or the
+   *     transaction was rolled back
+   */
+  boolean awaitMark(long marker, Duration wait) {
+    CompletableFuture<Void> seen = waiting.get(marker);
+    try {
+      if (seen == null) {
+        return false;
+      }
+      seen.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (ExecutionException | TimeoutException e) {
+      return false;
+    } finally {
+      waiting.remove(marker);
+    }
+  }
+
+  /** Forgets a marker whose transaction was rolled back. */
+  void forget(long marker) {
+    waiting.remove(marker);
+  }
+
+  /** The node notified that a command of this node is done, or the feed got a marker. */
+  void done(long command) {
+    CompletableFuture<Void> future = waiting.get(command);
+    if (future != null) {
+      future.complete(null);
+    }
+  }
+
+  /** @return the commands waiting for this node, oldest first */
+  List<Pending> pending(Connection c) throws SQLException {
+    List<Pending> pending = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT id, download_id, op FROM"
+        + " rangefetch_command WHERE node = ? AND done_at IS NULL ORDER BY id")) {
+      ps.setString(1, node);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          pending.add(new Pending(rs.getLong(1), Long.toString(rs.getLong(2)),
+              SharedStore.Op.valueOf(rs.getString(3))));
+        }
+      }
+    }
+    return pending;
+  }
+
+  /** Writes a command's result and notifies its sender, in one transaction. */
+  void finish(Connection c, Pending pending, Result result) throws SQLException {
+    c.setAutoCommit(false);
+    try {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE rangefetch_command SET done_at ="
+          + " now(), result = ?::jsonb WHERE id = ?")) {
+        ps.setString(1, DownloadRows.json(result));
+        ps.setLong(2, pending.command());
+        ps.executeUpdate();
+      }
+      DownloadRows.notify(c, ClusterMessage.done(node, pending.command()));
+      c.commit();
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(true);
+    }
+  }
+
+  /** Deletes the commands done more than an hour ago. */
+  static void purge(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM rangefetch_command"
+        + " WHERE done_at < now() - interval '1 hour'")) {
+      ps.executeUpdate();
+    }
+  }
+
+  private static Optional<Result> result(Connection c, long command) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT result::text FROM rangefetch_command"
+        + " WHERE id = ? AND done_at IS NOT NULL")) {
+      ps.setLong(1, command);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        return Optional.of(Json.mapper().readValue(rs.getString(1), Result.class));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new SQLException("a command's result is not valid: " + e.getOriginalMessage(), e);
+      }
+    }
+  }
+
+  private static ErrorCode errorCode(String code) {
+    try {
+      return ErrorCode.valueOf(code.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      return ErrorCode.INTERNAL;
+    }
+  }
+
+  /** Where connections come from: the pool. */
+  @FunctionalInterface
+  interface ConnectionSource {
+    Connection get() throws SQLException;
+  }
+}

@@ -1,0 +1,578 @@
+package io.rangefetch.server.cluster;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.rangefetch.server.download.SharedStore;
+import io.rangefetch.server.protocol.CommandException;
+import io.rangefetch.server.protocol.ErrorCode;
+import io.rangefetch.server.protocol.StatusJson;
+import io.rangefetch.server.protocol.StatusJson.ErrorJson;
+import io.rangefetch.server.protocol.StoredDownload;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster's list and queue in PostgreSQL, seen from one node: it claims queued downloads
+ * up to the node's limit with {@code FOR UPDATE SKIP LOCKED} under a lease it renews, records
+ * the node's downloads, and tells the other nodes every change with {@code NOTIFY}.
+ * docs/cluster.md explains the design. Thread-safe.
+ */
+public final class PostgresStore implements SharedStore {
+  private static final Logger LOG = LoggerFactory.getLogger(PostgresStore.class);
+  /** How often changes are written and notified together. */
+  private static final long PUBLISH_MILLIS = 100;
+  /** How often a node looks for work when nothing woke it. */
+  private static final long CLAIM_POLL_MILLIS = 1000;
+  private static final long WATCHDOG_MILLIS = 200;
+  private static final int POOL_SIZE = 8;
+  /** How long a command applied in the table waits for this node's feed to show it. */
+  private static final Duration MARK_WAIT = Duration.ofSeconds(5);
+  private static final Set<String> FREES_A_SLOT =
+      Set.of("completed", "failed", "cancelled", "paused");
+
+  private final ClusterSettings settings;
+  private final int maxClaimed;
+  private final String host;
+  private final IntSupplier port;
+  private final SharedList list = new SharedList();
+  // the downloads this node holds (claimed, lease not lost)
+  private final Set<String> held = ConcurrentHashMap.newKeySet();
+  // held by one claim round at a time: two would both count the same free slots
+  private final Object claimLock = new Object();
+  private final AtomicBoolean claimQueued = new AtomicBoolean();
+  private final AtomicBoolean commandsQueued = new AtomicBoolean();
+  // renewals so far: old commands are purged every hundredth
+  private final AtomicLong renewals = new AtomicLong();
+  private volatile boolean healthy;
+  private volatile boolean parked;
+  private volatile boolean closing;
+  // System.nanoTime() when the last successful renewal was sent
+  private volatile long renewedAt;
+  // set once by start(), read by every thread afterwards
+  private volatile @Nullable Started started;
+
+  /** What start() set up. */
+  private record Started(String nodeId, String nodeUrl, Node node, HikariDataSource pool,
+      NotificationFeed feed, CommandExchange exchange, ChangePublisher changes,
+      ScheduledExecutorService lease,
+      ScheduledExecutorService publisher, ExecutorService commands) {}
+
+  /**
+   * Creates the store; {@link #start} connects.
+   *
+   * @param settings the database, node id and lease
+   * @param maxClaimed the most downloads this node runs at once, its downloader's limit
+   * @param host the address the node's HTTP server binds to, for its base URL
+   * @param port gives the port the node's HTTP server listens on, known once it is bound
+   */
+  public PostgresStore(ClusterSettings settings, int maxClaimed, String host, IntSupplier port) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.maxClaimed = maxClaimed;
+    this.host = Objects.requireNonNull(host, "host");
+    this.port = Objects.requireNonNull(port, "port");
+  }
+
+  @Override
+  public void start(Node node) throws IOException {
+    String nodeId = settings.nodeId().orElseGet(() -> hostName() + ":" + port.getAsInt());
+    String nodeUrl = "http://" + urlHost() + ":" + port.getAsInt() + "/";
+    Properties properties = new Properties();
+    settings.password().ifPresent(p -> properties.setProperty("password", p));
+    properties.setProperty("ApplicationName", "rangefetch " + nodeId);
+    properties.setProperty("tcpKeepAlive", "true");
+    properties.setProperty("connectTimeout", "10");
+    // Keeps parameter values (URLs with their credentials) out of error messages and logs.
+    properties.setProperty("logServerErrorDetail", "false");
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(settings.jdbcUrl());
+    Properties pooled = new Properties();
+    pooled.putAll(properties);
+    pooled.remove("password");
+    config.setDataSourceProperties(pooled);
+    // Given to the pool as its password, which it masks wherever it logs its settings.
+    settings.password().ifPresent(config::setPassword);
+    config.setPoolName("rangefetch-" + nodeId);
+    config.setMaximumPoolSize(POOL_SIZE);
+    config.setMinimumIdle(1);
+    // Shorter than a third of the lease: a renewal waiting for a connection must fail in time
+    // for the node to park its downloads before the lease lapses.
+    config.setConnectionTimeout(Math.max(250, settings.lease().toMillis() / 4));
+    HikariDataSource pool = null;
+    NotificationFeed feed = null;
+    try {
+      pool = new HikariDataSource(config);
+      try (Connection c = pool.getConnection()) {
+        SchemaMigrations.migrate(c);
+        int released = DownloadRows.release(c, nodeId);
+        if (released > 0) {
+          LOG.info("node {}: {} downloads of an earlier run of this node are queued again",
+              nodeId, released);
+        }
+      }
+      CommandExchange exchange = new CommandExchange(nodeId);
+      feed = new NotificationFeed(settings.jdbcUrl(), properties, new FeedReceiver(nodeId, node,
+          list, held, exchange, pool::getConnection, this::wakeClaimer, this::wakeCommands),
+          nodeId);
+      // Three threads: the watchdog must run on time while a renewal and a claim round both
+      // wait for a connection to a database that does not answer.
+      ScheduledExecutorService lease = Executors.newScheduledThreadPool(3,
+          daemon("rangefetch-cluster-lease-" + nodeId));
+      ScheduledExecutorService publisher = Executors.newSingleThreadScheduledExecutor(
+          daemon("rangefetch-cluster-publish-" + nodeId));
+      ExecutorService commands = Executors.newSingleThreadExecutor(
+          daemon("rangefetch-cluster-commands-" + nodeId));
+      started = new Started(nodeId, nodeUrl, node, pool, feed, exchange,
+          new ChangePublisher(nodeId, pool::getConnection), lease, publisher, commands);
+      feed.start(); // listening before the list is read: no change falls in between
+      try (Connection c = pool.getConnection()) {
+        list.replaceAll(DownloadRows.statuses(c));
+      }
+      healthy = true;
+      renewedAt = System.nanoTime();
+      long renewEvery = settings.lease().toMillis() / 3;
+      lease.scheduleAtFixedRate(this::renew, renewEvery, renewEvery, TimeUnit.MILLISECONDS);
+      lease.scheduleWithFixedDelay(this::claimRound, 0, CLAIM_POLL_MILLIS, TimeUnit.MILLISECONDS);
+      lease.scheduleWithFixedDelay(this::watchLease, WATCHDOG_MILLIS, WATCHDOG_MILLIS,
+          TimeUnit.MILLISECONDS);
+      ChangePublisher changes = started.changes();
+      publisher.scheduleWithFixedDelay(changes::flush, PUBLISH_MILLIS, PUBLISH_MILLIS,
+          TimeUnit.MILLISECONDS);
+    } catch (SQLException | RuntimeException e) {
+      Started s = started;
+      if (s != null) {
+        s.lease().shutdownNow();
+        s.publisher().shutdownNow();
+        s.commands().shutdownNow();
+      }
+      if (feed != null) {
+        feed.close();
+      }
+      if (pool != null) {
+        pool.close();
+      }
+      started = null;
+      throw new StoreUnavailableException("cannot use the cluster store " + settings.jdbcUrl() + ": "
+          + DownloadRows.why(e) + "; check that PostgreSQL runs there and that the user and the"
+          + " password (RANGEFETCH_CLUSTER_PASSWORD or cluster.password-file) are right", e);
+    }
+    LOG.info("node {} joined the cluster at {} ({} downloads listed, lease {} s)", nodeId,
+        settings.jdbcUrl(), list.newestFirst().size(), settings.lease().toSeconds());
+  }
+
+  @Override
+  public String nodeId() {
+    return require().nodeId();
+  }
+
+  @Override
+  public String nodeUrl() {
+    return require().nodeUrl();
+  }
+
+  @Override
+  public Added add(String url, Function<String, StoredDownload> newRecord, int maxDownloads) {
+    Started s = require();
+    Added added;
+    try (Connection c = s.pool().getConnection()) {
+      added = DownloadRows.add(c, s.nodeId(), url, newRecord, maxDownloads);
+    } catch (SQLException e) {
+      throw unreachable(e);
+    }
+    if (added.created()) {
+      list.putIfAbsent(added.status());
+      wakeClaimer();
+    }
+    return added;
+  }
+
+  @Override
+  public List<StatusJson> list() {
+    return list.newestFirst();
+  }
+
+  @Override
+  public Optional<StatusJson> get(String id) {
+    return list.get(id);
+  }
+
+  @Override
+  public boolean runsHere(String id) {
+    return held.contains(id);
+  }
+
+  @Override
+  public StatusJson command(Op op, String id) {
+    Started s = require();
+    if (settledHere(s, id)) {
+      return s.node().commandHere(op, id); // claimed here while the service looked
+    }
+    long sent = 0;
+    long marker = 0;
+    String owner;
+    StatusJson applied = null;
+    try (Connection c = s.pool().getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        DownloadRows.Row row = DownloadRows.lock(c, id).orElseThrow(() -> notFound(id));
+        owner = row.owner();
+        if (owner != null && row.leaseLive() && !owner.equals(s.nodeId())) {
+          sent = s.exchange().send(c, op, id, owner);
+        } else {
+          applied = DownloadRows.applyWithoutOwner(c, op, row);
+          marker = s.exchange().mark(c);
+        }
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        s.exchange().forget(sent);
+        s.exchange().forget(marker);
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw unreachable(e);
+    }
+    if (applied == null) {
+      // Waited for with the connection back in the pool. The owner notifies the change before
+      // its answer, so this node's list shows it by the time the answer comes.
+      return s.exchange().await(sent, owner, s.pool()::getConnection);
+    }
+    // Shown by this node's feed, in order with the other nodes' changes; directly only if the
+    // feed is not there to show it.
+    if (!s.exchange().awaitMark(marker, MARK_WAIT)) {
+      showHere(s, op, applied);
+    }
+    return applied;
+  }
+
+  /** A change applied in the table by this node, shown to its clients without the feed. */
+  private void showHere(Started s, Op op, StatusJson applied) {
+    if (op == Op.REMOVE) {
+      s.node().removedElsewhere(applied.id(), () -> list.remove(applied.id()));
+    } else {
+      StatusJson before = list.get(applied.id()).orElse(null);
+      s.node().changedElsewhere(applied, before == null
+          || !before.state().equals(applied.state()), () -> list.put(applied));
+    }
+  }
+
+  @Override
+  public void record(String id, Supplier<StoredDownload> current, boolean now) {
+    require().changes().record(id, current, now && healthy);
+  }
+
+  @Override
+  public void changedHere(StatusJson status) {
+    if (!held.contains(status.id())) {
+      return; // parked, or taken over: the node that holds it now tells its changes
+    }
+    list.put(status);
+    require().changes().status(status);
+    if (FREES_A_SLOT.contains(status.state())) {
+      wakeClaimer();
+    }
+  }
+
+  @Override
+  public void removedHere(String id) {
+    Started s = require();
+    held.remove(id);
+    list.remove(id);
+    s.changes().forget(id);
+    try (Connection c = s.pool().getConnection()) {
+      DownloadRows.delete(c, s.nodeId(), id);
+    } catch (SQLException e) {
+      LOG.error("download {} was removed here, but the database did not take it off the shared"
+          + " list ({}); remove it again once the database answers", id, DownloadRows.why(e));
+    }
+  }
+
+  @Override
+  public boolean healthy() {
+    return healthy && started != null;
+  }
+
+  @Override
+  public void close() {
+    Started s = started;
+    if (s == null || closing) {
+      return;
+    }
+    closing = true;
+    s.lease().shutdownNow();
+    s.commands().shutdownNow();
+    s.publisher().shutdownNow();
+    awaitQuietly(s.publisher());
+    s.changes().flush(); // the last records, before the downloads are handed back
+    try (Connection c = s.pool().getConnection()) {
+      int released = DownloadRows.release(c, s.nodeId());
+      LOG.info("node {} left the cluster; {} unfinished downloads handed back to the queue",
+          s.nodeId(), released);
+    } catch (SQLException e) {
+      LOG.warn("node {} could not hand its downloads back ({}); other nodes take them over once"
+          + " its lease lapses", s.nodeId(), DownloadRows.why(e));
+    }
+    s.feed().close();
+    s.pool().close();
+  }
+
+  // ---- the node's threads ----
+
+  private void renew() {
+    Started s = require();
+    long sentAt = System.nanoTime();
+    Set<String> stillHeld;
+    try (Connection c = s.pool().getConnection()) {
+      stillHeld = DownloadRows.renew(c, s.nodeId(), settings.lease());
+      if (renewals.incrementAndGet() % 100 == 0) {
+        CommandExchange.purge(c);
+      }
+    } catch (SQLException | RuntimeException e) {
+      if (healthy) {
+        LOG.warn("node {} cannot renew its lease ({}); it claims nothing new until the database"
+            + " answers, and pauses its downloads before the lease lapses", s.nodeId(),
+            DownloadRows.why(e));
+      }
+      healthy = false;
+      return;
+    }
+    renewedAt = sentAt;
+    if (!healthy) {
+      LOG.info("node {}: the database answers again", s.nodeId());
+      healthy = true;
+    }
+    if (parked) {
+      parked = false;
+      held.addAll(stillHeld);
+      s.node().unpark(stillHeld);
+    }
+    wakeCommands(); // a notification may have been missed
+    wakeClaimer();
+  }
+
+  /** Parks the node's downloads when the lease may lapse before the next renewal. */
+  private void watchLease() {
+    long sinceRenewal = System.nanoTime() - renewedAt;
+    if (!parked && sinceRenewal > settings.lease().toNanos() * 2 / 3) {
+      Started s = require();
+      parked = true;
+      healthy = false;
+      LOG.warn("node {} has not renewed its lease for {} ms; pausing its downloads, which other"
+          + " nodes may take over", s.nodeId(), TimeUnit.NANOSECONDS.toMillis(sinceRenewal));
+      held.clear();
+      s.node().park();
+    }
+  }
+
+  private void claimRound() {
+    claimQueued.set(false);
+    Started s = require();
+    synchronized (claimLock) {
+      if (closing || !healthy || parked) {
+        return;
+      }
+      int free = maxClaimed - s.node().activeHere();
+      if (free <= 0) {
+        return;
+      }
+      List<DownloadRows.Claim> claims;
+      try (Connection c = s.pool().getConnection()) {
+        claims = DownloadRows.claim(c, s.nodeId(), settings.lease(), free);
+      } catch (SQLException e) {
+        LOG.debug("node {}: no claim this round: {}", s.nodeId(), DownloadRows.why(e));
+        return;
+      }
+      for (DownloadRows.Claim claim : claims) {
+        String id = claim.stored().status().id();
+        held.add(id);
+        String previous = claim.previousOwner();
+        if (previous != null && !previous.equals(s.nodeId())) {
+          LOG.info("download {}: taking it over from node {}, whose lease lapsed", id, previous);
+        }
+        try {
+          s.node().runClaimed(claim.stored());
+        } catch (RuntimeException e) {
+          LOG.error("download {}: cannot run it here", id, e);
+        }
+      }
+      if (claims.size() == free) {
+        wakeClaimer(); // there may be more
+      }
+    }
+  }
+
+  private void processCommands() {
+    commandsQueued.set(false);
+    Started s = require();
+    List<CommandExchange.Pending> pending;
+    try (Connection c = s.pool().getConnection()) {
+      pending = s.exchange().pending(c);
+    } catch (SQLException e) {
+      return; // the next renewal looks again
+    }
+    for (CommandExchange.Pending p : pending) {
+      CommandExchange.Result result;
+      try {
+        StatusJson status;
+        if (settledHere(s, p.downloadId())) {
+          status = s.node().commandHere(p.op(), p.downloadId());
+        } else {
+          status = applyInDatabase(s, p.op(), p.downloadId());
+        }
+        result = new CommandExchange.Result(status, null);
+      } catch (CommandException e) {
+        result = new CommandExchange.Result(null, new ErrorJson(e.code().code(),
+            DownloadRows.why(e)));
+      } catch (RuntimeException e) {
+        LOG.error("download {}: the command {} from another node failed", p.downloadId(),
+            p.op(), e);
+        result = new CommandExchange.Result(null, new ErrorJson(ErrorCode.INTERNAL.code(),
+            "node " + s.nodeId() + " failed on this command (" + e.getClass().getSimpleName()
+                + "); report it if it happens again"));
+      }
+      // The change is notified before the answer: the sender's list shows it once answered.
+      s.changes().flush();
+      try (Connection c = s.pool().getConnection()) {
+        s.exchange().finish(c, p, result);
+      } catch (SQLException e) {
+        LOG.warn("download {}: the result of {} could not be written ({})", p.downloadId(),
+            p.op(), DownloadRows.why(e));
+      }
+    }
+  }
+
+  /**
+   * Tells whether this node runs the download, once a claim round that may be starting it has
+   * done so: the round holds the claim lock from the claim until its downloads are registered,
+   * so a command in between would otherwise be applied in the database, and lost when the run
+   * records its state.
+   */
+  private boolean settledHere(Started s, String id) {
+    if (!held.contains(id)) {
+      return false;
+    }
+    synchronized (claimLock) {
+      return s.node().hasHere(id);
+    }
+  }
+
+  /** A command for a download the database says is this node's, but which it no longer has. */
+  private StatusJson applyInDatabase(Started s, Op op, String id) {
+    StatusJson applied;
+    try (Connection c = s.pool().getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        DownloadRows.Row row = DownloadRows.lock(c, id).orElseThrow(() -> notFound(id));
+        // Shown by the feeds of every node, this one included, before the sender's answer.
+        applied = DownloadRows.applyWithoutOwner(c, op, row);
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw unreachable(e);
+    }
+    return applied;
+  }
+
+  // ---- helpers ----
+
+  private void wakeClaimer() {
+    Started s = started;
+    if (s != null && !closing && claimQueued.compareAndSet(false, true)) {
+      try {
+        s.lease().execute(this::claimRound);
+      } catch (RejectedExecutionException e) {
+        claimQueued.set(false); // closing
+      }
+    }
+  }
+
+  private void wakeCommands() {
+    Started s = started;
+    if (s != null && !closing && commandsQueued.compareAndSet(false, true)) {
+      try {
+        s.commands().execute(this::processCommands);
+      } catch (RejectedExecutionException e) {
+        commandsQueued.set(false); // closing
+      }
+    }
+  }
+
+  private Started require() {
+    Started s = started;
+    if (s == null) {
+      throw new IllegalStateException("the cluster store is not started; call start() first");
+    }
+    return s;
+  }
+
+  private static CommandException notFound(String id) {
+    return new CommandException(ErrorCode.NOT_FOUND, "no download has id \"" + id
+        + "\"; send {\"op\":\"list\"} to see the ids");
+  }
+
+  private static CommandException unreachable(SQLException e) {
+    return new CommandException(ErrorCode.INTERNAL, "the cluster's database did not answer ("
+        + DownloadRows.why(e) + "); nothing was changed; try again once it is back");
+  }
+
+  private String urlHost() {
+    if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+      return hostName();
+    }
+    return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
+  }
+
+  private static ThreadFactory daemon(String name) {
+    return runnable -> {
+      Thread t = new Thread(runnable, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  private static void awaitQuietly(ExecutorService executor) {
+    try {
+      executor.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
