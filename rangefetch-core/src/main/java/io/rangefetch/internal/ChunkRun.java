@@ -34,8 +34,14 @@ final class ChunkRun {
     /** The run fails with {@code failure}, first seen on {@code range}. */
     void fail(FetchFailure failure, ByteRange range);
 
-    /** Waits up to {@code nanos} unless the run stops; false if it stopped. */
+    /**
+     * Waits up to {@code nanos} for a change in the run (see {@link #wake}) unless it stops;
+     * false if it stopped.
+     */
     boolean await(long nanos);
+
+    /** Wakes the workers waiting in {@link #await}: a chunk ended, or bytes came back. */
+    void wake();
 
     /** Posts a listener event. */
     void post(BiConsumer<DownloadListener, DownloadHandle> event);

@@ -246,12 +246,17 @@ final class ChunkScheduler {
    * Whether {@code slot}'s connection has been far slower than the others for a whole window,
    * so that a new connection (often on another path) should replace it. Cheap to call often.
    */
-  synchronized boolean shouldReconnect(ConnectionSlot slot) {
+  boolean shouldReconnect(ConnectionSlot slot) {
     long now = clock.getAsLong();
+    // Checked without the lock, which every worker would otherwise take for every read.
     if (now - slot.lastReconnectCheck < RECONNECT_CHECK_NANOS) {
       return false;
     }
     slot.lastReconnectCheck = now;
+    return slowerThanOthers(slot, now);
+  }
+
+  private synchronized boolean slowerThanOthers(ConnectionSlot slot, long now) {
     if (slots.size() < 3 || counters.reconnects() >= maxReconnects
         || slot.ageNanos(now) < SLOW_WINDOW_NANOS) {
       return false;

@@ -112,6 +112,7 @@ final class ChunkWorker implements BodyCopier.Progress {
   /** This request is done with its lease: the lease is written, or others wrote the rest. */
   void finished(Ask ask) {
     run.scheduler.finished(slot, ask.lease());
+    run.host.wake();
     ByteRange range = ask.range();
     run.host.post((l, d) -> l.chunkEnd(d, range));
   }
@@ -119,6 +120,7 @@ final class ChunkWorker implements BodyCopier.Progress {
   /** This request gives its lease back unfinished, for a reason that is nobody's failure. */
   void released(Ask ask, String why) {
     run.scheduler.released(slot, ask.lease());
+    run.host.wake();
     ByteRange range = ask.range();
     IOException cause = new IOException(why);
     boolean again = !run.host.stopping();
@@ -133,6 +135,7 @@ final class ChunkWorker implements BodyCopier.Progress {
     }
     FetchFailure f = FailureClassifier.classify(e, Requests.describe(run.uri, ask.range()));
     boolean retry = run.scheduler.failed(slot, ask.lease(), f);
+    run.host.wake();
     ByteRange range = ask.range();
     run.host.post((l, d) -> l.chunkFailed(d, range, f, retry));
     if (!retry) {

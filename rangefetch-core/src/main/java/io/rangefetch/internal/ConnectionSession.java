@@ -197,6 +197,7 @@ final class ConnectionSession implements BodyCopier.Progress {
     }
     if (served.last() < ask.range().last()) {
       run.scheduler.shortened(ask.lease(), served.last() + 1);
+      run.host.wake(); // the rest waits for a connection
     }
     return served;
   }

@@ -30,10 +30,13 @@ final class ConnectionSlot {
   private long busySinceBytes;
   // Written by the owning worker only.
   private volatile long lastWrite;
+  // Written under this, read by the owning worker without it: when the last sample was taken.
+  private volatile long lastSampleAt;
 
   // Guarded by the scheduler's lock.
   @Nullable Lease current;
   @Nullable Lease ahead;
+  // Owning worker only (the only caller of ChunkScheduler.shouldReconnect for this slot).
   long lastReconnectCheck;
 
   ConnectionSlot(int id, long now) {
@@ -99,7 +102,7 @@ final class ConnectionSlot {
   void recordBytes(int n, long now) {
     bytes += n;
     lastWrite = now;
-    if (now - lastSample() >= SAMPLE_EVERY_NANOS) {
+    if (now - lastSampleAt >= SAMPLE_EVERY_NANOS) {
       synchronized (this) {
         sampleLocked(now);
       }
@@ -116,11 +119,8 @@ final class ConnectionSlot {
     return latencyNanos;
   }
 
-  private synchronized long lastSample() {
-    return times[(next - 1 + SAMPLES) % SAMPLES];
-  }
-
   private void sampleLocked(long now) {
+    lastSampleAt = now;
     times[next] = now;
     totals[next] = bytes;
     next = (next + 1) % SAMPLES;

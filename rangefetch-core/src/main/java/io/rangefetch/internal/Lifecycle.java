@@ -285,6 +285,30 @@ final class Lifecycle {
     return stop == Stop.NONE;
   }
 
+  /**
+   * Waits up to {@code nanos} for a change a worker might act on ({@link #wake}), or until the
+   * run must stop. A spurious return only costs the caller a look.
+   *
+   * @return true if the run goes on
+   */
+  synchronized boolean awaitChange(long nanos) {
+    long millis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos));
+    if (stop == Stop.NONE) {
+      try {
+        wait(millis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return stop == Stop.NONE;
+  }
+
+  /** Wakes the workers waiting in {@link #awaitChange}: work was done, or came back. */
+  synchronized void wake() {
+    notifyAll();
+  }
+
   private void checkNotTerminal(String verb) {
     if (state.isTerminal()) {
       throw new IllegalStateException("download " + id + " is "

@@ -321,7 +321,12 @@ final class RunCoordinator {
 
     @Override
     public boolean await(long nanos) {
-      return lifecycle.await(nanos);
+      return lifecycle.awaitChange(nanos);
+    }
+
+    @Override
+    public void wake() {
+      lifecycle.wake();
     }
 
     @Override
