@@ -327,7 +327,10 @@ final class ChunkScheduler {
     long victimRate = -1;
     for (ConnectionSlot slot : slots) {
       Lease lease = slot.current;
-      if (slot == thief || lease == null || lease.remaining() <= 0) {
+      // A request that has not had its first byte yet is left alone: it is young, or stalled
+      // (the read timeout's business), and taking all of it would ask for the same range twice.
+      if (slot == thief || lease == null || lease.remaining() <= 0
+          || lease.claimed() == lease.first) {
         continue;
       }
       long rate = slot.bytesPerSecond(now, RATE_WINDOW_NANOS);
