@@ -150,11 +150,17 @@ final class ChunkScheduler {
 
   /**
    * A chunk that {@code slot} may ask for ahead, while its current response is still being
-   * read, or null. Only chunks not started yet, and only for a connection that is not slow:
-   * the tail of a transfer is left for work stealing.
+   * read, or null. Only chunks not started yet, only while there are at least as many of them
+   * as connections, and only for a connection that is not slow: the end of a transfer is left
+   * to the connections that are free, and to work stealing.
    */
   synchronized @Nullable Lease ahead(ConnectionSlot slot) {
     if (slot.ahead != null) {
+      return null;
+    }
+    if (pending.size() < slots.size()) {
+      // The last chunks go to whichever connection is free first, not to one that is still
+      // busy: handed out ahead, they would leave others idle at the end.
       return null;
     }
     long now = clock.getAsLong();

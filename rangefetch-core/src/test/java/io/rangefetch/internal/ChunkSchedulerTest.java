@@ -294,6 +294,21 @@ class ChunkSchedulerTest {
   }
 
   @Test
+  void lastChunksAreNotHandedOutAhead() {
+    // given two connections reading and one chunk left to start
+    ChunkScheduler s = scheduler(MIB, 3);
+    s.plan(List.of(range(0, 3 * MIB - 1)));
+    ConnectionSlot a = s.join();
+    ConnectionSlot b = s.join();
+    s.next(a);
+    s.next(b);
+
+    // then it waits for whichever connection is free first
+    assertNull(s.ahead(a));
+    assertEquals(range(2 * MIB, 3 * MIB - 1), s.next(b).lease().range());
+  }
+
+  @Test
   void keepForVictimSplitsSoBothFinishTogether() {
     // victim 1 MB/s, thief 3 MB/s, no latency: keep a quarter
     assertEquals(1_000_000, ChunkScheduler.keepForVictim(4_000_000, 1_000_000, 3_000_000, 0));
