@@ -72,7 +72,9 @@ public interface DownloadListener {
   default void downloadContinued(DownloadHandle download, long bytesOnDisk) {}
 
   /**
-   * A request for one chunk is about to be sent.
+   * A request for one chunk is about to be sent; for a request sent ahead on a busy connection
+   * (pipelined), when its answer begins. A request sent ahead that is lost with its connection
+   * before its turn has no events: its bytes get a {@code chunkStart} of their own later.
    *
    * @param download the download
    * @param range the bytes asked for; a retry after a broken connection asks only for the rest

@@ -104,9 +104,23 @@ final class ChunkWorker implements BodyCopier.Progress {
 
   void started(Ask ask) {
     run.counters.request();
+    announced(ask);
+  }
+
+  /**
+   * Posts the chunkStart of a request. A request sent ahead is announced when its response
+   * begins, so that one lost with its connection before its turn has no events at all.
+   */
+  void announced(Ask ask) {
     int attempt = ask.lease().attempt;
     ByteRange range = ask.range();
     run.host.post((l, d) -> l.chunkStart(d, range, attempt));
+  }
+
+  /** A request sent ahead never got its turn: its lease goes back, without events. */
+  void unanswered(Ask ask) {
+    run.scheduler.released(slot, ask.lease());
+    run.host.wake();
   }
 
   /** This request is done with its lease: the lease is written, or others wrote the rest. */

@@ -91,7 +91,7 @@ final class ConnectionSession implements BodyCopier.Progress {
       if (!keepAlive) {
         if (next != null) {
           // Sent ahead on a connection the server closes after this answer: never answered.
-          worker.released(next, "the server closes the connection; asking again");
+          worker.unanswered(next);
         }
         finished = true;
         return response;
@@ -110,6 +110,7 @@ final class ConnectionSession implements BodyCopier.Progress {
         run.scheduler.aheadStarted(worker.slot);
         current = next;
         currentEnded = false;
+        worker.announced(next);
       }
     }
   }
@@ -243,7 +244,7 @@ final class ConnectionSession implements BodyCopier.Progress {
       ChunkWorker.Ask ask = new ChunkWorker.Ask(next,
           new ByteRange(next.claimed(), next.end() - 1), true);
       ahead = ask;
-      worker.started(ask);
+      run.counters.request(); // announced when its answer begins
       try {
         send(request(ask.range()));
       } catch (HttpException e) {
@@ -311,12 +312,12 @@ final class ConnectionSession implements BodyCopier.Progress {
     if (e instanceof CutShort) {
       // Current is finished already; only the request sent ahead is lost with the connection.
       if (sentAhead != null) {
-        worker.released(sentAhead, "its connection was closed to cut a slow chunk short");
+        worker.unanswered(sentAhead);
       }
       return;
     }
     if (sentAhead != null) {
-      worker.released(sentAhead, "its connection failed before its turn");
+      worker.unanswered(sentAhead);
     }
     if (currentEnded) {
       return;
