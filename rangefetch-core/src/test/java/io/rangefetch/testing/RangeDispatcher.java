@@ -88,6 +88,7 @@ public final class RangeDispatcher extends Dispatcher {
   private volatile boolean closeAfterEachResponse;
   private final List<Rule> rules = new CopyOnWriteArrayList<>();
   private final Map<String, Redirect> redirects = new ConcurrentHashMap<>();
+  private final java.util.Set<Integer> cutConnections = ConcurrentHashMap.newKeySet();
 
   // Observations.
   private final List<Exchange> exchanges = new CopyOnWriteArrayList<>();
@@ -381,7 +382,9 @@ public final class RangeDispatcher extends Dispatcher {
     if (redirect != null) {
       return respond(exchange, Plan.status(redirect.code(), "Location: " + redirect.location()));
     }
-    Fault fault = takeFault(exchange);
+    // A request that arrives on a connection this server already cut (a client that sent it
+    // ahead, pipelined) is never answered: it does not use up a fault meant for a real answer.
+    Fault fault = cutConnections.contains(exchange.connectionIndex()) ? null : takeFault(exchange);
     if (fault != null && fault.kind == Fault.Kind.STATUS) {
       return respond(exchange, Plan.status(fault.status, fault.headerLines));
     }
@@ -537,6 +540,7 @@ public final class RangeDispatcher extends Dispatcher {
     enterFlight();
     try {
       if (plan.stall && plan.cutAfter < 0) {
+        cutConnections.add(exchange.connectionIndex());
         holdUntilTheClientLeaves(server);
         return;
       }
@@ -573,13 +577,16 @@ public final class RangeDispatcher extends Dispatcher {
         sink.flush();
       }
       if (plan.stall) {
+        cutConnections.add(exchange.connectionIndex());
         holdUntilTheClientLeaves(server);
       } else if (plan.cutAfter >= 0 || plan.framing == Framing.CLOSE_DELIMITED
           || closeAfterEachResponse) {
+        cutConnections.add(exchange.connectionIndex());
         // A FIN, not a reset: the client reads every byte written, then the end of the stream.
         server.shutdownOutput();
       }
     } catch (IOException e) {
+      cutConnections.add(exchange.connectionIndex());
       server.cancel();
     } finally {
       exitFlight();
