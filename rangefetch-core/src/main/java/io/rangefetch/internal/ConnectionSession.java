@@ -37,6 +37,8 @@ final class ConnectionSession implements BodyCopier.Progress {
 
   private final ChunkWorker worker;
   private final ChunkRun run;
+  // The host's permit for this connection: no further request once it no longer allows one.
+  private final HostAllowances.Permit permit;
   private ChunkWorker.Ask current;
   private ChunkWorker.@Nullable Ask ahead;
   private boolean started;
@@ -49,9 +51,10 @@ final class ConnectionSession implements BodyCopier.Progress {
   private @Nullable HttpClientConnection conn;
   private long sentAt;
 
-  ConnectionSession(ChunkWorker worker, ChunkWorker.Ask first) {
+  ConnectionSession(ChunkWorker worker, ChunkWorker.Ask first, HostAllowances.Permit permit) {
     this.worker = worker;
     this.run = worker.run;
+    this.permit = permit;
     this.current = first;
   }
 
@@ -115,7 +118,7 @@ final class ConnectionSession implements BodyCopier.Progress {
   }
 
   private ChunkWorker.@Nullable Ask nextFromScheduler() {
-    if (run.host.stopping()) {
+    if (run.host.stopping() || !permit.stillAllowed()) {
       return null;
     }
     ChunkScheduler.Work work = run.scheduler.next(worker.slot);
@@ -228,12 +231,26 @@ final class ConnectionSession implements BodyCopier.Progress {
   }
 
   @Override
+  public int admit(int wanted) throws IOException {
+    return worker.admit(wanted);
+  }
+
+  @Override
+  public void unused(int bytes) {
+    worker.unused(bytes);
+  }
+
+  @Override
   public void read(long position, long bodyEnd) throws IOException {
     worker.read(position, bodyEnd);
     if (run.scheduler.shouldReconnect(worker.slot)) {
       throw new Reconnect();
     }
     if (mayAhead && ahead == null && timeToSendAhead(position, bodyEnd)) {
+      if (!permit.stillAllowed()) {
+        mayAhead = false; // the host asks for fewer connections, or to wait
+        return;
+      }
       Lease next = run.scheduler.ahead(worker.slot);
       if (next == null) {
         mayAhead = false; // nothing queued now; the end game is the scheduler's

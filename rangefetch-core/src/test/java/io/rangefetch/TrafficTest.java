@@ -1,0 +1,165 @@
+package io.rangefetch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rangefetch.testing.Outcome;
+import io.rangefetch.testing.RangeDispatcher;
+import io.rangefetch.testing.RangeDispatcher.Exchange;
+import io.rangefetch.testing.SeededBytes;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestDownloaders;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.junit5.StartStop;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Traffic control seen from the origin: rate limits in bytes the server wrote over time, the
+ * per-host connection cap in responses it wrote at once, 503 with Retry-After in when requests
+ * came back.
+ */
+class TrafficTest {
+  private static final long MIB = 1024 * 1024;
+  private static final long SECOND = 1_000_000_000L;
+
+  @StartStop private final MockWebServer server = new MockWebServer();
+  @TempDir Path dir;
+
+  private RangeDispatcher serve(byte[] content) {
+    RangeDispatcher files = new RangeDispatcher(content);
+    server.setDispatcher(files);
+    return files;
+  }
+
+  private URI uri() {
+    return server.url("/file.bin").uri();
+  }
+
+  /** Bytes per second the origin wrote between the moments it had written {@code from}, {@code to}. */
+  private static double rateBetween(RangeDispatcher files, long from, long to) {
+    long start = files.nanosWhenServed(from);
+    long end = files.nanosWhenServed(to);
+    return (to - from) * (double) SECOND / (end - start);
+  }
+
+  @Test
+  void aDownloaderLimitHoldsTheOriginToTheRateWithinFivePercent() throws Exception {
+    // given a 12 MiB file and a downloader limited to 2 MiB/s
+    byte[] content = SeededBytes.of((int) (12 * MIB), 31);
+    RangeDispatcher files = serve(content);
+    Path target = dir.resolve("file.bin");
+    long rate = 2 * MIB;
+    Limits limits = TestDownloaders.smallLimits().toBuilder().maxBytesPerThread(MIB)
+        .maxBytesPerSecond(rate).build();
+
+    // when
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().limits(limits)
+        .readTimeout(Duration.ofSeconds(5)).build()) {
+      DownloadHandle download = downloader.start(DownloadRequest.newBuilder(uri(), target).build());
+      assertEquals(rate, download.status().limitBytesPerSecond());
+      Outcome.of(download).completed();
+    }
+
+    // then, once the sockets' buffers on loopback are full (they take a few MiB at once), the
+    // origin wrote at the rate: over the rest of the run, and in every second of it
+    double overall = rateBetween(files, 5 * MIB, 12 * MIB);
+    assertEquals(rate, overall, rate * 0.05, "bytes per second over the run");
+    long spanStart = files.nanosWhenServed(5 * MIB);
+    long spanEnd = files.nanosWhenServed(12 * MIB);
+    for (long t = spanStart; t + SECOND <= spanEnd; t += SECOND / 4) {
+      long inWindow = files.servedBy(t + SECOND) - files.servedBy(t);
+      assertTrue(inWindow <= rate * 1.3 && inWindow >= rate * 0.6,
+          "one second from " + (t - spanStart) / 1_000_000 + " ms wrote " + inWindow + " bytes");
+    }
+    assertEquals(Sha256.of(content), Sha256.of(target));
+  }
+
+  @Test
+  void aDownloadsLimitChangedMidDownloadTakesEffect() throws Exception {
+    // given a download limited to 1 MiB/s
+    byte[] content = SeededBytes.of((int) (12 * MIB), 32);
+    RangeDispatcher files = serve(content);
+    Path target = dir.resolve("file.bin");
+    Limits limits = TestDownloaders.smallLimits().toBuilder().maxBytesPerThread(MIB).build();
+
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().limits(limits)
+        .readTimeout(Duration.ofSeconds(5)).build()) {
+      DownloadHandle download = downloader.start(
+          DownloadRequest.newBuilder(uri(), target).maxBytesPerSecond(MIB).build());
+
+      // when, after 5 MiB (the buffers are full by then), it is raised to 4 MiB/s
+      assertTrue(files.awaitServed(5 * MIB, Duration.ofSeconds(60)), "5 MiB served");
+      double before = rateBetween(files, 4 * MIB, 5 * MIB);
+      download.limitRate(4 * MIB);
+      assertEquals(4 * MIB, download.status().limitBytesPerSecond());
+      Outcome.of(download).completed();
+
+      // then the origin wrote at 1 MiB/s before, and at 4 MiB/s after
+      assertEquals(MIB, before, MIB * 0.1, "bytes per second before the change");
+    }
+    assertEquals(4 * MIB, rateBetween(files, 6 * MIB, 12 * MIB), MIB * 0.4,
+        "bytes per second after the change");
+    assertEquals(Sha256.of(content), Sha256.of(target));
+  }
+
+  @Test
+  void twoDownloadsFromOneHostShareItsConnectionCap() throws Exception {
+    // given a slow origin and a cap of 2 connections per host, 4 threads per download
+    byte[] content = SeededBytes.of(640 * 1024 + 5, 33);
+    RangeDispatcher files = serve(content).throttle(8 * 1024, Duration.ofMillis(10));
+    Limits limits = TestDownloaders.smallLimits().toBuilder().maxConnectionsPerHost(2).build();
+
+    // when two downloads of it run at once
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().limits(limits).build()) {
+      DownloadHandle a = downloader.start(
+          DownloadRequest.newBuilder(uri(), dir.resolve("a.bin")).build());
+      DownloadHandle b = downloader.start(
+          DownloadRequest.newBuilder(uri(), dir.resolve("b.bin")).build());
+      Outcome.of(a).completed();
+      Outcome.of(b).completed();
+    }
+
+    // then the origin never wrote more than 2 responses at once, yet did write 2
+    assertEquals(2, files.maxInFlight(), "responses written at once, over both downloads");
+    assertEquals(Sha256.of(content), Sha256.of(dir.resolve("a.bin")));
+    assertEquals(Sha256.of(content), Sha256.of(dir.resolve("b.bin")));
+  }
+
+  @Test
+  void aHostAnswering503AboveTwoConnectionsIsWaitedForAndTheDownloadCompletes()
+      throws Exception {
+    // given an origin that answers 503 with Retry-After: 1 to a third connection at once
+    byte[] content = SeededBytes.of(640 * 1024 + 7, 34);
+    RangeDispatcher files = serve(content).throttle(8 * 1024, Duration.ofMillis(10))
+        .refuseAbove(2, 503, "Retry-After: 1");
+    Path target = dir.resolve("file.bin");
+
+    // when a download with 4 threads fetches it
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      Outcome.of(downloader.start(DownloadRequest.newBuilder(uri(), target).build())).completed();
+    }
+
+    // then it is complete, and no refused range was asked again before its Retry-After
+    assertEquals(Sha256.of(content), Sha256.of(target));
+    List<Exchange> all = files.exchanges();
+    List<Exchange> refused = all.stream().filter(e -> e.status() == 503).toList();
+    assertFalse(refused.isEmpty(), "the test needs a refusal");
+    for (Exchange no : refused) {
+      for (Exchange again : all) {
+        if (again.index() > no.index() && again.first() == no.first()) {
+          assertTrue(again.arrivalNanos() - no.arrivalNanos() >= SECOND,
+              () -> again + " came " + (again.arrivalNanos() - no.arrivalNanos()) / 1_000_000
+                  + " ms after " + no);
+        }
+      }
+    }
+    // the host's allowance was halved rather than refused again and again
+    assertTrue(refused.size() <= 4, () -> refused.size() + " refusals: " + refused);
+  }
+}
