@@ -3,7 +3,9 @@ package io.rangefetch.internal;
 import io.rangefetch.ByteRange;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
+import org.apache.hc.client5.http.io.ManagedHttpClientConnection;
 import org.apache.hc.core5.http.ClassicHttpRequest;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
@@ -50,6 +52,8 @@ final class ConnectionSession implements BodyCopier.Progress {
   private @Nullable ClassicHttpRequest template;
   private @Nullable HttpClientConnection conn;
   private long sentAt;
+  // Whether this session shrank its socket's receive buffer: the connection is not pooled.
+  private boolean paced;
 
   ConnectionSession(ChunkWorker worker, ChunkWorker.Ask first, HostAllowances.Permit permit) {
     this.worker = worker;
@@ -82,6 +86,7 @@ final class ConnectionSession implements BodyCopier.Progress {
       throws IOException, HttpException {
     this.template = first;
     this.conn = connection;
+    paceReceiveBuffer(connection);
     send(first);
     while (true) {
       ClassicHttpResponse response = receive();
@@ -96,14 +101,12 @@ final class ConnectionSession implements BodyCopier.Progress {
           // Sent ahead on a connection the server closes after this answer: never answered.
           worker.released(next, "the server closes the connection; asking again");
         }
-        finished = true;
-        return response;
+        return end(response);
       }
       if (next == null) {
         next = nextFromScheduler();
         if (next == null) {
-          finished = true;
-          return response;
+          return end(response);
         }
         current = next;
         currentEnded = false;
@@ -113,6 +116,30 @@ final class ConnectionSession implements BodyCopier.Progress {
         run.scheduler.aheadStarted(worker.slot);
         current = next;
         currentEnded = false;
+      }
+    }
+  }
+
+  private ClassicHttpResponse end(ClassicHttpResponse last) {
+    finished = true;
+    if (paced) {
+      // Its small buffer would hold a later, unlimited download back: HttpClient closes it.
+      last.setHeader(HttpHeaders.CONNECTION, "close");
+    }
+    return last;
+  }
+
+  /**
+   * Under a rate limit, a small receive buffer: else the kernel takes a megabyte or more ahead
+   * of the reads at once, and the server sees bursts instead of the rate.
+   */
+  private void paceReceiveBuffer(HttpClientConnection connection) throws IOException {
+    long limit = run.traffic.limitInForce();
+    if (limit > 0 && connection instanceof ManagedHttpClientConnection managed) {
+      Socket socket = managed.getSocket();
+      if (socket != null) {
+        socket.setReceiveBufferSize(DownloadTraffic.receiveBuffer(limit));
+        paced = true;
       }
     }
   }

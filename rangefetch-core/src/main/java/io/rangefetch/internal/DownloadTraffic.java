@@ -18,6 +18,12 @@ final class DownloadTraffic {
   /** A limited read asks for at most this share of a second of the rate: smooth pacing. */
   static final int PIECES_PER_SECOND = 16;
 
+  /** A paced connection's receive buffer: this share of a second of the limit... */
+  static final int BUFFER_PER_SECOND = 16;
+  /** ...within these bounds. */
+  static final int MIN_BUFFER = 16 * 1024;
+  static final int MAX_BUFFER = 256 * 1024;
+
   /** Waits unless the download stops; false if it stopped. */
   interface Waiter {
     boolean await(long nanos);
@@ -81,6 +87,11 @@ final class DownloadTraffic {
     } finally {
       turn.unlock();
     }
+  }
+
+  /** The receive buffer of a connection of a download limited to {@code limit} bytes/s. */
+  static int receiveBuffer(long limit) {
+    return (int) Math.max(MIN_BUFFER, Math.min(MAX_BUFFER, limit / BUFFER_PER_SECOND));
   }
 
   /** Gives back {@code bytes} admitted but not read: the body ended first. */

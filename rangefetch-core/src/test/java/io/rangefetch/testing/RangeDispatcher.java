@@ -86,6 +86,7 @@ public final class RangeDispatcher extends Dispatcher {
   private volatile long slowPauseNanos;
   private volatile long responseCap = Long.MAX_VALUE;
   private volatile boolean closeAfterEachResponse;
+  private volatile int sendBufferBytes;
   private volatile int refuseAbove = Integer.MAX_VALUE;
   private volatile int refusalCode;
   private volatile String[] refusalHeaders = new String[0];
@@ -289,6 +290,15 @@ public final class RangeDispatcher extends Dispatcher {
 
   public List<Exchange> exchangesTo(String path) {
     return exchanges.stream().filter(e -> e.path().equals(path)).toList();
+  }
+
+  /**
+   * Gives each connection a socket send buffer of {@code bytes}, so that what the server counts
+   * as written is close to what the client read: loopback's own buffers grow to megabytes.
+   */
+  public RangeDispatcher sendBuffer(int bytes) {
+    this.sendBufferBytes = bytes;
+    return this;
   }
 
   /**
@@ -617,6 +627,9 @@ public final class RangeDispatcher extends Dispatcher {
       }
       if (plan.head) {
         return;
+      }
+      if (sendBufferBytes > 0) {
+        server.getJavaNetSocket().setSendBufferSize(sendBufferBytes);
       }
       BufferedSink sink = server.getSink();
       long toWrite = plan.cutAfter >= 0 ? plan.cutAfter : plan.length;
