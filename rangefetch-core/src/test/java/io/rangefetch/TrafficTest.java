@@ -160,6 +160,15 @@ class TrafficTest {
         }
       }
     }
+    // nor any other request to the host, once the refusal reached the client (a request sent
+    // ahead on another connection just before it may still arrive)
+    for (Exchange no : refused) {
+      for (Exchange other : all) {
+        long after = other.arrivalNanos() - no.arrivalNanos();
+        assertFalse(after > SECOND / 5 && after < SECOND,
+            () -> other + " came " + after / 1_000_000 + " ms after " + no);
+      }
+    }
     // the host's allowance was halved rather than refused again and again
     assertTrue(refused.size() <= 4, () -> refused.size() + " refusals: " + refused);
   }
