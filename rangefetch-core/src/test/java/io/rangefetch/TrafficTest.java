@@ -14,6 +14,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.junit5.StartStop;
 import org.junit.jupiter.api.Test;
@@ -141,8 +142,16 @@ class TrafficTest {
         .refuseAbove(2, 503, "Retry-After: 1");
     Path target = dir.resolve("file.bin");
 
-    // when a download with 4 threads fetches it
-    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+    // when a download with 4 threads fetches it, its status watched
+    List<Integer> allowances = new CopyOnWriteArrayList<>();
+    DownloadListener watcher = new DownloadListener() {
+      @Override
+      public void progress(DownloadHandle download, DownloadStatus status) {
+        allowances.add(status.hostAllowance());
+      }
+    };
+    try (RangeDownloader downloader = TestDownloaders.newBuilder()
+        .progressInterval(Duration.ofMillis(50)).listener(watcher).build()) {
       Outcome.of(downloader.start(DownloadRequest.newBuilder(uri(), target).build())).completed();
     }
 
@@ -169,7 +178,9 @@ class TrafficTest {
             () -> other + " came " + after / 1_000_000 + " ms after " + no);
       }
     }
-    // the host's allowance was halved rather than refused again and again
+    // the status showed the cut allowance, which was halved rather than refused again and again
+    assertTrue(allowances.stream().anyMatch(a -> a >= 1 && a <= 2),
+        () -> "host allowances seen: " + allowances);
     assertTrue(refused.size() <= 4, () -> refused.size() + " refusals: " + refused);
   }
 }
