@@ -111,6 +111,27 @@ class TrafficTest {
   }
 
   @Test
+  void aServerWithoutRangesIsReadAtTheDownloadsLimitToo() throws Exception {
+    // given a server that ignores ranges, and a download limited to 2 MiB/s
+    byte[] content = SeededBytes.of((int) (8 * MIB), 35);
+    RangeDispatcher files = serve(content).ignoreRange().sendBuffer(SEND_BUFFER);
+    Path target = dir.resolve("file.bin");
+
+    // when
+    try (RangeDownloader downloader = TestDownloaders.newBuilder()
+        .readTimeout(Duration.ofSeconds(5)).build()) {
+      Outcome.of(downloader.start(DownloadRequest.newBuilder(uri(), target)
+          .maxBytesPerSecond(2 * MIB).build())).completed();
+    }
+
+    // then, past the bytes the client's socket buffer took at once, the one stream came at
+    // the rate (loosely: that buffer is not made small for a stream, only for range requests)
+    assertEquals(2 * MIB, rateBetween(files, 3 * MIB, 6 * MIB), MIB / 2,
+        "bytes per second of the stream");
+    assertEquals(Sha256.of(content), Sha256.of(target));
+  }
+
+  @Test
   void twoDownloadsFromOneHostShareItsConnectionCap() throws Exception {
     // given a slow origin and a cap of 2 connections per host, 4 threads per download
     byte[] content = SeededBytes.of(640 * 1024 + 5, 33);

@@ -68,9 +68,7 @@ final class ChunkWorker implements BodyCopier.Progress {
       }
     } catch (RuntimeException | Error e) {
       LOG.error("download {}: worker failed unexpectedly", run.downloadId, e);
-      run.host.fail(new FetchFailure(Reason.NETWORK, false,
-          "rangefetch failed unexpectedly: " + e + "; please report this bug", e, null, -1),
-          new ByteRange(0, 0));
+      run.host.fail(FetchFailure.bug(e), new ByteRange(0, 0));
     } finally {
       if (firstPermit != null) {
         firstPermit.close();

@@ -101,7 +101,7 @@ final class RunCoordinator {
       runOnce();
     } catch (RuntimeException | Error e) {
       LOG.error("download {}: unexpected failure", id, e);
-      fail(internalFailure(e), null);
+      fail(FetchFailure.bug(e), null);
       failed();
     } finally {
       task.chunkRun = null;
@@ -173,7 +173,7 @@ final class RunCoordinator {
     if (response.kind() == FirstResponse.Kind.UNRELIABLE) {
       LOG.info("download {}: {} answered bytes={} with {} and a Content-Range that does not match;"
           + " reading it as one stream", id, uri, first, response.open().code());
-      closeQuietly(response.open());
+      response.open().discard();
       response = openWithRetries(null);
     }
     try {
@@ -196,13 +196,13 @@ final class RunCoordinator {
         files.hashFromStart();
       }
       switch (response.kind()) {
-        case EMPTY -> closeQuietly(response.open());
+        case EMPTY -> response.open().discard();
         case WHOLE -> readStream(response);
         case RANGED -> startRanged(found, response, permit);
         default -> throw new IllegalStateException("unexpected " + response.kind());
       }
     } catch (FetchFailure | RuntimeException e) {
-      closeQuietly(response.open());
+      response.open().discard();
       throw e;
     }
   }
@@ -223,7 +223,7 @@ final class RunCoordinator {
       planned.add(served);
       fetchChunks(planned.gaps(task.size), response.open(), served, permit);
     } else {
-      closeQuietly(response.open());
+      response.open().discard();
       permit.close();
       fetchChunks(planned.gaps(task.size), null, null, null);
     }
@@ -254,7 +254,8 @@ final class RunCoordinator {
 
   private void readStream(FirstResponse first) throws FetchFailure {
     lifecycle.moveTo(DownloadState.DOWNLOADING);
-    new SingleStreamRun(engine, files, events, task.finalUri, new SingleStreamRun.Host() {
+    DownloadTraffic traffic = task.traffic;
+    new SingleStreamRun(engine, files, events, task.finalUri, traffic, new SingleStreamRun.Host() {
       @Override
       public FirstResponse reopen() throws FetchFailure {
         return openWithRetries(null);
@@ -490,21 +491,11 @@ final class RunCoordinator {
 
   // ---- Small things ----
 
-  private static FetchFailure internalFailure(Throwable e) {
-    return new FetchFailure(Reason.NETWORK, false,
-        "rangefetch failed unexpectedly: " + e + "; please report this bug", e, null, -1);
-  }
-
   private Validators requireValidators() {
     Validators v = validators;
     if (v == null) {
       throw new IllegalStateException("no validators before the probe");
     }
     return v;
-  }
-
-  private static void closeQuietly(InFlight.Open open) {
-    open.abort();
-    open.close();
   }
 }
