@@ -79,6 +79,16 @@ public interface DownloadHandle {
   void resume();
 
   /**
+   * Changes this download's own rate limit, at once for the reads that follow. The
+   * downloader's limit ({@link RangeDownloader#limitRate(long)}) applies as well: the lower
+   * wins. {@link DownloadStatus#limitBytesPerSecond()} shows the limit in force.
+   *
+   * @param bytesPerSecond 0 to lift this download's own limit, or at least 1024
+   * @throws IllegalArgumentException if {@code bytesPerSecond} is negative or below 1024
+   */
+  void limitRate(long bytesPerSecond);
+
+  /**
    * Stops the download for good and deletes its partial file. Idempotent; cancelling a
    * finished download does nothing.
    */

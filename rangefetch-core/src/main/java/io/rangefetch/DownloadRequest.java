@@ -1,5 +1,6 @@
 package io.rangefetch;
 
+import io.rangefetch.internal.Rates;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -37,6 +38,7 @@ public final class DownloadRequest {
   private final Path target;
   private final int threads;
   private final long chunkBytes;
+  private final long maxBytesPerSecond;
   private final String sha256;
   private final Map<String, String> headers;
   private final IfExists ifExists;
@@ -48,6 +50,7 @@ public final class DownloadRequest {
     this.target = builder.target;
     this.threads = builder.threads;
     this.chunkBytes = builder.chunkBytes;
+    this.maxBytesPerSecond = builder.maxBytesPerSecond;
     this.sha256 = builder.sha256;
     this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(builder.headers));
     this.ifExists = builder.ifExists;
@@ -154,6 +157,17 @@ public final class DownloadRequest {
     return listener;
   }
 
+  /**
+   * Returns this download's own rate limit at the start; {@link DownloadHandle#limitRate(long)}
+   * changes it later. The downloader's limit applies as well.
+   *
+   * @return bytes per second, or 0 for none
+   * @see Builder#maxBytesPerSecond(long)
+   */
+  public long maxBytesPerSecond() {
+    return maxBytesPerSecond;
+  }
+
   @Override
   public String toString() {
     return "DownloadRequest{uri=" + Redaction.redact(uri) + ", target=" + target + "}";
@@ -165,6 +179,7 @@ public final class DownloadRequest {
     private final Path target;
     private int threads;
     private long chunkBytes;
+    private long maxBytesPerSecond;
     private String sha256;
     private final Map<String, String> headers = new LinkedHashMap<>();
     private IfExists ifExists = IfExists.FAIL;
@@ -220,6 +235,19 @@ public final class DownloadRequest {
         throw new IllegalArgumentException("chunkBytes must be at least 1, was " + bytes);
       }
       this.chunkBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Limits this download to {@code bytesPerSecond}, on top of the downloader's limit
+     * ({@link Limits#maxBytesPerSecond()}): the lower of the two applies.
+     *
+     * @param bytesPerSecond 0 for no limit, or at least 1024. Default: 0.
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytesPerSecond} is negative or below 1024
+     */
+    public Builder maxBytesPerSecond(long bytesPerSecond) {
+      this.maxBytesPerSecond = Rates.check("maxBytesPerSecond", bytesPerSecond);
       return this;
     }
 

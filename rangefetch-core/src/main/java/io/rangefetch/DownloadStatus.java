@@ -23,10 +23,15 @@ import java.util.OptionalDouble;
  * @param updatedAt when this snapshot was taken
  * @param transfer what the engine did to keep the download fast: requests sent ahead, work
  *     taken over from slow connections, races, reconnects
+ * @param limitBytesPerSecond the rate limit in force: the lower of the download's own and the
+ *     downloader's; 0 when there is none
+ * @param hostAllowance while downloading, the connections the server's host may have now when
+ *     that is below {@link Limits#maxConnectionsPerHost()} (it answered 429 or 503 lately);
+ *     otherwise -1
  */
 public record DownloadStatus(DownloadState state, URI finalUri, long size, RangeSupport ranges,
     int activeThreads, int maxThreads, long chunkBytes, long bytesDone, long bytesPerSecond,
-    Instant updatedAt, TransferStats transfer) {
+    Instant updatedAt, TransferStats transfer, long limitBytesPerSecond, int hostAllowance) {
 
   /**
    * Creates a snapshot and checks it.
@@ -42,6 +47,8 @@ public record DownloadStatus(DownloadState state, URI finalUri, long size, Range
    * @param bytesPerSecond the recent rate
    * @param updatedAt when the snapshot was taken
    * @param transfer what the engine did to keep the download fast
+   * @param limitBytesPerSecond the rate limit in force, 0 for none
+   * @param hostAllowance the host's cut connection allowance, or -1
    * @throws IllegalArgumentException if a count is negative or {@code size < -1}
    */
   public DownloadStatus {
@@ -51,11 +58,36 @@ public record DownloadStatus(DownloadState state, URI finalUri, long size, Range
     Objects.requireNonNull(ranges, "ranges");
     Objects.requireNonNull(updatedAt, "updatedAt");
     if (size < -1 || activeThreads < 0 || maxThreads < 1 || chunkBytes < 1 || bytesDone < 0
-        || bytesPerSecond < 0) {
+        || bytesPerSecond < 0 || limitBytesPerSecond < 0 || hostAllowance < -1
+        || hostAllowance == 0) {
       throw new IllegalArgumentException("inconsistent status: size=" + size + ", activeThreads="
           + activeThreads + ", maxThreads=" + maxThreads + ", chunkBytes=" + chunkBytes
-          + ", bytesDone=" + bytesDone + ", bytesPerSecond=" + bytesPerSecond);
+          + ", bytesDone=" + bytesDone + ", bytesPerSecond=" + bytesPerSecond
+          + ", limitBytesPerSecond=" + limitBytesPerSecond + ", hostAllowance=" + hostAllowance);
     }
+  }
+
+  /**
+   * Creates a snapshot without traffic limits: no rate limit, no cut host allowance.
+   *
+   * @param state where the download is
+   * @param finalUri the URI after redirects
+   * @param size total bytes, or {@code -1}
+   * @param ranges whether ranges work
+   * @param activeThreads workers fetching now
+   * @param maxThreads the thread count in force
+   * @param chunkBytes the largest request in force
+   * @param bytesDone bytes written so far
+   * @param bytesPerSecond the recent rate
+   * @param updatedAt when the snapshot was taken
+   * @param transfer what the engine did to keep the download fast
+   * @throws IllegalArgumentException if a count is negative or {@code size < -1}
+   */
+  public DownloadStatus(DownloadState state, URI finalUri, long size, RangeSupport ranges,
+      int activeThreads, int maxThreads, long chunkBytes, long bytesDone, long bytesPerSecond,
+      Instant updatedAt, TransferStats transfer) {
+    this(state, finalUri, size, ranges, activeThreads, maxThreads, chunkBytes, bytesDone,
+        bytesPerSecond, updatedAt, transfer, 0, -1);
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.rangefetch;
 
+import io.rangefetch.internal.Rates;
 import java.util.Objects;
 
 /**
@@ -25,17 +26,21 @@ public final class Limits {
   private final long maxBytesPerThread;
   private final int maxConcurrentDownloads;
   private final long maxFileBytes;
+  private final long maxBytesPerSecond;
+  private final int maxConnectionsPerHost;
 
   private Limits(Builder builder) {
     this.maxThreads = builder.maxThreads;
     this.maxBytesPerThread = builder.maxBytesPerThread;
     this.maxConcurrentDownloads = builder.maxConcurrentDownloads;
     this.maxFileBytes = builder.maxFileBytes;
+    this.maxBytesPerSecond = builder.maxBytesPerSecond;
+    this.maxConnectionsPerHost = builder.maxConnectionsPerHost;
   }
 
   /**
    * Returns the default limits: 8 threads, 4 MiB per request, 4 concurrent downloads, files
-   * up to 1 TiB.
+   * up to 1 TiB, no rate limit, 16 connections per host.
    *
    * @return the default limits
    */
@@ -62,7 +67,9 @@ public final class Limits {
         .maxThreads(maxThreads)
         .maxBytesPerThread(maxBytesPerThread)
         .maxConcurrentDownloads(maxConcurrentDownloads)
-        .maxFileBytes(maxFileBytes);
+        .maxFileBytes(maxFileBytes)
+        .maxBytesPerSecond(maxBytesPerSecond)
+        .maxConnectionsPerHost(maxConnectionsPerHost);
   }
 
   /**
@@ -106,18 +113,42 @@ public final class Limits {
     return maxFileBytes;
   }
 
+  /**
+   * Returns the rate limit over all downloads of the downloader at the start; it can be
+   * changed later with {@link RangeDownloader#limitRate(long)}.
+   *
+   * @return bytes per second, or 0 for no limit
+   * @see Builder#maxBytesPerSecond(long)
+   */
+  public long maxBytesPerSecond() {
+    return maxBytesPerSecond;
+  }
+
+  /**
+   * Returns the most connections to one host ({@code host:port}) at once, over all downloads.
+   *
+   * @return the per-host connection cap
+   * @see Builder#maxConnectionsPerHost(int)
+   */
+  public int maxConnectionsPerHost() {
+    return maxConnectionsPerHost;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof Limits other
         && maxThreads == other.maxThreads
         && maxBytesPerThread == other.maxBytesPerThread
         && maxConcurrentDownloads == other.maxConcurrentDownloads
-        && maxFileBytes == other.maxFileBytes;
+        && maxFileBytes == other.maxFileBytes
+        && maxBytesPerSecond == other.maxBytesPerSecond
+        && maxConnectionsPerHost == other.maxConnectionsPerHost;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(maxThreads, maxBytesPerThread, maxConcurrentDownloads, maxFileBytes);
+    return Objects.hash(maxThreads, maxBytesPerThread, maxConcurrentDownloads, maxFileBytes,
+        maxBytesPerSecond, maxConnectionsPerHost);
   }
 
   @Override
@@ -125,7 +156,9 @@ public final class Limits {
     return "Limits{maxThreads=" + maxThreads
         + ", maxBytesPerThread=" + maxBytesPerThread
         + ", maxConcurrentDownloads=" + maxConcurrentDownloads
-        + ", maxFileBytes=" + maxFileBytes + "}";
+        + ", maxFileBytes=" + maxFileBytes
+        + ", maxBytesPerSecond=" + maxBytesPerSecond
+        + ", maxConnectionsPerHost=" + maxConnectionsPerHost + "}";
   }
 
   /** Builds {@link Limits}. Not thread-safe. */
@@ -134,6 +167,8 @@ public final class Limits {
     private long maxBytesPerThread = 4L * 1024 * 1024;
     private int maxConcurrentDownloads = 4;
     private long maxFileBytes = 1L << 40;
+    private long maxBytesPerSecond;
+    private int maxConnectionsPerHost = 16;
 
     private Builder() {}
 
@@ -199,6 +234,38 @@ public final class Limits {
         throw new IllegalArgumentException("maxFileBytes must be at least 0, was " + max);
       }
       this.maxFileBytes = max;
+      return this;
+    }
+
+    /**
+     * Sets the rate limit over all downloads of the downloader: their workers draw from one
+     * token bucket before each read, in turns, so downloads share it evenly. Bursts stay
+     * below a quarter of a second of the rate.
+     *
+     * @param bytesPerSecond 0 for no limit, or at least 1024. Default: 0.
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytesPerSecond} is negative or below 1024
+     */
+    public Builder maxBytesPerSecond(long bytesPerSecond) {
+      this.maxBytesPerSecond = Rates.check("maxBytesPerSecond", bytesPerSecond);
+      return this;
+    }
+
+    /**
+     * Sets the most connections to one host ({@code host:port}) at once, over all downloads;
+     * workers beyond it wait. After a {@code 429} or {@code 503} the host gets half its
+     * connections for a while, and one more each second after that.
+     *
+     * @param max between 1 and 1024. Default: 16.
+     * @return this builder
+     * @throws IllegalArgumentException if {@code max} is out of range
+     */
+    public Builder maxConnectionsPerHost(int max) {
+      if (max < 1 || max > 1024) {
+        throw new IllegalArgumentException("maxConnectionsPerHost must be between 1 and 1024,"
+            + " was " + max + "; 16 suits most servers, 2 is polite to a small one");
+      }
+      this.maxConnectionsPerHost = max;
       return this;
     }
 

@@ -2,6 +2,7 @@ package io.rangefetch;
 
 import io.rangefetch.internal.DownloadEngine;
 import io.rangefetch.internal.EngineSettings;
+import io.rangefetch.internal.Rates;
 import java.net.InetAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -101,6 +102,27 @@ public final class RangeDownloader implements AutoCloseable {
   public DownloadHandle start(DownloadRequest request) {
     Objects.requireNonNull(request, "request");
     return engine.start(request);
+  }
+
+  /**
+   * Changes the rate limit over all downloads of this downloader, at once for the reads that
+   * follow: running downloads slow down or speed up within a fraction of a second.
+   *
+   * @param bytesPerSecond 0 to lift the limit, or at least 1024
+   * @throws IllegalArgumentException if {@code bytesPerSecond} is negative or below 1024
+   * @see Limits.Builder#maxBytesPerSecond(long)
+   */
+  public void limitRate(long bytesPerSecond) {
+    engine.limitRate(Rates.check("limitRate", bytesPerSecond));
+  }
+
+  /**
+   * Returns the rate limit over all downloads now.
+   *
+   * @return bytes per second, or 0 for none
+   */
+  public long rateLimit() {
+    return engine.rateLimit();
   }
 
   /**

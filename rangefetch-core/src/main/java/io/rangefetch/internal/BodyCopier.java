@@ -19,6 +19,17 @@ final class BodyCopier {
 
     /** A piece was read and handled; the body goes on to {@code bodyEnd} (exclusive). */
     default void read(long position, long bodyEnd) throws IOException {}
+
+    /**
+     * Waits until the next read may take place, under the download's rate limits, and says
+     * how many of {@code wanted} bytes it may read.
+     */
+    default int admit(int wanted) throws IOException {
+      return wanted;
+    }
+
+    /** {@code bytes} admitted were not read: the body ended first. */
+    default void unused(int bytes) {}
   }
 
   private BodyCopier() {}
@@ -40,7 +51,13 @@ final class BodyCopier {
       if (lease.fullyClaimed()) {
         return position;
       }
-      int n = buffer.fill(body, (int) Math.min(Integer.MAX_VALUE, bodyEnd - position));
+      // Drawn from the rate limits before reading: a limited download leaves the rest in the
+      // socket, and TCP slows the server down.
+      int allowed = progress.admit((int) Math.min(WorkerBuffer.BYTES, bodyEnd - position));
+      int n = buffer.fill(body, allowed);
+      if (n < allowed) {
+        progress.unused(n < 0 ? allowed : allowed - n);
+      }
       if (n < 0) {
         throw FetchFailure.retryable(Reason.NETWORK, what + ": the body ended after "
             + (position - served.first()) + " of " + served.length()

@@ -55,6 +55,7 @@ final class ChunkRun {
   final Validators validators;
   final PartFile part;
   final TransferCounters counters;
+  final DownloadTraffic traffic;
   final Host host;
   final ChunkScheduler scheduler;
   // Cleared for the rest of the run when a server breaks pipelined requests.
@@ -64,7 +65,7 @@ final class ChunkRun {
 
   ChunkRun(String downloadId, DownloadEngine engine, Requests requests, InFlight inFlight,
       URI uri, Validators validators, PartFile part, long chunkBytes, int maxThreads,
-      TransferCounters counters, Host host) {
+      TransferCounters counters, DownloadTraffic traffic, Host host) {
     this.downloadId = downloadId;
     this.engine = engine;
     this.requests = requests;
@@ -73,6 +74,7 @@ final class ChunkRun {
     this.validators = validators;
     this.part = part;
     this.counters = counters;
+    this.traffic = traffic;
     this.host = host;
     this.scheduler = new ChunkScheduler(chunkBytes, maxThreads, engine.retryPolicy(),
         System::nanoTime, counters, new ChunkScheduler.Observer() {
@@ -91,14 +93,15 @@ final class ChunkRun {
   /**
    * Runs up to {@code threads} workers until every chunk is written or the run stops. The
    * calling thread is one of them; with {@code first}, it starts by reading the first
-   * response's body, which carries {@code firstRange}.
+   * response's body, which carries {@code firstRange}, on the connection {@code permit} counts.
    */
-  void fetch(int threads, InFlight.@Nullable Open first, @Nullable ByteRange firstRange) {
+  void fetch(int threads, InFlight.@Nullable Open first, @Nullable ByteRange firstRange,
+      HostAllowances.@Nullable Permit permit) {
     List<Future<?>> others = new ArrayList<>();
     for (int i = 1; i < threads; i++) {
-      others.add(engine.workers().submit(() -> new ChunkWorker(this).run(null, null)));
+      others.add(engine.workers().submit(() -> new ChunkWorker(this).run(null, null, null)));
     }
-    new ChunkWorker(this).run(first, firstRange);
+    new ChunkWorker(this).run(first, firstRange, permit);
     for (Future<?> other : others) {
       try {
         other.get();

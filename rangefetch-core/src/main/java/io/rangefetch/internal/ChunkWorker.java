@@ -28,32 +28,51 @@ final class ChunkWorker implements BodyCopier.Progress {
     this.slot = run.scheduler.join();
   }
 
-  /** Works until nothing is left or the run stops; first reads {@code first}, if given. */
-  void run(InFlight.@Nullable Open first, @Nullable ByteRange firstRange) {
+  /**
+   * Works until nothing is left or the run stops; first reads {@code first}, if given, on the
+   * connection {@code firstPermit} counts. Each later connection waits for its host's permit.
+   */
+  void run(InFlight.@Nullable Open first, @Nullable ByteRange firstRange,
+      HostAllowances.@Nullable Permit firstPermit) {
     try {
       if (first != null && firstRange != null) {
         readFirst(first, firstRange);
       }
+      if (firstPermit != null) {
+        firstPermit.close();
+      }
       while (!run.host.stopping()) {
-        ChunkScheduler.Work work = run.scheduler.next(slot);
-        if (work.done()) {
+        // A worker waits for a connection only while chunks wait for one: the workers that
+        // hold connections take what is queued later, so this one leaves, and a download
+        // that is done does not wait for another download's connections to end.
+        HostAllowances.Permit permit = run.traffic.awaitConnection(run.uri,
+            nanos -> run.scheduler.hasPending() && run.host.await(nanos));
+        if (permit == null) {
           break;
         }
-        Lease lease = work.lease();
-        if (lease == null) {
-          if (!run.host.await(work.waitNanos())) {
+        try (permit) {
+          ChunkScheduler.Work work = run.scheduler.next(slot);
+          if (work.done()) {
             break;
           }
-          continue;
+          Lease lease = work.lease();
+          if (lease == null) {
+            permit.close(); // no connection is kept while waiting for work
+            if (!run.host.await(work.waitNanos())) {
+              break;
+            }
+            continue;
+          }
+          fetch(lease, permit);
         }
-        fetch(lease);
       }
     } catch (RuntimeException | Error e) {
       LOG.error("download {}: worker failed unexpectedly", run.downloadId, e);
-      run.host.fail(new FetchFailure(Reason.NETWORK, false,
-          "rangefetch failed unexpectedly: " + e + "; please report this bug", e, null, -1),
-          new ByteRange(0, 0));
+      run.host.fail(FetchFailure.bug(e), new ByteRange(0, 0));
     } finally {
+      if (firstPermit != null) {
+        firstPermit.close();
+      }
       run.scheduler.leave(slot);
     }
   }
@@ -83,9 +102,9 @@ final class ChunkWorker implements BodyCopier.Progress {
   }
 
   /** Fetches {@code lease}, and whatever else the scheduler gives while the connection lasts. */
-  private void fetch(Lease lease) {
+  private void fetch(Lease lease, HostAllowances.Permit permit) {
     Ask ask = new Ask(lease, new ByteRange(lease.claimed(), lease.end() - 1), false);
-    ConnectionSession session = new ConnectionSession(this, ask);
+    ConnectionSession session = new ConnectionSession(this, ask, permit);
     HttpGet get = run.requests.ranged(run.uri, ask.range(), run.validators.ifRange());
     HttpClientContext context = HttpClientContext.create();
     context.setAttribute(PipeliningRequestExecutor.SESSION, session);
@@ -148,6 +167,7 @@ final class ChunkWorker implements BodyCopier.Progress {
       return;
     }
     FetchFailure f = FailureClassifier.classify(e, Requests.describe(run.uri, ask.range()));
+    run.traffic.answered(run.uri, f);
     boolean retry = run.scheduler.failed(slot, ask.lease(), f);
     run.host.wake();
     ByteRange range = ask.range();
@@ -171,6 +191,20 @@ final class ChunkWorker implements BodyCopier.Progress {
     if (run.host.stopping()) {
       throw new Stopped();
     }
+  }
+
+  @Override
+  public int admit(int wanted) throws IOException {
+    int allowed = run.traffic.admit(wanted, run.host::await);
+    if (allowed < 0) {
+      throw new Stopped();
+    }
+    return allowed;
+  }
+
+  @Override
+  public void unused(int bytes) {
+    run.traffic.unused(bytes);
   }
 
   /** The run stopped while a body was being read. */

@@ -3,7 +3,9 @@ package io.rangefetch.internal;
 import io.rangefetch.ByteRange;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
+import org.apache.hc.client5.http.io.ManagedHttpClientConnection;
 import org.apache.hc.core5.http.ClassicHttpRequest;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
@@ -37,6 +39,8 @@ final class ConnectionSession implements BodyCopier.Progress {
 
   private final ChunkWorker worker;
   private final ChunkRun run;
+  // The host's permit for this connection: no further request once it no longer allows one.
+  private final HostAllowances.Permit permit;
   private ChunkWorker.Ask current;
   private ChunkWorker.@Nullable Ask ahead;
   private boolean started;
@@ -48,10 +52,13 @@ final class ConnectionSession implements BodyCopier.Progress {
   private @Nullable ClassicHttpRequest template;
   private @Nullable HttpClientConnection conn;
   private long sentAt;
+  // Whether this session shrank its socket's receive buffer: the connection is not pooled.
+  private boolean paced;
 
-  ConnectionSession(ChunkWorker worker, ChunkWorker.Ask first) {
+  ConnectionSession(ChunkWorker worker, ChunkWorker.Ask first, HostAllowances.Permit permit) {
     this.worker = worker;
     this.run = worker.run;
+    this.permit = permit;
     this.current = first;
   }
 
@@ -79,6 +86,7 @@ final class ConnectionSession implements BodyCopier.Progress {
       throws IOException, HttpException {
     this.template = first;
     this.conn = connection;
+    paceReceiveBuffer(connection);
     send(first);
     while (true) {
       ClassicHttpResponse response = receive();
@@ -93,14 +101,12 @@ final class ConnectionSession implements BodyCopier.Progress {
           // Sent ahead on a connection the server closes after this answer: never answered.
           worker.unanswered(next);
         }
-        finished = true;
-        return response;
+        return end(response);
       }
       if (next == null) {
         next = nextFromScheduler();
         if (next == null) {
-          finished = true;
-          return response;
+          return end(response);
         }
         current = next;
         currentEnded = false;
@@ -115,8 +121,32 @@ final class ConnectionSession implements BodyCopier.Progress {
     }
   }
 
+  private ClassicHttpResponse end(ClassicHttpResponse last) {
+    finished = true;
+    if (paced) {
+      // Its small buffer would hold a later, unlimited download back: HttpClient closes it.
+      last.setHeader(HttpHeaders.CONNECTION, "close");
+    }
+    return last;
+  }
+
+  /**
+   * Under a rate limit, a small receive buffer: else the kernel takes a megabyte or more ahead
+   * of the reads at once, and the server sees bursts instead of the rate.
+   */
+  private void paceReceiveBuffer(HttpClientConnection connection) throws IOException {
+    long limit = run.traffic.limitInForce();
+    if (limit > 0 && connection instanceof ManagedHttpClientConnection managed) {
+      Socket socket = managed.getSocket();
+      if (socket != null) {
+        socket.setReceiveBufferSize(DownloadTraffic.receiveBuffer(limit));
+        paced = true;
+      }
+    }
+  }
+
   private ChunkWorker.@Nullable Ask nextFromScheduler() {
-    if (run.host.stopping()) {
+    if (run.host.stopping() || !permit.stillAllowed()) {
       return null;
     }
     ChunkScheduler.Work work = run.scheduler.next(worker.slot);
@@ -230,12 +260,26 @@ final class ConnectionSession implements BodyCopier.Progress {
   }
 
   @Override
+  public int admit(int wanted) throws IOException {
+    return worker.admit(wanted);
+  }
+
+  @Override
+  public void unused(int bytes) {
+    worker.unused(bytes);
+  }
+
+  @Override
   public void read(long position, long bodyEnd) throws IOException {
     worker.read(position, bodyEnd);
     if (run.scheduler.shouldReconnect(worker.slot)) {
       throw new Reconnect();
     }
     if (mayAhead && ahead == null && timeToSendAhead(position, bodyEnd)) {
+      if (!permit.stillAllowed()) {
+        mayAhead = false; // the host asks for fewer connections, or to wait
+        return;
+      }
       Lease next = run.scheduler.ahead(worker.slot);
       if (next == null) {
         mayAhead = false; // nothing queued now; the end game is the scheduler's

@@ -45,6 +45,9 @@ public final class DownloadEngine implements AutoCloseable {
   private final TargetReservations targets = new TargetReservations();
   private final RetryPolicy retryPolicy;
   private final Prober prober;
+  // The downloader's rate limit, drawn from by every download, and its per-host allowances.
+  private final TokenBucket bandwidth;
+  private final HostAllowances hosts;
   private final AtomicLong ids = new AtomicLong();
   // Downloads that have not ended, by id.
   private final Map<String, DownloadTask> active = new ConcurrentHashMap<>();
@@ -72,6 +75,18 @@ public final class DownloadEngine implements AutoCloseable {
     this.retryPolicy = new RetryPolicy(settings.maxAttemptsPerChunk(), settings.retryBackoff(),
         settings.maxRetryBackoff());
     this.prober = new Prober(client, settings.maxRedirects());
+    this.bandwidth = new TokenBucket(settings.limits().maxBytesPerSecond(), System::nanoTime);
+    this.hosts = new HostAllowances(settings.limits().maxConnectionsPerHost(), System::nanoTime);
+  }
+
+  /** See {@link io.rangefetch.RangeDownloader#limitRate}. */
+  public void limitRate(long bytesPerSecond) {
+    bandwidth.setRate(bytesPerSecond);
+  }
+
+  /** See {@link io.rangefetch.RangeDownloader#rateLimit}. */
+  public long rateLimit() {
+    return bandwidth.rate();
   }
 
   /** Returns the settings this engine was built with. */
@@ -195,6 +210,11 @@ public final class DownloadEngine implements AutoCloseable {
 
   Prober prober() {
     return prober;
+  }
+
+  /** The traffic limits of a new download limited to {@code bytesPerSecond} (0: none). */
+  DownloadTraffic traffic(long bytesPerSecond) {
+    return new DownloadTraffic(bytesPerSecond, bandwidth, hosts, System::nanoTime);
   }
 
   /** Forgets a download that reached a final state, and frees its file name. */

@@ -48,6 +48,7 @@ final class DownloadTask implements DownloadHandle {
   final SpeedMeter speed = new SpeedMeter();
   final TransferCounters counters = new TransferCounters();
   final ProgressTicker ticker;
+  final DownloadTraffic traffic;
   private final RunCoordinator coordinator;
 
   // Written by the coordinator, read by anyone.
@@ -82,6 +83,7 @@ final class DownloadTask implements DownloadHandle {
         engine.settings().limits().maxThreads());
     this.chunkBytes = Math.min(request.chunkBytes().orElse(Long.MAX_VALUE),
         engine.settings().limits().maxBytesPerThread());
+    this.traffic = engine.traffic(request.maxBytesPerSecond());
     this.ticker = new ProgressTicker(engine.timer(),
         engine.settings().progressInterval().toNanos(), bytesDone::get, this::activeThreads,
         speed, () -> {
@@ -119,7 +121,13 @@ final class DownloadTask implements DownloadHandle {
     boolean moving = now == DownloadState.DOWNLOADING || now == DownloadState.PROBING;
     return new DownloadStatus(now, finalUri, size, ranges, moving ? activeThreads() : 0,
         maxThreads, chunkBytes, bytesDone.get(), moving ? speed.bytesPerSecond() : 0,
-        Instant.now(), counters.snapshot());
+        Instant.now(), counters.snapshot(), traffic.limitInForce(),
+        moving ? traffic.hostAllowance(finalUri) : -1);
+  }
+
+  @Override
+  public void limitRate(long bytesPerSecond) {
+    traffic.limit(Rates.check("limitRate", bytesPerSecond));
   }
 
   private int activeThreads() {

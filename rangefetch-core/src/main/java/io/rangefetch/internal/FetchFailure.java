@@ -37,6 +37,12 @@ final class FetchFailure extends IOException {
     return new FetchFailure(reason, true, message, cause, null, -1);
   }
 
+  /** A failure of rangefetch itself: {@code e} escaped a run or a worker. */
+  static FetchFailure bug(Throwable e) {
+    return new FetchFailure(Reason.NETWORK, false,
+        "rangefetch failed unexpectedly: " + e + "; please report this bug", e, null, -1);
+  }
+
   Reason reason() {
     return reason;
   }

@@ -70,6 +70,12 @@ final class InFlight {
       request.cancel();
     }
 
+    /** Drops the connection and forgets the response: nothing more is read from it. */
+    void discard() {
+      abort();
+      close();
+    }
+
     @Override
     public void close() {
       requests.remove(request);

@@ -101,7 +101,7 @@ final class RunCoordinator {
       runOnce();
     } catch (RuntimeException | Error e) {
       LOG.error("download {}: unexpected failure", id, e);
-      fail(internalFailure(e), null);
+      fail(FetchFailure.bug(e), null);
       failed();
     } finally {
       task.chunkRun = null;
@@ -130,7 +130,7 @@ final class RunCoordinator {
             if (validators == null) {
               probeAndFetch();
             } else {
-              fetchChunks(missing, null, null);
+              fetchChunks(missing, null, null, null);
             }
           } catch (FetchFailure f) {
             fail(f, null);
@@ -158,12 +158,22 @@ final class RunCoordinator {
     files.startOver();
     files.reserveNamedTarget();
     events.post((l, d) -> l.probeStart(d));
+    HostAllowances.Permit permit = task.traffic.awaitConnection(request.uri(), lifecycle::await);
+    if (permit == null) {
+      return; // stopped while the host had no room
+    }
+    try (permit) {
+      probeAndFetch(permit);
+    }
+  }
+
+  private void probeAndFetch(HostAllowances.Permit permit) throws FetchFailure {
     ByteRange first = ByteRange.of(0, chunkBytes);
     FirstResponse response = openWithRetries(first);
     if (response.kind() == FirstResponse.Kind.UNRELIABLE) {
       LOG.info("download {}: {} answered bytes={} with {} and a Content-Range that does not match;"
           + " reading it as one stream", id, uri, first, response.open().code());
-      closeQuietly(response.open());
+      response.open().discard();
       response = openWithRetries(null);
     }
     try {
@@ -186,18 +196,18 @@ final class RunCoordinator {
         files.hashFromStart();
       }
       switch (response.kind()) {
-        case EMPTY -> closeQuietly(response.open());
+        case EMPTY -> response.open().discard();
         case WHOLE -> readStream(response);
-        case RANGED -> startRanged(found, response);
+        case RANGED -> startRanged(found, response, permit);
         default -> throw new IllegalStateException("unexpected " + response.kind());
       }
     } catch (FetchFailure | RuntimeException e) {
-      closeQuietly(response.open());
+      response.open().discard();
       throw e;
     }
   }
 
-  private void startRanged(Probe found, FirstResponse response) {
+  private void startRanged(Probe found, FirstResponse response, HostAllowances.Permit permit) {
     validators = Validators.of(found);
     ByteRange served = response.servedRange();
     RunFiles.Recording recording = files.startRecording(found, chunkBytes, served);
@@ -211,10 +221,11 @@ final class RunCoordinator {
     RangeSet planned = done.copy();
     if (recording.readFirst()) {
       planned.add(served);
-      fetchChunks(planned.gaps(task.size), response.open(), served);
+      fetchChunks(planned.gaps(task.size), response.open(), served, permit);
     } else {
-      closeQuietly(response.open());
-      fetchChunks(planned.gaps(task.size), null, null);
+      response.open().discard();
+      permit.close();
+      fetchChunks(planned.gaps(task.size), null, null, null);
     }
   }
 
@@ -234,6 +245,7 @@ final class RunCoordinator {
 
   /** The one retry decision of a run's own requests: policy, then back-off. */
   private boolean retryAfter(RetryPolicy policy, FetchFailure f, int attempt) {
+    task.traffic.answered(request.uri(), f);
     return !lifecycle.stopping() && policy.shouldRetry(f, attempt)
         && lifecycle.await(policy.delay(f, attempt).toNanos());
   }
@@ -242,7 +254,8 @@ final class RunCoordinator {
 
   private void readStream(FirstResponse first) throws FetchFailure {
     lifecycle.moveTo(DownloadState.DOWNLOADING);
-    new SingleStreamRun(engine, files, events, task.finalUri, new SingleStreamRun.Host() {
+    DownloadTraffic traffic = task.traffic;
+    new SingleStreamRun(engine, files, events, task.finalUri, traffic, new SingleStreamRun.Host() {
       @Override
       public FirstResponse reopen() throws FetchFailure {
         return openWithRetries(null);
@@ -286,15 +299,15 @@ final class RunCoordinator {
    * reading the first response's body, which carries {@code firstRange}.
    */
   private void fetchChunks(List<ByteRange> gaps, InFlight.@Nullable Open first,
-      @Nullable ByteRange firstRange) {
+      @Nullable ByteRange firstRange, HostAllowances.@Nullable Permit permit) {
     lifecycle.moveTo(DownloadState.DOWNLOADING);
     ChunkRun run = new ChunkRun(id, engine, requests, inFlight, task.finalUri, requireValidators(),
-        files.requirePart(), chunkBytes, maxThreads, counters, chunkHost);
+        files.requirePart(), chunkBytes, maxThreads, counters, task.traffic, chunkHost);
     run.scheduler.plan(gaps);
     missing = List.of();
     task.chunkRun = run;
     int chunks = run.scheduler.pendingCount() + (first == null ? 0 : 1);
-    run.fetch(Math.max(1, Math.min(maxThreads, chunks)), first, firstRange);
+    run.fetch(Math.max(1, Math.min(maxThreads, chunks)), first, firstRange, permit);
     missing = run.scheduler.missing();
   }
 
@@ -483,21 +496,11 @@ final class RunCoordinator {
 
   // ---- Small things ----
 
-  private static FetchFailure internalFailure(Throwable e) {
-    return new FetchFailure(Reason.NETWORK, false,
-        "rangefetch failed unexpectedly: " + e + "; please report this bug", e, null, -1);
-  }
-
   private Validators requireValidators() {
     Validators v = validators;
     if (v == null) {
       throw new IllegalStateException("no validators before the probe");
     }
     return v;
-  }
-
-  private static void closeQuietly(InFlight.Open open) {
-    open.abort();
-    open.close();
   }
 }

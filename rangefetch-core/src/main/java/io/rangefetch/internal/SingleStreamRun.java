@@ -41,13 +41,15 @@ final class SingleStreamRun {
   private final EventDispatcher events;
   private final Host host;
   private final URI uri;
+  private final DownloadTraffic traffic;
 
   SingleStreamRun(DownloadEngine engine, RunFiles files, EventDispatcher events, URI uri,
-      Host host) {
+      DownloadTraffic traffic, Host host) {
     this.engine = engine;
     this.files = files;
     this.events = events;
     this.uri = uri;
+    this.traffic = traffic;
     this.host = host;
   }
 
@@ -57,6 +59,22 @@ final class SingleStreamRun {
     RetryPolicy policy = engine.retryPolicy();
     long max = engine.settings().limits().maxFileBytes();
     FirstResponse response = first;
+    WorkerBuffer.Sink sink = new WorkerBuffer.Sink() {
+      @Override
+      public void written(long position, int bytes) {
+        host.written(position, bytes);
+      }
+
+      @Override
+      public int admit(int wanted) {
+        return traffic.admit(wanted, host::backOff);
+      }
+
+      @Override
+      public void unused(int bytes) {
+        traffic.unused(bytes);
+      }
+    };
     for (int attempt = 1; ; attempt++) {
       long announced = response.probe().size();
       @Nullable ByteRange whole = announced > 0 ? new ByteRange(0, announced - 1) : null;
@@ -68,7 +86,7 @@ final class SingleStreamRun {
       host.reading(true);
       try (InFlight.Open open = response.open()) {
         long read = SingleStreamFetcher.read(open, announced, max, files.requirePart(), buffer,
-            host::written, host::stopping, what);
+            sink, host::stopping, what);
         host.ended(read);
         if (whole != null) {
           events.post((l, d) -> l.chunkEnd(d, whole));

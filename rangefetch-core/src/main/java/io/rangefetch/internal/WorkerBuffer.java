@@ -34,9 +34,17 @@ final class WorkerBuffer {
     return buffer.clear();
   }
 
-  /** Hears of each write, after it reached the file. */
+  /** Hears of each write, after it reached the file, and paces the reads. */
   interface Sink {
     void written(long position, int bytes);
+
+    /** Waits until the next read may take place; how many of {@code wanted} bytes, or -1. */
+    default int admit(int wanted) {
+      return wanted;
+    }
+
+    /** {@code bytes} admitted were not read. */
+    default void unused(int bytes) {}
   }
 
   /**
@@ -49,7 +57,10 @@ final class WorkerBuffer {
       BooleanSupplier stopped) throws IOException {
     long copied = 0;
     while (copied < limit && !stopped.getAsBoolean()) {
-      int want = (int) Math.min(bytes.length, limit - copied);
+      int want = sink.admit((int) Math.min(bytes.length, limit - copied));
+      if (want < 0) {
+        break; // stopped while waiting
+      }
       int filled = 0;
       // Fill the buffer before writing: fewer, larger writes.
       while (filled < want) {
@@ -61,6 +72,9 @@ final class WorkerBuffer {
         if (n == 0 || in.available() == 0) {
           break;
         }
+      }
+      if (filled < want) {
+        sink.unused(want - filled);
       }
       if (filled == 0) {
         return copied;

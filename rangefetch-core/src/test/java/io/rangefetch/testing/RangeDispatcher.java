@@ -86,6 +86,10 @@ public final class RangeDispatcher extends Dispatcher {
   private volatile long slowPauseNanos;
   private volatile long responseCap = Long.MAX_VALUE;
   private volatile boolean closeAfterEachResponse;
+  private volatile int sendBufferBytes;
+  private volatile int refuseAbove = Integer.MAX_VALUE;
+  private volatile int refusalCode;
+  private volatile String[] refusalHeaders = new String[0];
   private final List<Rule> rules = new CopyOnWriteArrayList<>();
   private final Map<String, Redirect> redirects = new ConcurrentHashMap<>();
   private final java.util.Set<Integer> cutConnections = ConcurrentHashMap.newKeySet();
@@ -98,6 +102,7 @@ public final class RangeDispatcher extends Dispatcher {
   private final Condition flightChanged = flightLock.newCondition(); // also: a request came
   private int inFlight; // guarded by flightLock
   private int maxInFlight; // guarded by flightLock
+  private final List<long[]> servedTimeline = new ArrayList<>(); // guarded by flightLock
 
   public RangeDispatcher(byte[] content) {
     this.original = new Version(content.clone(), ETAG, LAST_MODIFIED);
@@ -288,6 +293,83 @@ public final class RangeDispatcher extends Dispatcher {
     return exchanges.stream().filter(e -> e.path().equals(path)).toList();
   }
 
+  /**
+   * Gives each connection a socket send buffer of {@code bytes}, so that what the server counts
+   * as written is close to what the client read: loopback's own buffers grow to megabytes.
+   */
+  public RangeDispatcher sendBuffer(int bytes) {
+    this.sendBufferBytes = bytes;
+    return this;
+  }
+
+  /**
+   * Answers {@code code} with {@code headerLines} to a request that arrives while
+   * {@code responses} responses are being written already: a host that takes only so many
+   * connections, such as one that answers {@code 503} with {@code Retry-After}.
+   */
+  public RangeDispatcher refuseAbove(int responses, int code, String... headerLines) {
+    this.refusalCode = code;
+    this.refusalHeaders = headerLines.clone();
+    this.refuseAbove = responses;
+    return this;
+  }
+
+  /**
+   * When the body bytes written, over every response, first reached {@code bytes}
+   * ({@link System#nanoTime()}), or -1 if they have not.
+   */
+  public long nanosWhenServed(long bytes) {
+    flightLock.lock();
+    try {
+      for (long[] point : servedTimeline) {
+        if (point[1] >= bytes) {
+          return point[0];
+        }
+      }
+      return -1;
+    } finally {
+      flightLock.unlock();
+    }
+  }
+
+  /** The body bytes written, over every response, by {@code nanos} ({@link System#nanoTime()}). */
+  public long servedBy(long nanos) {
+    flightLock.lock();
+    try {
+      long total = 0;
+      for (long[] point : servedTimeline) {
+        if (point[0] > nanos) {
+          break;
+        }
+        total = point[1];
+      }
+      return total;
+    } finally {
+      flightLock.unlock();
+    }
+  }
+
+  /**
+   * Waits until the body bytes written, over every response, reach {@code bytes}.
+   *
+   * @return whether that happened within {@code timeout}
+   */
+  public boolean awaitServed(long bytes, Duration timeout) throws InterruptedException {
+    long left = timeout.toNanos();
+    flightLock.lock();
+    try {
+      while (bytesServed.get() < bytes) {
+        if (left <= 0) {
+          return false;
+        }
+        left = flightChanged.awaitNanos(left);
+      }
+      return true;
+    } finally {
+      flightLock.unlock();
+    }
+  }
+
   /** Body bytes written to sockets, over every response. */
   public long bytesServed() {
     return bytesServed.get();
@@ -381,6 +463,9 @@ public final class RangeDispatcher extends Dispatcher {
     Redirect redirect = redirects.get(exchange.path());
     if (redirect != null) {
       return respond(exchange, Plan.status(redirect.code(), "Location: " + redirect.location()));
+    }
+    if (inFlight() >= refuseAbove) {
+      return respond(exchange, Plan.status(refusalCode, refusalHeaders));
     }
     // A request that arrives on a connection this server already cut (a client that sent it
     // ahead, pipelined) is never answered: it does not use up a fault meant for a real answer.
@@ -547,6 +632,9 @@ public final class RangeDispatcher extends Dispatcher {
       if (plan.head) {
         return;
       }
+      if (sendBufferBytes > 0) {
+        server.getJavaNetSocket().setSendBufferSize(sendBufferBytes);
+      }
       BufferedSink sink = server.getSink();
       long toWrite = plan.cutAfter >= 0 ? plan.cutAfter : plan.length;
       long written = 0;
@@ -558,7 +646,7 @@ public final class RangeDispatcher extends Dispatcher {
         int n = (int) Math.min(slice, toWrite - written);
         // Counted before the flush: the client may finish reading before this thread goes on.
         exchange.bytesServed.addAndGet(n);
-        bytesServed.addAndGet(n);
+        served(bytesServed.addAndGet(n));
         if (plan.framing == Framing.CHUNKED) {
           sink.writeUtf8(Integer.toHexString(n)).writeUtf8("\r\n");
         }
@@ -604,6 +692,16 @@ public final class RangeDispatcher extends Dispatcher {
     try {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
+      flightChanged.signalAll();
+    } finally {
+      flightLock.unlock();
+    }
+  }
+
+  private void served(long total) {
+    flightLock.lock();
+    try {
+      servedTimeline.add(new long[] {System.nanoTime(), total});
       flightChanged.signalAll();
     } finally {
       flightLock.unlock();

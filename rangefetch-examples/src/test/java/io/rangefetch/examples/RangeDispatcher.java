@@ -3,6 +3,8 @@ package io.rangefetch.examples;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -36,6 +38,7 @@ public final class RangeDispatcher extends Dispatcher {
   private final CountDownLatch firstRequest = new CountDownLatch(1);
   private final AtomicInteger requests = new AtomicInteger();
   // Set by the test thread, read by MockWebServer's threads.
+  private final Set<Integer> connections = ConcurrentHashMap.newKeySet();
   private volatile long throttleBytes;
   private volatile Duration throttlePeriod = Duration.ZERO;
   private volatile int failFrom = Integer.MAX_VALUE;
@@ -107,6 +110,7 @@ public final class RangeDispatcher extends Dispatcher {
 
   @Override
   public MockResponse dispatch(RecordedRequest request) {
+    connections.add(request.getConnectionIndex());
     String range = request.getHeaders().get("Range");
     rangeHeaders.add(range == null ? "" : range);
     firstRequest.countDown();
@@ -189,6 +193,15 @@ public final class RangeDispatcher extends Dispatcher {
       }
     }
     return spans;
+  }
+
+  /**
+   * Returns how many connections the requests so far came on.
+   *
+   * @return the number of distinct connections
+   */
+  public int connections() {
+    return connections.size();
   }
 
   /**

@@ -40,7 +40,12 @@ public final class CliConfig {
         Limits.Builder::maxBytesPerThread, Limits::maxBytesPerThread),
     MAX_CONCURRENT_DOWNLOADS("limits.max-concurrent-downloads", false,
         (builder, value) -> builder.maxConcurrentDownloads(Math.toIntExact(value)),
-        Limits::maxConcurrentDownloads);
+        Limits::maxConcurrentDownloads),
+    MAX_BYTES_PER_SECOND("limits.max-bytes-per-second", true,
+        Limits.Builder::maxBytesPerSecond, Limits::maxBytesPerSecond),
+    MAX_CONNECTIONS_PER_HOST("limits.max-connections-per-host", false,
+        (builder, value) -> builder.maxConnectionsPerHost(Math.toIntExact(value)),
+        Limits::maxConnectionsPerHost);
 
     final String property;
     final boolean size;

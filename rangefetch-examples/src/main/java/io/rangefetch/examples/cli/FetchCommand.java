@@ -92,6 +92,17 @@ public final class FetchCommand implements Callable<Integer> {
           + " limits.max-bytes-per-thread the cap is used. Default: the cap.")
   private Optional<Long> chunkBytes;
 
+  @Option(names = "--limit-rate", paramLabel = "RATE", converter = SizeConverter.class,
+      description = "Bytes per second at most, like curl: 500K, 2M (1024-based); 0 for no"
+          + " limit. limits.max-bytes-per-second applies as well; the lower wins."
+          + " Default: no limit.")
+  private Optional<Long> limitRate;
+
+  @Option(names = "--max-connections-per-host", paramLabel = "N",
+      description = "Connections to the server's host at once; after a 429 or 503 it gets"
+          + " fewer for a while. Overrides limits.max-connections-per-host. Default: 16.")
+  private Optional<Integer> maxConnectionsPerHost;
+
   @Option(names = {"-o", "--output"}, paramLabel = "PATH",
       description = "File to write, or an existing directory to pick the name in (from"
           + " Content-Disposition or the URL). Default: the current directory.")
@@ -189,12 +200,13 @@ public final class FetchCommand implements Callable<Integer> {
     try {
       URI uri = parseUrl(url);
       CliConfig cliConfig = CliConfig.load(config, workingDir, environment);
+      Limits limits = limits(cliConfig);
       if (probe) {
-        return probe(uri, cliConfig.limits());
+        return probe(uri, limits);
       }
       DownloadRequest request = request(uri, cliConfig);
       reportCaps(cliConfig);
-      return download(request, cliConfig.limits());
+      return download(request, limits);
     } catch (IllegalArgumentException e) {
       err.println("rangefetch: " + e.getMessage());
       return USAGE;
@@ -217,11 +229,29 @@ public final class FetchCommand implements Callable<Integer> {
     return uri;
   }
 
+  private Limits limits(CliConfig cliConfig) {
+    if (maxConnectionsPerHost.isEmpty()) {
+      return cliConfig.limits();
+    }
+    try {
+      return cliConfig.limits().toBuilder().maxConnectionsPerHost(maxConnectionsPerHost.get())
+          .build();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--max-connections-per-host: " + e.getMessage(), e);
+    }
+  }
+
   private DownloadRequest request(URI uri, CliConfig cliConfig) {
     DownloadRequest.Builder builder = DownloadRequest.newBuilder(uri, target())
         .ifExists(overwrite ? IfExists.OVERWRITE : IfExists.FAIL);
     threads.ifPresent(builder::threads);
     chunkBytes.ifPresent(builder::chunkBytes);
+    try {
+      limitRate.ifPresent(builder::maxBytesPerSecond);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--limit-rate " + limitRate.orElseThrow() + ": "
+          + e.getMessage(), e);
+    }
     // The digest costs CPU; the CLI computes it only to check an expected one, as curl and
     // aria2c compute none by default.
     builder.computeSha256(sha256.isPresent());

@@ -115,7 +115,8 @@ public final class ProgressPrinter implements DownloadListener {
 
   private static DownloadStatus withSpeed(DownloadStatus s, long bytesPerSecond) {
     return new DownloadStatus(s.state(), s.finalUri(), s.size(), s.ranges(), s.activeThreads(),
-        s.maxThreads(), s.chunkBytes(), s.bytesDone(), bytesPerSecond, s.updatedAt());
+        s.maxThreads(), s.chunkBytes(), s.bytesDone(), bytesPerSecond, s.updatedAt(),
+        s.transfer(), s.limitBytesPerSecond(), s.hostAllowance());
   }
 
   private void redraw(DownloadStatus status) {
@@ -147,9 +148,17 @@ public final class ProgressPrinter implements DownloadListener {
       line.append(ByteSize.format(status.bytesDone()));
     }
     line.append("  ").append(ByteSize.format(status.bytesPerSecond())).append("/s");
+    if (status.limitBytesPerSecond() > 0) {
+      line.append(" (limit ").append(ByteSize.format(status.limitBytesPerSecond()))
+          .append("/s)");
+    }
     status.remaining().ifPresent(left -> line.append("  ETA ").append(clock(left)));
     line.append("  threads ").append(status.activeThreads()).append('/')
         .append(status.maxThreads());
+    if (status.hostAllowance() > 0) {
+      // The server answered 429 or 503: fewer connections for a while.
+      line.append("  host allows ").append(status.hostAllowance());
+    }
     if (status.state() != DownloadState.DOWNLOADING) {
       line.append("  ").append(status.state().name().toLowerCase(Locale.ROOT));
     }

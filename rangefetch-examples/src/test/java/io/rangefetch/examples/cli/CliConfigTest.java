@@ -40,6 +40,20 @@ class CliConfigTest {
   }
 
   @Test
+  void readsTheTrafficLimitsFromTheFileAndTheEnvironment() throws IOException {
+    Files.writeString(workingDir.resolve("rangefetch.properties"), """
+        limits.max-connections-per-host=4
+        limits.max-bytes-per-second=1M
+        """);
+
+    Limits limits = CliConfig.load(Optional.empty(), workingDir,
+        Map.of("RANGEFETCH_LIMITS_MAX_BYTES_PER_SECOND", "2M")).limits();
+
+    assertEquals(4, limits.maxConnectionsPerHost());
+    assertEquals(2 * 1024 * 1024, limits.maxBytesPerSecond());
+  }
+
+  @Test
   void configFileReplacesTheOneInTheWorkingDirectory() throws IOException {
     Files.writeString(workingDir.resolve("rangefetch.properties"), "limits.max-threads=3\n");
     Path other = Files.writeString(workingDir.resolve("other.properties"), "limits.max-threads=5\n");

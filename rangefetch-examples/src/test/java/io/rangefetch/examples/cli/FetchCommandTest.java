@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -173,6 +174,30 @@ class FetchCommandTest {
     assertEquals("", run.err);
   }
 
+  @Test
+  void limitRate_isTheDownloadsLimitAndShowsInTheProgress() {
+    serve(FILE);
+
+    Run run = run(Map.of(), "--limit-rate", "10M", url());
+
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    assertTrue(run.err.contains("(limit 10.0 MiB/s)"), run.err);
+    assertEquals(Sha256.of(FILE), Sha256.of(workingDir.resolve("data.bin")));
+  }
+
+  @Test
+  void maxConnectionsPerHostOne_keepsEveryRequestOnOneConnection() {
+    RangeDispatcher dispatcher = serve(FILE).throttle(8 * 1024, Duration.ofMillis(10));
+
+    Run run = run(Map.of(), "-q", "-t", "4", "-c", "16K", "--max-connections-per-host", "1",
+        url());
+
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    assertEquals(Sha256.of(FILE), Sha256.of(workingDir.resolve("data.bin")));
+    assertTrue(dispatcher.requestedSpans().size() >= 7, "requests: " + dispatcher.rangeHeaders());
+    assertEquals(1, dispatcher.connections(), "requests: " + dispatcher.rangeHeaders());
+  }
+
   static Stream<Arguments> badUsage() {
     return Stream.of(
         Arguments.of("unknown option", List.of("--frobnicate", "URL"), "Unknown option"),
@@ -187,6 +212,11 @@ class FetchCommandTest {
             "\"2x\" is not a duration"),
         Arguments.of("missing config", List.of("--config", "none.properties", "URL"),
             "none.properties"),
+        Arguments.of("rate below 1K", List.of("--limit-rate", "500", "URL"),
+            "--limit-rate 500: maxBytesPerSecond must be 0 (no limit) or at least 1024"),
+        Arguments.of("bad rate", List.of("--limit-rate", "2X", "URL"), "\"2X\" is not a size"),
+        Arguments.of("host cap zero", List.of("--max-connections-per-host", "0", "URL"),
+            "maxConnectionsPerHost must be between 1 and 1024, was 0"),
         Arguments.of("output dir missing", List.of("-o", "no/such/dir/a.bin", "URL"),
             "does not exist"));
   }
