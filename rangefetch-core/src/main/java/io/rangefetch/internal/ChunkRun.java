@@ -43,6 +43,9 @@ final class ChunkRun {
     /** Wakes the workers waiting in {@link #await}: a chunk ended, or bytes came back. */
     void wake();
 
+    /** Waits all of {@code nanos} unless the run stops (a rate limit's wait); false if it stopped. */
+    boolean sleep(long nanos);
+
     /** Posts a listener event. */
     void post(BiConsumer<DownloadListener, DownloadHandle> event);
   }

@@ -195,7 +195,7 @@ final class ChunkWorker implements BodyCopier.Progress {
 
   @Override
   public int admit(int wanted) throws IOException {
-    int allowed = run.traffic.admit(wanted, run.host::await);
+    int allowed = run.traffic.admit(wanted, run.host::sleep);
     if (allowed < 0) {
       throw new Stopped();
     }

@@ -343,6 +343,11 @@ final class RunCoordinator {
     }
 
     @Override
+    public boolean sleep(long nanos) {
+      return lifecycle.await(nanos);
+    }
+
+    @Override
     public void post(BiConsumer<DownloadListener, DownloadHandle> event) {
       events.post(event);
     }
