@@ -103,8 +103,15 @@ class ClusterQueueTest {
     assertEquals(NODES, List.copyOf(perNode.keySet()), "every node took a share: " + perNode);
     System.out.println("ClusterQueueTest: " + DOWNLOADS + " downloads per node " + perNode);
 
-    // Every client sees the whole cluster: the last node's list has them all, completed.
-    JsonNode list = clients.get(2).request("l", "{\"op\":\"list\"}").get("downloads");
+    // Every client sees the whole cluster: the last node's list has them all, completed, once
+    // the other nodes' last notifications have reached it.
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    int attempt = 0;
+    JsonNode list = clients.get(2).request("l" + attempt++, "{\"op\":\"list\"}").get("downloads");
+    while (!allCompleted(list) && System.nanoTime() < deadline) {
+      clients.get(2).poll(java.time.Duration.ofMillis(200)); // that node's next push, if coming
+      list = clients.get(2).request("l" + attempt++, "{\"op\":\"list\"}").get("downloads");
+    }
     assertEquals(DOWNLOADS, list.size());
     for (JsonNode status : list) {
       assertEquals("completed", status.get("state").asText(), status.toString());
@@ -146,5 +153,17 @@ class ClusterQueueTest {
       }
     }
     return completed;
+  }
+
+  private static boolean allCompleted(JsonNode list) {
+    if (list.size() != DOWNLOADS) {
+      return false;
+    }
+    for (JsonNode status : list) {
+      if (!status.get("state").asText().equals("completed")) {
+        return false;
+      }
+    }
+    return true;
   }
 }

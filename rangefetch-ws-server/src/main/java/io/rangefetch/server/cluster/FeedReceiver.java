@@ -110,6 +110,13 @@ final class FeedReceiver implements NotificationFeed.Receiver {
       return; // this node's own status is fresher; a removed one stays removed
     }
     StatusJson before = list.get(status.id()).orElse(null);
+    if (before != null && isTerminal(before.state()) && status.state().equals("queued")
+        && status.node() == null) {
+      // The adding node's first status, delivered after the claiming node's last one (two
+      // nodes' notifications have no order between them): a download never goes back from an
+      // end to the queue without a node.
+      return;
+    }
     node.changedElsewhere(status, before == null || !before.state().equals(status.state()),
         () -> list.put(status));
   }
@@ -120,5 +127,9 @@ final class FeedReceiver implements NotificationFeed.Receiver {
     } catch (SQLException e) {
       return null;
     }
+  }
+
+  private static boolean isTerminal(String state) {
+    return state.equals("completed") || state.equals("failed") || state.equals("cancelled");
   }
 }
