@@ -202,8 +202,11 @@ class DashboardBrowserTest {
     startServer(ServerConfig.newBuilder()
         .limits(Limits.newBuilder().maxThreads(3).maxBytesPerThread(CHUNK).build()), dir, 0);
     openDashboard("");
+    // "connected" shows when the socket opens; the caps come with the hello right after.
+    WebElement threads = browser.findElement(By.id("add-threads"));
+    wait.until(d -> threads.getDomAttribute("max") != null);
 
-    assertEquals("3", browser.findElement(By.id("add-threads")).getDomAttribute("max"));
+    assertEquals("3", threads.getDomAttribute("max"));
     assertEquals(String.valueOf(CHUNK),
         browser.findElement(By.id("add-chunk")).getDomAttribute("max"));
     add(URI.create("ftp://127.0.0.1/file.iso"), "", "");
