@@ -11,7 +11,6 @@ import io.rangefetch.DownloadState;
 import io.rangefetch.DownloadStatus;
 import io.rangefetch.Probe;
 import io.rangefetch.RangeSupport;
-import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -400,23 +399,7 @@ final class RunCoordinator {
     events.post((l, d) -> l.progress(d, last));
     String sha256;
     try {
-      sha256 = files.digest(task.size);
-    } catch (IOException e) {
-      fail(PartFile.diskFailure("reading " + files.requirePart().path() + " to check it", e),
-          null);
-      failed();
-      return;
-    }
-    String expected = request.sha256().orElse(null);
-    if (expected != null && !expected.equals(sha256)) {
-      fail(FetchFailure.fatal(Reason.CHECKSUM_MISMATCH, "the downloaded file has SHA-256 "
-          + sha256 + ", not the expected " + expected
-          + "; it was deleted. Check the expected digest, or the file changed on the server"), null);
-      failed();
-      return;
-    }
-    try {
-      files.commit();
+      sha256 = files.finish(task.size, request.sha256().orElse(null));
     } catch (FetchFailure f) {
       fail(f, null);
       failed();

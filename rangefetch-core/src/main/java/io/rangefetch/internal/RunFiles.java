@@ -164,7 +164,7 @@ final class RunFiles {
   }
 
   /** The SHA-256 of the complete part file, or "" when the request asked for none. */
-  String digest(long size) throws IOException {
+  private String digest(long size) throws IOException {
     PrefixHasher h = hasher;
     if (h == null) {
       return "";
@@ -179,8 +179,32 @@ final class RunFiles {
     }
   }
 
+  /**
+   * Ends a complete download: digests the part file, checks the digest against
+   * {@code expected} when given, and gives the file its final name.
+   *
+   * @return the SHA-256, or "" when the request asked for none
+   * @throws FetchFailure DISK if the file cannot be read back or renamed, CHECKSUM_MISMATCH if
+   *     the digest is not the expected one
+   */
+  String finish(long size, @Nullable String expected) throws FetchFailure {
+    String sha256;
+    try {
+      sha256 = digest(size);
+    } catch (IOException e) {
+      throw PartFile.diskFailure("reading " + requirePart().path() + " to check it", e);
+    }
+    if (expected != null && !expected.equals(sha256)) {
+      throw FetchFailure.fatal(Reason.CHECKSUM_MISMATCH, "the downloaded file has SHA-256 "
+          + sha256 + ", not the expected " + expected
+          + "; it was deleted. Check the expected digest, or the file changed on the server");
+    }
+    commit();
+    return sha256;
+  }
+
   /** Gives the part file its final name. */
-  void commit() throws FetchFailure {
+  private void commit() throws FetchFailure {
     closeCheckpointer();
     requirePart().commit(requireFile());
     ControlFile.delete(requireFile());
