@@ -266,11 +266,8 @@ public final class RangefetchServer implements AutoCloseable {
       server.setHandler(root);
 
       pingEvery = config.idleTimeout().dividedBy(3);
-      heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "rangefetch-heartbeat");
-        t.setDaemon(true);
-        return t;
-      });
+      heartbeat = Executors.newSingleThreadScheduledExecutor(
+          DaemonThreads.named("rangefetch-heartbeat"));
     }
 
     private static Server server(ServerConfig config) {

@@ -1,5 +1,7 @@
 package io.rangefetch.server.cluster;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
@@ -55,6 +57,26 @@ public final class ClusterSettings {
   /** @return the node's name, if one is set. @see Builder#nodeId(String) */
   public Optional<String> nodeId() {
     return Optional.ofNullable(nodeId);
+  }
+
+  /** The node's name: the one set, else the host name and {@code port}. */
+  String nodeIdOn(int port) {
+    return nodeId != null ? nodeId : hostName() + ":" + port;
+  }
+
+  /** The base URL of a node whose HTTP server binds to {@code host} and {@code port}. */
+  static String nodeUrl(String host, int port) {
+    String name = host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? hostName()
+        : host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+    return "http://" + name + ":" + port + "/";
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
   }
 
   /** @return how long a claim lasts unless renewed. @see Builder#lease(Duration) */

@@ -1,5 +1,6 @@
 package io.rangefetch.server.cluster;
 
+import io.rangefetch.server.DaemonThreads;
 import io.rangefetch.server.protocol.Json;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -45,8 +46,7 @@ final class NotificationFeed implements AutoCloseable {
     this.url = url;
     this.properties = properties;
     this.receiver = receiver;
-    this.thread = new Thread(this::run, "rangefetch-cluster-feed-" + node);
-    thread.setDaemon(true);
+    this.thread = DaemonThreads.named("rangefetch-cluster-feed-" + node).newThread(this::run);
   }
 
   /**

@@ -1,7 +1,7 @@
 package io.rangefetch.server.cluster;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.rangefetch.server.DaemonThreads;
 import io.rangefetch.server.download.SharedStore;
 import io.rangefetch.server.protocol.CommandException;
 import io.rangefetch.server.protocol.ErrorCode;
@@ -9,8 +9,6 @@ import io.rangefetch.server.protocol.StatusJson;
 import io.rangefetch.server.protocol.StatusJson.ErrorJson;
 import io.rangefetch.server.protocol.StoredDownload;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -24,10 +22,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
@@ -65,19 +61,13 @@ public final class PostgresStore implements SharedStore {
   private final Object claimLock = new Object();
   private final AtomicBoolean claimQueued = new AtomicBoolean();
   private final AtomicBoolean commandsQueued = new AtomicBoolean();
-  // renewals so far: old commands are purged every hundredth
-  private final AtomicLong renewals = new AtomicLong();
-  private volatile boolean healthy;
-  private volatile boolean parked;
   private volatile boolean closing;
-  // System.nanoTime() when the last successful renewal was sent
-  private volatile long renewedAt;
   // set once by start(), read by every thread afterwards
   private volatile @Nullable Started started;
 
   /** What start() set up. */
   private record Started(String nodeId, String nodeUrl, Node node, HikariDataSource pool,
-      NotificationFeed feed, CommandExchange exchange, ChangePublisher changes,
+      NotificationFeed feed, CommandExchange exchange, ChangePublisher changes, NodeLease keeper,
       ScheduledExecutorService lease,
       ScheduledExecutorService publisher, ExecutorService commands) {}
 
@@ -98,33 +88,13 @@ public final class PostgresStore implements SharedStore {
 
   @Override
   public void start(Node node) throws IOException {
-    String nodeId = settings.nodeId().orElseGet(() -> hostName() + ":" + port.getAsInt());
-    String nodeUrl = "http://" + urlHost() + ":" + port.getAsInt() + "/";
-    Properties properties = new Properties();
-    settings.password().ifPresent(p -> properties.setProperty("password", p));
-    properties.setProperty("ApplicationName", "rangefetch " + nodeId);
-    properties.setProperty("tcpKeepAlive", "true");
-    properties.setProperty("connectTimeout", "10");
-    // Keeps parameter values (URLs with their credentials) out of error messages and logs.
-    properties.setProperty("logServerErrorDetail", "false");
-    HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(settings.jdbcUrl());
-    Properties pooled = new Properties();
-    pooled.putAll(properties);
-    pooled.remove("password");
-    config.setDataSourceProperties(pooled);
-    // Given to the pool as its password, which it masks wherever it logs its settings.
-    settings.password().ifPresent(config::setPassword);
-    config.setPoolName("rangefetch-" + nodeId);
-    config.setMaximumPoolSize(POOL_SIZE);
-    config.setMinimumIdle(1);
-    // Shorter than a third of the lease: a renewal waiting for a connection must fail in time
-    // for the node to park its downloads before the lease lapses.
-    config.setConnectionTimeout(Math.max(250, settings.lease().toMillis() / 4));
+    String nodeId = settings.nodeIdOn(port.getAsInt());
+    String nodeUrl = ClusterSettings.nodeUrl(host, port.getAsInt());
+    Properties properties = DatabaseConnections.driverProperties(settings, nodeId);
     HikariDataSource pool = null;
     NotificationFeed feed = null;
     try {
-      pool = new HikariDataSource(config);
+      pool = DatabaseConnections.pool(settings, nodeId, properties, POOL_SIZE);
       try (Connection c = pool.getConnection()) {
         SchemaMigrations.migrate(c);
         int released = DownloadRows.release(c, nodeId);
@@ -140,23 +110,27 @@ public final class PostgresStore implements SharedStore {
       // Three threads: the watchdog must run on time while a renewal and a claim round both
       // wait for a connection to a database that does not answer.
       ScheduledExecutorService lease = Executors.newScheduledThreadPool(3,
-          daemon("rangefetch-cluster-lease-" + nodeId));
+          DaemonThreads.named("rangefetch-cluster-lease-" + nodeId));
       ScheduledExecutorService publisher = Executors.newSingleThreadScheduledExecutor(
-          daemon("rangefetch-cluster-publish-" + nodeId));
+          DaemonThreads.named("rangefetch-cluster-publish-" + nodeId));
       ExecutorService commands = Executors.newSingleThreadExecutor(
-          daemon("rangefetch-cluster-commands-" + nodeId));
+          DaemonThreads.named("rangefetch-cluster-commands-" + nodeId));
       started = new Started(nodeId, nodeUrl, node, pool, feed, exchange,
-          new ChangePublisher(nodeId, pool::getConnection), lease, publisher, commands);
+          new ChangePublisher(nodeId, pool::getConnection),
+          new NodeLease(nodeId, settings.lease(), pool, node, held, () -> {
+            wakeCommands(); // a notification may have been missed
+            wakeClaimer();
+          }),
+          lease, publisher, commands);
       feed.start(); // listening before the list is read: no change falls in between
       try (Connection c = pool.getConnection()) {
         list.replaceAll(DownloadRows.statuses(c));
       }
-      healthy = true;
-      renewedAt = System.nanoTime();
+      NodeLease keeper = started.keeper();
       long renewEvery = settings.lease().toMillis() / 3;
-      lease.scheduleAtFixedRate(this::renew, renewEvery, renewEvery, TimeUnit.MILLISECONDS);
+      lease.scheduleAtFixedRate(keeper::renew, renewEvery, renewEvery, TimeUnit.MILLISECONDS);
       lease.scheduleWithFixedDelay(this::claimRound, 0, CLAIM_POLL_MILLIS, TimeUnit.MILLISECONDS);
-      lease.scheduleWithFixedDelay(this::watchLease, WATCHDOG_MILLIS, WATCHDOG_MILLIS,
+      lease.scheduleWithFixedDelay(keeper::watch, WATCHDOG_MILLIS, WATCHDOG_MILLIS,
           TimeUnit.MILLISECONDS);
       ChangePublisher changes = started.changes();
       publisher.scheduleWithFixedDelay(changes::flush, PUBLISH_MILLIS, PUBLISH_MILLIS,
@@ -283,7 +257,8 @@ public final class PostgresStore implements SharedStore {
 
   @Override
   public void record(String id, Supplier<StoredDownload> current, boolean now) {
-    require().changes().record(id, current, now && healthy);
+    Started s = require();
+    s.changes().record(id, current, now && s.keeper().healthy());
   }
 
   @Override
@@ -314,7 +289,8 @@ public final class PostgresStore implements SharedStore {
 
   @Override
   public boolean healthy() {
-    return healthy && started != null;
+    Started s = started;
+    return s != null && s.keeper().healthy();
   }
 
   @Override
@@ -343,57 +319,11 @@ public final class PostgresStore implements SharedStore {
 
   // ---- the node's threads ----
 
-  private void renew() {
-    Started s = require();
-    long sentAt = System.nanoTime();
-    Set<String> stillHeld;
-    try (Connection c = s.pool().getConnection()) {
-      stillHeld = DownloadRows.renew(c, s.nodeId(), settings.lease());
-      if (renewals.incrementAndGet() % 100 == 0) {
-        CommandExchange.purge(c);
-      }
-    } catch (SQLException | RuntimeException e) {
-      if (healthy) {
-        LOG.warn("node {} cannot renew its lease ({}); it claims nothing new until the database"
-            + " answers, and pauses its downloads before the lease lapses", s.nodeId(),
-            DownloadRows.why(e));
-      }
-      healthy = false;
-      return;
-    }
-    renewedAt = sentAt;
-    if (!healthy) {
-      LOG.info("node {}: the database answers again", s.nodeId());
-      healthy = true;
-    }
-    if (parked) {
-      parked = false;
-      held.addAll(stillHeld);
-      s.node().unpark(stillHeld);
-    }
-    wakeCommands(); // a notification may have been missed
-    wakeClaimer();
-  }
-
-  /** Parks the node's downloads when the lease may lapse before the next renewal. */
-  private void watchLease() {
-    long sinceRenewal = System.nanoTime() - renewedAt;
-    if (!parked && sinceRenewal > settings.lease().toNanos() * 2 / 3) {
-      Started s = require();
-      parked = true;
-      healthy = false;
-      LOG.warn("node {} has not renewed its lease for {} ms; pausing its downloads, which other"
-          + " nodes may take over", s.nodeId(), TimeUnit.NANOSECONDS.toMillis(sinceRenewal));
-      held.clear();
-      s.node().park();
-    }
-  }
-
   private void claimRound() {
     claimQueued.set(false);
     Started s = require();
     synchronized (claimLock) {
-      if (closing || !healthy || parked) {
+      if (closing || !s.keeper().mayClaim()) {
         return;
       }
       int free = maxClaimed - s.node().activeHere();
@@ -543,29 +473,6 @@ public final class PostgresStore implements SharedStore {
   private static CommandException unreachable(SQLException e) {
     return new CommandException(ErrorCode.INTERNAL, "the cluster's database did not answer ("
         + DownloadRows.why(e) + "); nothing was changed; try again once it is back");
-  }
-
-  private String urlHost() {
-    if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
-      return hostName();
-    }
-    return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
-  }
-
-  private static String hostName() {
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (UnknownHostException e) {
-      return "localhost";
-    }
-  }
-
-  private static ThreadFactory daemon(String name) {
-    return runnable -> {
-      Thread t = new Thread(runnable, name);
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   private static void awaitQuietly(ExecutorService executor) {

@@ -10,6 +10,7 @@ import io.rangefetch.DownloadStatus;
 import io.rangefetch.IfExists;
 import io.rangefetch.Probe;
 import io.rangefetch.RangeDownloader;
+import io.rangefetch.server.DaemonThreads;
 import io.rangefetch.server.protocol.AddCommand;
 import io.rangefetch.server.protocol.CommandException;
 import io.rangefetch.server.protocol.ErrorCode;
@@ -88,11 +89,7 @@ public final class DownloadService implements AutoCloseable {
   // guarded by notifyLock
   private boolean progressFlushScheduled;
   private final ScheduledExecutorService progressTimer = Executors.newSingleThreadScheduledExecutor(
-      r -> {
-        Thread t = new Thread(r, "rangefetch-progress-push");
-        t.setDaemon(true);
-        return t;
-      });
+      DaemonThreads.named("rangefetch-progress-push"));
   // written by close(): once set, events of the core no longer change the list, so the state
   // file keeps the downloads that were running as running, to start them again
   private volatile boolean closing;

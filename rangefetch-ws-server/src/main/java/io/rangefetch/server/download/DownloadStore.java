@@ -1,5 +1,6 @@
 package io.rangefetch.server.download;
 
+import io.rangefetch.server.DaemonThreads;
 import io.rangefetch.server.protocol.JournalEntry;
 import io.rangefetch.server.protocol.Json;
 import io.rangefetch.server.protocol.StateFile;
@@ -69,11 +70,7 @@ final class DownloadStore implements AutoCloseable {
   private final DownloadRegistry registry;
   // forces the journal, and compacts it when it has grown; one task at a time
   private final ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(
-      runnable -> {
-        Thread thread = new Thread(runnable, "rangefetch-state-journal");
-        thread.setDaemon(true);
-        return thread;
-      });
+      DaemonThreads.named("rangefetch-state-journal"));
   private final AtomicBoolean forceQueued = new AtomicBoolean();
   // downloads left to putSoon() that no entry has taken along yet
   private final Set<ServerDownload> unsaved = ConcurrentHashMap.newKeySet();

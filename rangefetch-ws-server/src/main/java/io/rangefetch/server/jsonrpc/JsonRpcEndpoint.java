@@ -5,14 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.rangefetch.server.protocol.Json;
 import io.rangefetch.server.ws.OpenSessions;
 import io.rangefetch.server.ws.SessionSender;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import org.eclipse.jetty.websocket.api.Callback;
-import org.eclipse.jetty.websocket.api.Session;
-import org.eclipse.jetty.websocket.api.StatusCode;
+import io.rangefetch.server.ws.TextEndpoint;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One {@code ws://HOST:PORT/jsonrpc} session: each text frame is a JSON-RPC message answered in a
@@ -21,25 +15,19 @@ import org.slf4j.LoggerFactory;
  * Public only because Jetty looks the listener methods up with a public lookup; Jetty calls one
  * session's listener one event at a time.
  */
-public final class JsonRpcEndpoint implements Session.Listener.AutoDemanding,
-    JsonRpcDispatcher.Caller {
-  private static final Logger LOG = LoggerFactory.getLogger(JsonRpcEndpoint.class);
-
-  private final OpenSessions sessions;
+public final class JsonRpcEndpoint extends TextEndpoint implements JsonRpcDispatcher.Caller {
   private final Aria2Notifier notifier;
   private final JsonRpcDispatcher dispatcher;
-  private final int maxMessageBytes;
-  // set on open by Jetty's thread; read by later events and by the notifier
+  // set on open by Jetty's thread; read by the notifier
   private volatile @Nullable SessionSender sender;
   // set by a call with the right secret (or a token on the upgrade); read by the notifier
   private volatile boolean authorized;
 
   JsonRpcEndpoint(OpenSessions sessions, Aria2Notifier notifier, JsonRpcDispatcher dispatcher,
       int maxMessageBytes, boolean authorized) {
-    this.sessions = sessions;
+    super(sessions, maxMessageBytes);
     this.notifier = notifier;
     this.dispatcher = dispatcher;
-    this.maxMessageBytes = maxMessageBytes;
     this.authorized = authorized;
   }
 
@@ -57,63 +45,29 @@ public final class JsonRpcEndpoint implements Session.Listener.AutoDemanding,
   }
 
   @Override
-  public void onWebSocketOpen(Session session) {
-    SessionSender s = new SessionSender(session, SessionSender.DEFAULT_MAX_QUEUED);
+  protected void opened(SessionSender s) {
     sender = s;
-    sessions.opened(s);
     notifier.opened(this);
   }
 
   @Override
-  public void onWebSocketText(String message) {
-    SessionSender s = sender;
-    if (s == null) {
-      return;
-    }
-    // Cheap check first: a string of n chars has at most 3n UTF-8 bytes.
-    if ((long) message.length() * 3 > maxMessageBytes) {
-      long bytes = message.getBytes(StandardCharsets.UTF_8).length;
-      if (bytes > maxMessageBytes) {
-        s.send(tooLarge(bytes));
-        s.closeAfterQueued(StatusCode.MESSAGE_TOO_LARGE, "message too large");
-        return;
-      }
-    }
+  protected void text(String message, SessionSender s) {
     JsonRpcDispatcher.Answer answer = dispatcher.handle(message, this);
     s.send(answer.json());
     answer.afterReply().forEach(Runnable::run);
   }
 
   @Override
-  public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
-    callback.succeed();
-    SessionSender s = sender;
-    if (s != null) {
-      s.closeAfterQueued(StatusCode.BAD_DATA, "binary frames are not accepted; send UTF-8 text");
-    }
-  }
-
-  @Override
-  public void onWebSocketClose(int statusCode, @Nullable String reason, Callback callback) {
-    SessionSender s = sender;
-    if (s != null) {
-      sessions.closed(s);
-    }
+  protected void closed() {
     notifier.closed(this);
-    callback.succeed();
   }
 
   @Override
-  public void onWebSocketError(Throwable cause) {
-    LOG.debug("jsonrpc websocket error: {}", cause.toString());
-  }
-
-  private String tooLarge(long bytes) {
+  protected String tooLarge(long bytes, int max) {
     ObjectNode error = JsonNodeFactory.instance.objectNode()
         .put("code", RpcException.INVALID_REQUEST)
         .put("message", "Invalid Request: the message has " + bytes + " bytes, more than the "
-            + maxMessageBytes + " accepted (security.max-message-bytes); the connection closes"
-            + " (1009)");
+            + max + " accepted (security.max-message-bytes); the connection closes (1009)");
     ObjectNode out = JsonNodeFactory.instance.objectNode();
     out.putNull("id");
     out.put("jsonrpc", "2.0");

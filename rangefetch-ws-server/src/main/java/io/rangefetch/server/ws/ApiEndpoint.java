@@ -18,18 +18,18 @@ public final class ApiEndpoint extends TextEndpoint {
   }
 
   @Override
-  void opened(SessionSender sender) {
+  protected void opened(SessionSender sender) {
     sender.send(hello);
     commands.listAndSubscribe(sender);
   }
 
   @Override
-  void text(String text, SessionSender sender) {
+  protected void text(String text, SessionSender sender) {
     commands.handle(text, sender);
   }
 
   @Override
-  String tooLarge(long bytes, int max) {
+  protected String tooLarge(long bytes, int max) {
     return Replies.error(null, ErrorCode.LIMIT, "the message has " + bytes
         + " bytes, more than the " + max + " accepted; the connection closes (1009)");
   }

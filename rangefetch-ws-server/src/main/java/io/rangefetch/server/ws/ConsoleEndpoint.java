@@ -30,12 +30,12 @@ public final class ConsoleEndpoint extends TextEndpoint {
   }
 
   @Override
-  void opened(SessionSender sender) {
+  protected void opened(SessionSender sender) {
     sender.send(hello);
   }
 
   @Override
-  void text(String text, SessionSender sender) {
+  protected void text(String text, SessionSender sender) {
     String line = text.strip();
     if (line.startsWith("{")) {
       commands.handle(line, sender);
@@ -52,7 +52,7 @@ public final class ConsoleEndpoint extends TextEndpoint {
   }
 
   @Override
-  String tooLarge(long bytes, int max) {
+  protected String tooLarge(long bytes, int max) {
     return ConsoleLines.error("the message has " + bytes + " bytes, more than the " + max
         + " accepted; the connection closes");
   }

@@ -22,16 +22,16 @@ public abstract class TextEndpoint implements Session.Listener.AutoDemanding {
   // set on open, by Jetty's thread; read by the same session's later events
   private @Nullable SessionSender sender;
 
-  TextEndpoint(OpenSessions sessions, int maxMessageBytes) {
+  protected TextEndpoint(OpenSessions sessions, int maxMessageBytes) {
     this.sessions = sessions;
     this.maxMessageBytes = maxMessageBytes;
   }
 
   /** The session is open: send the first frames. */
-  abstract void opened(SessionSender sender);
+  protected abstract void opened(SessionSender sender);
 
   /** A text message within the size limit arrived. */
-  abstract void text(String text, SessionSender sender);
+  protected abstract void text(String text, SessionSender sender);
 
   /**
    * The reply to a message over the size limit, sent before the close.
@@ -39,7 +39,10 @@ public abstract class TextEndpoint implements Session.Listener.AutoDemanding {
    * @param bytes the message's size
    * @param max the limit
    */
-  abstract String tooLarge(long bytes, int max);
+  protected abstract String tooLarge(long bytes, int max);
+
+  /** The session closed. Nothing by default. */
+  protected void closed() {}
 
   @Override
   public void onWebSocketOpen(Session session) {
@@ -82,6 +85,7 @@ public abstract class TextEndpoint implements Session.Listener.AutoDemanding {
     if (s != null) {
       sessions.closed(s);
     }
+    closed();
     callback.succeed();
   }
 
