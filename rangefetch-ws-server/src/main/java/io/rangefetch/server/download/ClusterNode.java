@@ -1,0 +1,156 @@
+package io.rangefetch.server.download;
+
+import io.rangefetch.DownloadHandle;
+import io.rangefetch.DownloadState;
+import io.rangefetch.Limits;
+import io.rangefetch.server.protocol.CommandException;
+import io.rangefetch.server.protocol.StatusJson;
+import io.rangefetch.server.protocol.StoredDownload;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server's downloads as one node of a cluster sees them ({@link SharedStore.Node}): runs
+ * the downloads this node claims, answers commands the other nodes pass on, and pauses its runs
+ * while it cannot renew its lease. Thread-safe.
+ */
+final class ClusterNode implements SharedStore.Node {
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
+
+  private final DownloadService service;
+  private final SharedStore shared;
+  private final DownloadRegistry registry;
+  private final DownloadRecords records;
+  private final CoreRuns runs;
+  private final StatusPublisher publisher;
+  private final Limits limits;
+  // ids of downloads paused because the database was lost (park); guarded by itself
+  private final Set<String> parked = new LinkedHashSet<>();
+
+  ClusterNode(DownloadService service, SharedStore shared, DownloadRegistry registry,
+      DownloadRecords records, CoreRuns runs, StatusPublisher publisher, Limits limits) {
+    this.service = service;
+    this.shared = shared;
+    this.registry = registry;
+    this.records = records;
+    this.runs = runs;
+    this.publisher = publisher;
+    this.limits = limits;
+  }
+
+  @Override
+  public void runClaimed(StoredDownload stored) {
+    if (records.isClosing()) {
+      return; // the store hands it back to the queue when it closes
+    }
+    String id = stored.status().id();
+    ServerDownload known = registry.get(id).orElse(null);
+    if (known != null) {
+      DownloadHandle handle = known.handle();
+      if (handle != null && !known.state().isTerminal()) {
+        // Parked when the database was lost, and claimed back: its run is still in the core.
+        LOG.info("download {}: claimed back; resuming its run", id);
+        service.resumeHere(id);
+        return;
+      }
+      registry.remove(id); // an older run of this node: the record is newer
+    }
+    ServerDownload download;
+    try {
+      download = ServerDownload.restore(stored, limits);
+    } catch (RuntimeException e) {
+      LOG.error("download {}: its record in the database is not valid ({}); skipping it", id,
+          e.getMessage());
+      return;
+    }
+    download.runsOn(shared.nodeId(), shared.nodeUrl());
+    registry.add(download);
+    LOG.debug("download {}: claimed by node {} ({} bytes recorded)", id, shared.nodeId(),
+        stored.status().bytesDone());
+    runs.run(download, true);
+    records.now(download);
+    publisher.changed(download, true);
+  }
+
+  @Override
+  public int activeHere() {
+    int active = 0;
+    for (ServerDownload d : registry.oldestFirst()) {
+      DownloadState state = d.state();
+      if (!state.isTerminal() && state != DownloadState.PAUSED && shared.runsHere(d.id())) {
+        active++;
+      }
+    }
+    return active;
+  }
+
+  @Override
+  public StatusJson commandHere(SharedStore.Op op, String id) {
+    return switch (op) {
+      case PAUSE -> service.pauseHere(id);
+      case RESUME -> service.resumeHere(id);
+      case CANCEL -> service.cancelHere(id);
+      case REMOVE -> service.removeHere(id);
+    };
+  }
+
+  @Override
+  public boolean hasHere(String id) {
+    return registry.get(id).isPresent();
+  }
+
+  @Override
+  public void park() {
+    for (ServerDownload d : registry.oldestFirst()) {
+      DownloadHandle handle = d.handle();
+      DownloadState state = d.state();
+      if (handle != null && !state.isTerminal() && state != DownloadState.PAUSED) {
+        synchronized (parked) {
+          parked.add(d.id());
+        }
+        LOG.warn("download {}: paused, as this node cannot renew its lease in the database;"
+            + " it goes on here or on another node once the database answers", d.id());
+        CoreRuns.pauseQuietly(d, handle);
+        publisher.changed(d, d.requestPause().stateChanged());
+      }
+    }
+  }
+
+  @Override
+  public void unpark(Set<String> stillHeld) {
+    List<String> ids;
+    synchronized (parked) {
+      ids = List.copyOf(parked);
+      parked.clear();
+    }
+    for (String id : ids) {
+      if (stillHeld.contains(id) && registry.get(id).isPresent()) {
+        LOG.info("download {}: the database answers again; resuming it", id);
+        try {
+          service.resumeHere(id);
+        } catch (CommandException e) {
+          LOG.info("download {}: not resumed: {}", id, e.getMessage());
+        }
+      }
+    }
+  }
+
+  @Override
+  public void changedElsewhere(StatusJson status, boolean stateChanged, Runnable apply) {
+    publisher.whileQuiet(() -> {
+      apply.run();
+      publisher.tell(status, stateChanged);
+    });
+  }
+
+  @Override
+  public void removedElsewhere(String id, Runnable apply) {
+    publisher.whileQuiet(() -> {
+      apply.run();
+      publisher.tellRemoved(id);
+    });
+  }
+}
