@@ -221,8 +221,8 @@ public final class RangeDownloader implements AutoCloseable {
 
     /**
      * Sets the back-off between attempts: it starts at {@code initial}, doubles each time, is
-     * capped at {@code max}, and each wait is drawn at random below the current bound ("full
-     * jitter"). A {@code Retry-After} from the server is honoured instead, up to two minutes.
+     * capped at {@code max}, and each wait is drawn at random between half the current bound
+     * and the bound ("equal jitter": never a retry at once, and no two workers in step). A {@code Retry-After} from the server is honoured instead, up to two minutes.
      *
      * @param initial positive. Default: 250 ms.
      * @param max at least {@code initial}. Default: 10 seconds.

@@ -3,6 +3,8 @@ package io.rangefetch;
 import static io.rangefetch.testing.TestDownloaders.CHUNK;
 import static io.rangefetch.testing.TestDownloaders.THREADS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rangefetch.testing.Outcome;
@@ -265,6 +267,26 @@ class CapsTest {
       assertEquals("session=abc", e.header("Cookie"), e::toString);
       assertEquals("42", e.header("X-Trace"), e::toString);
       assertEquals("spec-test/1.0", e.header("User-Agent"), e::toString);
+    }
+  }
+
+  @Test
+  void theDefaultUserAgentNamesThePomsVersion() throws Exception {
+    // given
+    RangeDispatcher files = serve(CONTENT);
+    String pomVersion = System.getProperty("rangefetch.pomVersion");
+    assertNotNull(pomVersion, "surefire passes rangefetch.pomVersion (see the parent pom)");
+
+    // when
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      Outcome.of(start(downloader, DownloadRequest.newBuilder(uri(), dir.resolve("f"))))
+          .completed();
+    }
+
+    // then
+    assertFalse(files.exchanges().isEmpty());
+    for (Exchange e : files.exchanges()) {
+      assertEquals("rangefetch/" + pomVersion, e.header("User-Agent"), e::toString);
     }
   }
 

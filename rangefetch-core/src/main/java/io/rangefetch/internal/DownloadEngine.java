@@ -4,11 +4,14 @@ import io.rangefetch.ByteRange;
 import io.rangefetch.DownloadHandle;
 import io.rangefetch.DownloadRequest;
 import io.rangefetch.Probe;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -30,8 +33,8 @@ import org.jspecify.annotations.Nullable;
  * the scheduler and the downloads. Thread-safe.
  */
 public final class DownloadEngine implements AutoCloseable {
-  /** The version of rangefetch, for the User-Agent. */
-  public static final String VERSION = "0.1.0";
+  /** The version of rangefetch, for the User-Agent: the pom's, from a filtered resource. */
+  public static final String VERSION = readVersion();
 
   private final EngineSettings settings;
   private final CloseableHttpClient client;
@@ -232,5 +235,22 @@ public final class DownloadEngine implements AutoCloseable {
       thread.setDaemon(true);
       return thread;
     };
+  }
+
+  private static String readVersion() {
+    try (InputStream in =
+        DownloadEngine.class.getResourceAsStream("/io/rangefetch/version.properties")) {
+      if (in != null) {
+        Properties properties = new Properties();
+        properties.load(in);
+        String version = properties.getProperty("version", "").trim();
+        if (!version.isEmpty() && !version.startsWith("$")) {
+          return version;
+        }
+      }
+    } catch (IOException e) {
+      // a jar without its version file: the User-Agent says so below
+    }
+    return "unknown";
   }
 }
