@@ -25,6 +25,18 @@ const options = (secret) => ({
 
 // Every notification, in order: [name, gid].
 const events = [];
+// The step under way, told on stderr if the script stops before its end.
+let step = "start";
+let finished = false;
+// A promise that never settles (a call whose socket closed without an answer) lets node exit
+// with code 0 and nothing printed: make that a failure that says where it happened.
+process.on("exit", () => {
+  if (!finished && process.exitCode === undefined) {
+    console.error(`the script stopped during "${step}" without finishing: a call or a wait`
+      + ` never settled (the server closed the socket?); events: ${JSON.stringify(events)}`);
+    process.exitCode = 3;
+  }
+});
 const waiters = [];
 
 function record(name) {
@@ -70,8 +82,10 @@ async function main() {
     "onDownloadComplete", "onDownloadError"]) {
     aria2.on(name, record(name));
   }
+  step = "open";
   await aria2.open();
 
+  step = "wrong secret";
   // A wrong secret is refused, over the WebSocket and over HTTP, and changes nothing.
   const intruder = new Aria2(options("not-the-secret"));
   await intruder.open();
@@ -94,6 +108,7 @@ async function main() {
   assert.deepEqual(await aria2.listNotifications(), ["onDownloadStart", "onDownloadPause",
     "onDownloadStop", "onDownloadComplete", "onDownloadError"]);
 
+  step = "add small";
   // Add a URI with options and follow its notifications to completion.
   const small = await aria2.call("addUri", [env("SMALL_URL")], {
     out: "small.bin", split: "4", "max-connection-per-server": "16", "min-split-size": "64K",
@@ -113,6 +128,7 @@ async function main() {
   assert.ok(done.files[0].path.endsWith("/small.bin"), done.files[0].path);
   assert.deepEqual(done.files[0].uris, [{ uri: env("SMALL_URL"), status: "used" }]);
 
+  step = "pause held";
   // Pause and unpause a running download, then remove it.
   const held = await aria2.call("addUri", [env("HELD_URL")]);
   await waitFor("onDownloadStart", held);
@@ -129,6 +145,7 @@ async function main() {
   await waitFor("onDownloadStop", held);
   assert.equal((await aria2.call("tellStatus", held, ["status"])).status, "removed");
 
+  step = "multicall";
   // system.multicall: results as one-element arrays, a failure as a struct.
   const multi = await aria2.multicall([
     ["tellStatus", small, ["status"]],
@@ -141,6 +158,7 @@ async function main() {
   assert.equal(multi[2].code, 1);
   assert.match(multi[2].message, /GID ffffffffffffffff is not found/);
 
+  step = "http batch";
   // A batch over HTTP (no WebSocket): the same answers.
   const http = new Aria2(options(secret));
   const [stopped, stat] = await Promise.all(await http.batch([
@@ -154,7 +172,9 @@ async function main() {
   const gone = await rejects(aria2.call("tellStatus", held), "tellStatus of a removed result");
   assert.match(gone.message, /is not found/);
 
+  step = "close";
   await aria2.close();
+  finished = true;
   console.log(JSON.stringify({ small, held, events }));
 }
 

@@ -10,7 +10,7 @@ import java.util.concurrent.CompletableFuture;
  *
  * <pre>{@code
  * DownloadHandle download = downloader.start(request);
- * download.pause();
+ * DownloadStatus paused = download.pause().join();   // PAUSED, or ended meanwhile
  * download.resume();
  * DownloadResult result = download.result().join();
  * }</pre>
@@ -55,8 +55,8 @@ public interface DownloadHandle {
 
   /**
    * Returns the outcome. It completes normally with the verified file, exceptionally with a
-   * {@link DownloadException}, or is cancelled by {@link #cancel()}. Cancelling the future
-   * itself does nothing to the download: use {@link #cancel()}.
+   * {@link DownloadException}, or is cancelled by {@link #cancel()}. Each call returns a new
+   * future: completing or cancelling it does nothing to the download (use {@link #cancel()}).
    *
    * @return the future result
    */
@@ -66,17 +66,30 @@ public interface DownloadHandle {
    * Stops the workers, closes their connections and keeps what was written. Pausing a paused
    * or queued download is allowed and does nothing more.
    *
+   * <p>The pause takes effect within moments (the connections are aborted, not drained). The
+   * future completes once it has: with the status then, {@link DownloadState#PAUSED} (after the
+   * listeners heard {@link DownloadListener#downloadPaused}); or, if the download ended first
+   * (it completed before the pause reached it, say), with its final status. A {@link #resume()}
+   * that comes before the pause took effect completes it too, with the status of the running
+   * download: check the state.
+   *
+   * @return a future of the status once the pause holds
    * @throws IllegalStateException if the download is completed, failed or cancelled
    */
-  void pause();
+  CompletableFuture<DownloadStatus> pause();
 
   /**
    * Goes on from the bytes already written: only what is missing is fetched. A server without
    * ranges is asked for the whole file again. Resuming a running download does nothing.
    *
+   * <p>The future completes once the download runs again (queued for a worker, after the
+   * listeners heard {@link DownloadListener#downloadResumed}), at once if it was running, or
+   * with its final status if it ended first.
+   *
+   * @return a future of the status once the download runs again
    * @throws IllegalStateException if the download is completed, failed or cancelled
    */
-  void resume();
+  CompletableFuture<DownloadStatus> resume();
 
   /**
    * Changes this download's own rate limit, at once for the reads that follow. The

@@ -5,6 +5,7 @@ import static io.rangefetch.testing.TestDownloaders.CHUNK;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.junit5.StartStop;
 import org.junit.jupiter.api.BeforeEach;
@@ -94,6 +96,51 @@ class PauseCancelTest {
       }
       assertTrue(files.bytesServed() <= CONTENT.length + (long) THREADS * CHUNK,
           () -> files.bytesServed() + " bytes served for " + CONTENT.length);
+    }
+  }
+
+  @Test
+  void pauseAndResumeFuturesCompleteWhenTheStateHolds() throws Exception {
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      // given a download that has finished at least one chunk
+      DownloadHandle download = start(downloader);
+      listener.await("chunkEnd", Outcome.PATIENCE);
+
+      // when paused, and waiting on the pause alone
+      DownloadStatus paused = download.pause().get(Outcome.PATIENCE.toSeconds(), TimeUnit.SECONDS);
+
+      // then the pause holds when the future completes, and the listeners heard it first
+      assertEquals(DownloadState.PAUSED, paused.state());
+      assertEquals(DownloadState.PAUSED, download.status().state());
+      assertTrue(listener.names().contains("downloadPaused"), listener.names()::toString);
+      // a second pause of a paused download completes at once
+      assertEquals(DownloadState.PAUSED, download.pause().getNow(null).state());
+
+      // when resumed
+      DownloadStatus running = download.resume().get(Outcome.PATIENCE.toSeconds(), TimeUnit.SECONDS);
+
+      // then it runs again, and the listeners heard that first
+      assertNotEquals(DownloadState.PAUSED, running.state());
+      assertTrue(listener.names().contains("downloadResumed"), listener.names()::toString);
+      Outcome.of(download).completed();
+      assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+    }
+  }
+
+  @Test
+  void aFutureOfResultCannotChangeTheDownloadsOutcome() throws Exception {
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      // given a running download
+      DownloadHandle download = start(downloader);
+
+      // when a caller completes and cancels the futures it was given
+      download.result().complete(null);
+      download.result().cancel(true);
+
+      // then the download goes on and ends with its file
+      DownloadResult result = Outcome.of(download).completed();
+      assertEquals(Sha256.of(CONTENT), result.sha256());
+      assertEquals(target, download.result().join().file());
     }
   }
 

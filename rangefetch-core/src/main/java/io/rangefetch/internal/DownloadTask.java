@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,6 +42,7 @@ final class DownloadTask implements DownloadHandle {
   final Lifecycle lifecycle;
   final RunFiles files;
   final CompletableFuture<DownloadResult> resultFuture = new CompletableFuture<>();
+  private final StateWaiters waiters = new StateWaiters();
   final int maxThreads;
   final long chunkBytes;
   final AtomicLong bytesDone = new AtomicLong();
@@ -71,13 +73,17 @@ final class DownloadTask implements DownloadHandle {
       @Override
       public void paused() {
         events.post((l, d) -> l.downloadPaused(d));
+        events.run(() -> waiters.paused(status()));
       }
 
       @Override
       public void resumed() {
         events.post((l, d) -> l.downloadResumed(d));
+        events.run(() -> waiters.running(status()));
       }
     });
+    // After the last event: a pause or resume still waiting learns that it never will be.
+    resultFuture.whenComplete((result, failure) -> events.run(() -> waiters.ended(status())));
     this.files = new RunFiles(id, uri.toString(), request, engine);
     this.maxThreads = Math.min(request.threads().orElse(Integer.MAX_VALUE),
         engine.settings().limits().maxThreads());
@@ -137,34 +143,72 @@ final class DownloadTask implements DownloadHandle {
 
   @Override
   public CompletableFuture<DownloadResult> result() {
-    return resultFuture;
+    // A copy: what a caller does to it (complete, obtrude) cannot change the download's outcome.
+    CompletableFuture<DownloadResult> copy = new CompletableFuture<>();
+    resultFuture.whenComplete((result, failure) -> {
+      if (failure instanceof CancellationException) {
+        copy.cancel(false);
+      } else if (failure != null) {
+        copy.completeExceptionally(failure);
+      } else {
+        copy.complete(result);
+      }
+    });
+    return copy;
   }
 
   @Override
-  public void pause() {
-    if (!lifecycle.wantsPause()) {
-      return;
+  public CompletableFuture<DownloadStatus> pause() {
+    boolean start = lifecycle.wantsPause(); // throws if the download has ended
+    CompletableFuture<DownloadStatus> paused = waiters.untilPaused();
+    if (!start) {
+      // Paused already, or pausing: the pause under way completes it.
+      if (lifecycle.state() == DownloadState.PAUSED || lifecycle.isTerminal()) {
+        paused.complete(status());
+      }
+      return paused;
     }
     if (engine.scheduler().removeWaiting(this)) {
       lifecycle.pausedWhileWaiting();
-      return;
+      return paused;
     }
     if (lifecycle.stopForPause()) {
       inFlight.abortAll();
     }
+    return paused;
   }
 
   @Override
-  public void resume() {
-    switch (lifecycle.resume()) {
-      case NOTHING -> { }
-      case UNDO_PAUSE -> inFlight.reset();
+  public CompletableFuture<DownloadStatus> resume() {
+    // Before the resume: its event may be delivered before resume() returns.
+    CompletableFuture<DownloadStatus> running = waiters.untilRunning();
+    Lifecycle.Resume resume;
+    try {
+      resume = lifecycle.resume();
+    } catch (IllegalStateException e) {
+      waiters.forget(running);
+      throw e;
+    }
+    switch (resume) {
+      case NOTHING -> {
+        if (lifecycle.state() != DownloadState.PAUSED && lifecycle.stop() != Lifecycle.Stop.PAUSE) {
+          running.complete(status()); // it was running: nothing to wait for
+        } // else a pause is under way, and the run goes on right after it: resumed() completes it
+      }
+      case UNDO_PAUSE -> {
+        inFlight.reset();
+        // The pause asked for never took effect: its callers learn that it will not.
+        DownloadStatus now = status();
+        waiters.paused(now);
+        running.complete(now);
+      }
       case SUBMIT -> {
         inFlight.reset();
         engine.scheduler().submit(this);
       }
       default -> throw new IllegalStateException("unknown resume");
     }
+    return running;
   }
 
   @Override

@@ -33,7 +33,6 @@ public final class PauseResumeCancel {
     URI url = URI.create(args[0]);
     Path directory = Path.of(args.length > 1 ? args[1] : ".");
     CountDownLatch bytesFlow = new CountDownLatch(1);
-    CountDownLatch paused = new CountDownLatch(1);
 
     try (RangeDownloader downloader = RangeDownloader.create()) {
       DownloadHandle download = downloader.start(DownloadRequest.newBuilder(url, directory)
@@ -42,20 +41,15 @@ public final class PauseResumeCancel {
             public void progress(DownloadHandle download, DownloadStatus status) {
               bytesFlow.countDown();
             }
-
-            @Override
-            public void downloadPaused(DownloadHandle download) {
-              paused.countDown();
-            }
           })
           .build());
 
       bytesFlow.await();
-      download.pause();
-      paused.await();
-      System.out.println("paused at " + download.status().bytesDone() + " bytes");
+      // The future completes once the pause holds: the workers have stopped.
+      DownloadStatus paused = download.pause().get();
+      System.out.println("paused at " + paused.bytesDone() + " bytes (state " + paused.state() + ")");
 
-      download.resume();
+      download.resume().get();
       DownloadResult result = download.result().get();
       System.out.println("resumed and saved " + result.file() + ", sha256 " + result.sha256());
 

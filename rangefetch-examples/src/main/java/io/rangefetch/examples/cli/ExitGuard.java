@@ -1,15 +1,14 @@
 package io.rangefetch.examples.cli;
 
-import io.rangefetch.DownloadException;
 import io.rangefetch.DownloadHandle;
-import io.rangefetch.DownloadListener;
-import io.rangefetch.DownloadResult;
 import io.rangefetch.DownloadStatus;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -21,14 +20,12 @@ import org.jspecify.annotations.Nullable;
  * interrupted multi-gigabyte download must not start from zero. Either way nothing appears under
  * the final name, which only a complete, verified file gets.
  *
- * <p>It is the downloader's listener, so it learns when the pause took effect.
  */
-public final class ExitGuard implements DownloadListener {
+public final class ExitGuard {
   /** How long the exiting JVM waits for the workers to stop and the record to be written. */
   static final Duration PAUSE_TIMEOUT = Duration.ofSeconds(5);
 
   private final PrintStream err;
-  private final CountDownLatch stopped = new CountDownLatch(1);
   private final Thread hook = new Thread(this::pauseForExit, "rangefetch-pause-on-exit");
   // Written by the command's thread, read by the shutdown hook.
   private volatile @Nullable DownloadHandle download;
@@ -74,16 +71,20 @@ public final class ExitGuard implements DownloadListener {
     if (download == null) {
       return;
     }
+    CompletableFuture<DownloadStatus> paused;
     try {
-      download.pause();
+      paused = download.pause();
     } catch (IllegalStateException alreadyEnded) {
       return;
     }
     boolean stoppedInTime;
     try {
-      stoppedInTime = stopped.await(PAUSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      paused.get(PAUSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      stoppedInTime = true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      stoppedInTime = false;
+    } catch (ExecutionException | TimeoutException e) {
       stoppedInTime = false;
     }
     DownloadStatus status = download.status();
@@ -101,25 +102,5 @@ public final class ExitGuard implements DownloadListener {
           + " recorded; run the same command again to continue");
     }
     err.flush();
-  }
-
-  @Override
-  public void downloadPaused(DownloadHandle download) {
-    stopped.countDown();
-  }
-
-  @Override
-  public void downloadEnd(DownloadHandle download, DownloadResult result) {
-    stopped.countDown();
-  }
-
-  @Override
-  public void downloadFailed(DownloadHandle download, DownloadException cause) {
-    stopped.countDown();
-  }
-
-  @Override
-  public void downloadCancelled(DownloadHandle download) {
-    stopped.countDown();
   }
 }

@@ -306,8 +306,7 @@ public final class FetchCommand implements Callable<Integer> {
 
   private int download(DownloadRequest request, Limits limits) {
     ExitGuard exitGuard = new ExitGuard(err);
-    RangeDownloader.Builder builder =
-        RangeDownloader.newBuilder().limits(limits).listener(exitGuard);
+    RangeDownloader.Builder builder = RangeDownloader.newBuilder().limits(limits);
     checkpointInterval.ifPresent(builder::checkpointInterval);
     RangeDownloader downloader = builder.build();
     exitGuard.arm();
