@@ -91,6 +91,16 @@ public final class DownloadException extends IOException {
   }
 
   /**
+   * Returns what happened and what to do, for a person.
+   *
+   * @return the message, never null
+   */
+  @Override
+  public String getMessage() {
+    return Objects.requireNonNull(super.getMessage());
+  }
+
+  /**
    * Returns the kind of failure.
    *
    * @return the reason

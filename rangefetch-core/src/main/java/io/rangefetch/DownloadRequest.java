@@ -13,6 +13,7 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import io.rangefetch.internal.Redaction;
 
 /**
@@ -39,7 +40,7 @@ public final class DownloadRequest {
   private final int threads;
   private final long chunkBytes;
   private final long maxBytesPerSecond;
-  private final String sha256;
+  private final @Nullable String sha256;
   private final Map<String, String> headers;
   private final IfExists ifExists;
   private final boolean computeSha256;
@@ -180,7 +181,7 @@ public final class DownloadRequest {
     private int threads;
     private long chunkBytes;
     private long maxBytesPerSecond;
-    private String sha256;
+    private @Nullable String sha256;
     private final Map<String, String> headers = new LinkedHashMap<>();
     private IfExists ifExists = IfExists.FAIL;
     private boolean computeSha256 = true;

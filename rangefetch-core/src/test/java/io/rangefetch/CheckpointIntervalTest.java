@@ -69,8 +69,9 @@ class CheckpointIntervalTest {
 
   /**
    * Starts a one-thread download into {@link #dir} whose origin sends three chunks and then
-   * stalls on the fourth, and returns once the fourth is asked for: the first three are then
-   * written and handed to the checkpointer.
+   * stalls on the fourth, and returns once the fourth is asked for and the third has ended: the
+   * first three are then written and handed to the checkpointer. (The fourth may be asked for
+   * while the third is still arriving: it is sent ahead on the same connection.)
    */
   private DownloadHandle startStallingAfterThreeChunks(RangeDownloader downloader)
       throws Exception {
@@ -79,6 +80,8 @@ class CheckpointIntervalTest {
         .ifExists(IfExists.RENAME).threads(1).listener(listener).build());
     assertNotNull(files.awaitRequest(rangeStartingAt(3L * CHUNK), Outcome.PATIENCE),
         files.exchanges()::toString);
+    listener.await(e -> e.name().equals("chunkEnd") && e.range().first() == 2L * CHUNK,
+        "the third chunk's end", Outcome.PATIENCE);
     return download;
   }
 

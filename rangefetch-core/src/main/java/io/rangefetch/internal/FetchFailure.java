@@ -56,6 +56,13 @@ final class FetchFailure extends IOException {
     return retryAfter;
   }
 
+  /** The message it was made with: never null (a failure always says what happened). */
+  @Override
+  public String getMessage() {
+    String message = super.getMessage();
+    return message != null ? message : reason.name();
+  }
+
   int statusCode() {
     return statusCode;
   }

@@ -136,11 +136,11 @@ final class Prober {
       ContentRange range = ContentRange.parse(header(response, "Content-Range")).orElse(null);
       ByteRange got = range == null ? null : range.range();
       // The range asked for, or its first part: servers that cap a response's size send less.
-      boolean matches = got != null && range.total() >= 0
+      boolean matches = range != null && got != null && range.total() >= 0
           && got.first() == first.first()
           && got.last() <= Math.min(first.last(), range.total() - 1)
           && (contentLength < 0 || contentLength == got.length());
-      if (matches) {
+      if (matches && range != null) {
         return new FirstResponse(open, FirstResponse.Kind.RANGED, new Probe(uri, code,
             RangeSupport.SUPPORTED, range.total(), etag, lastModified, fileName), got);
       }

@@ -76,7 +76,7 @@ final class RunFiles {
       }
     }
     if (probe.size() > 0) {
-      checkFreeSpace(target.getParent(), probe.size() - (onDisk == null ? 0 : onDisk.bytes()));
+      checkFreeSpace(target.toAbsolutePath().getParent(), probe.size() - (onDisk == null ? 0 : onDisk.bytes()));
     }
     if (part == null) {
       ControlFile.delete(target);
@@ -92,7 +92,7 @@ final class RunFiles {
    */
   Recording startRecording(Probe probe, long chunkBytes, ByteRange served) {
     boolean fresh = onDisk == null;
-    RangeSet done = fresh ? new RangeSet() : onDisk;
+    RangeSet done = onDisk != null ? onDisk : new RangeSet();
     onDisk = null;
     boolean readFirst = !done.contains(served);
     if (readFirst) {
@@ -281,7 +281,10 @@ final class RunFiles {
     return ControlFile.isFor(target, url);
   }
 
-  private static void checkFreeSpace(Path dir, long needed) throws FetchFailure {
+  private static void checkFreeSpace(@Nullable Path dir, long needed) throws FetchFailure {
+    if (dir == null) {
+      return; // a file at the root of the file system: the write itself reports a full disk
+    }
     // File.getUsableSpace is one statvfs; Files.getFileStore reads the mount table first.
     long free = dir.toFile().getUsableSpace();
     if (free == 0 && !Files.isDirectory(dir)) {

@@ -85,28 +85,28 @@ public final class FetchCommand implements Callable<Integer> {
   @Option(names = {"-t", "--threads"}, paramLabel = "N",
       description = "Parallel range requests; above limits.max-threads the cap is used."
           + " Default: the cap.")
-  private Optional<Integer> threads;
+  private Optional<Integer> threads = Optional.empty();
 
   @Option(names = {"-c", "--chunk-bytes"}, paramLabel = "SIZE", converter = SizeConverter.class,
       description = "Largest single range request, e.g. 512K, 4M, 1G or bytes; above"
           + " limits.max-bytes-per-thread the cap is used. Default: the cap.")
-  private Optional<Long> chunkBytes;
+  private Optional<Long> chunkBytes = Optional.empty();
 
   @Option(names = "--limit-rate", paramLabel = "RATE", converter = SizeConverter.class,
       description = "Bytes per second at most, like curl: 500K, 2M (1024-based); 0 for no"
           + " limit. limits.max-bytes-per-second applies as well; the lower wins."
           + " Default: no limit.")
-  private Optional<Long> limitRate;
+  private Optional<Long> limitRate = Optional.empty();
 
   @Option(names = "--max-connections-per-host", paramLabel = "N",
       description = "Connections to the server's host at once; after a 429 or 503 it gets"
           + " fewer for a while. Overrides limits.max-connections-per-host. Default: 16.")
-  private Optional<Integer> maxConnectionsPerHost;
+  private Optional<Integer> maxConnectionsPerHost = Optional.empty();
 
   @Option(names = {"-o", "--output"}, paramLabel = "PATH",
       description = "File to write, or an existing directory to pick the name in (from"
           + " Content-Disposition or the URL). Default: the current directory.")
-  private Optional<Path> output;
+  private Optional<Path> output = Optional.empty();
 
   @Option(names = "--overwrite",
       description = "Replace an existing file once the new one is complete. Default: fail.")
@@ -114,7 +114,7 @@ public final class FetchCommand implements Callable<Integer> {
 
   @Option(names = "--sha256", paramLabel = "HEX",
       description = "Expected SHA-256 of the file; on a mismatch the file is removed, exit 1.")
-  private Optional<String> sha256;
+  private Optional<String> sha256 = Optional.empty();
 
   @Option(names = "--probe",
       description = "Only ask the server: final URL, status, ranges, size, ETag,"
@@ -127,11 +127,11 @@ public final class FetchCommand implements Callable<Integer> {
           + " file to disk), e.g. 0, 500ms, 2s, 1m; a power loss refetches at most about that"
           + " much. A killed process loses only the chunks in flight, whatever this is. 0"
           + " records each chunk as it finishes. Ctrl+C records at once anyway. Default: 30s.")
-  private Optional<Duration> checkpointInterval;
+  private Optional<Duration> checkpointInterval = Optional.empty();
 
   @Option(names = "--config", paramLabel = "FILE",
       description = "Properties file with the caps. Default: ./rangefetch.properties if present.")
-  private Optional<Path> config;
+  private Optional<Path> config = Optional.empty();
 
   @Option(names = {"-q", "--quiet"}, description = "No progress output; errors still show.")
   private boolean quiet;

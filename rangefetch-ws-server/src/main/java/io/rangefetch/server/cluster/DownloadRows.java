@@ -368,7 +368,7 @@ final class DownloadRows {
    */
   static String why(Exception e) {
     if (e instanceof java.sql.BatchUpdateException batch && batch.getNextException() != null) {
-      return batch.getNextException().getMessage();
+      return String.valueOf(batch.getNextException().getMessage());
     }
     return e instanceof java.sql.BatchUpdateException ? "a batch of writes failed"
         : String.valueOf(e.getMessage());

@@ -234,7 +234,8 @@ public final class PostgresStore implements SharedStore {
     if (applied == null) {
       // Waited for with the connection back in the pool. The owner notifies the change before
       // its answer, so this node's list shows it by the time the answer comes.
-      return s.exchange().await(sent, owner, s.pool()::getConnection);
+      // Sent to the owner: owner is set whenever nothing was applied here.
+      return s.exchange().await(sent, Objects.requireNonNull(owner), s.pool()::getConnection);
     }
     // Shown by this node's feed, in order with the other nodes' changes; directly only if the
     // feed is not there to show it.

@@ -62,8 +62,7 @@ final class DownloadRegistry {
     }
     String url = removed.uri().toString();
     List<ServerDownload> same = byUrl.get(url);
-    same.remove(removed);
-    if (same.isEmpty()) {
+    if (same != null && same.remove(removed) && same.isEmpty()) {
       byUrl.remove(url);
     }
     return true;

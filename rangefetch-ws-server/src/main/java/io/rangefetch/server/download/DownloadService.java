@@ -176,6 +176,7 @@ public final class DownloadService implements AutoCloseable {
 
   /** Queues the download in the cluster; the first node with a free slot claims it. */
   private StatusJson addShared(URI uri, AddCommand command) {
+    SharedStore shared = cluster();
     SharedStore.Added added = shared.add(uri.toString(),
         id -> new ServerDownload(id, uri, command, downloader.limits(), Instant.now()).stored(),
         maxDownloads);
@@ -249,7 +250,7 @@ public final class DownloadService implements AutoCloseable {
    */
   public StatusJson pause(String id) {
     if (elsewhere(id)) {
-      return shared.command(SharedStore.Op.PAUSE, id);
+      return cluster().command(SharedStore.Op.PAUSE, id);
     }
     return pauseHere(id);
   }
@@ -290,7 +291,7 @@ public final class DownloadService implements AutoCloseable {
    */
   public StatusJson resume(String id) {
     if (elsewhere(id)) {
-      return shared.command(SharedStore.Op.RESUME, id);
+      return cluster().command(SharedStore.Op.RESUME, id);
     }
     return resumeHere(id);
   }
@@ -333,7 +334,7 @@ public final class DownloadService implements AutoCloseable {
    */
   public StatusJson cancel(String id) {
     if (elsewhere(id)) {
-      return shared.command(SharedStore.Op.CANCEL, id);
+      return cluster().command(SharedStore.Op.CANCEL, id);
     }
     return cancelHere(id);
   }
@@ -357,7 +358,7 @@ public final class DownloadService implements AutoCloseable {
    */
   public StatusJson remove(String id) {
     if (elsewhere(id)) {
-      return shared.command(SharedStore.Op.REMOVE, id);
+      return cluster().command(SharedStore.Op.REMOVE, id);
     }
     return removeHere(id);
   }
@@ -427,6 +428,11 @@ public final class DownloadService implements AutoCloseable {
     }
     store.close();
     downloader.close();
+  }
+
+  /** The cluster's store; called only in cluster mode. */
+  private SharedStore cluster() {
+    return Objects.requireNonNull(shared, "not in cluster mode");
   }
 
   /** Whether commands for {@code id} go to the cluster: this node does not hold it. */

@@ -419,7 +419,10 @@ final class DownloadStore implements AutoCloseable {
   }
 
   /** Makes a rename or a creation durable: on Linux a directory can be opened and forced. */
-  private static void forceDirectory(Path dir) {
+  private static void forceDirectory(@Nullable Path dir) {
+    if (dir == null) {
+      return; // a relative name without a directory: nothing to force
+    }
     try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
       channel.force(true);
     } catch (IOException e) {

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
@@ -436,7 +437,8 @@ final class ServerDownload {
   static ServerDownload restore(StoredDownload stored, Limits limits) {
     StatusJson s = stored.status();
     AddCommand options = new AddCommand(stored.url(), stored.threads(), stored.chunkBytes(),
-        stored.fileName(), stored.expectedSha256(), stored.headers());
+        stored.fileName(), stored.expectedSha256(),
+        Objects.requireNonNullElse(stored.headers(), Map.of()));
     ServerDownload d = new ServerDownload(s.id(), URI.create(stored.url()), options, limits,
         Instant.parse(s.createdAt()));
     synchronized (d) {

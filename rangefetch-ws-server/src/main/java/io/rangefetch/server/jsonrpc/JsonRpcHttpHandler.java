@@ -13,6 +13,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code POST /jsonrpc}: one JSON-RPC message per request, answered as on the WebSocket (no
@@ -87,7 +88,7 @@ final class JsonRpcHttpHandler extends Handler.Wrapper {
   }
 
   /** The body as UTF-8, or null when it is over the limit. */
-  private String readBody(Request request) throws IOException {
+  private @Nullable String readBody(Request request) throws IOException {
     long declared = request.getLength();
     if (declared > maxMessageBytes) {
       return null;

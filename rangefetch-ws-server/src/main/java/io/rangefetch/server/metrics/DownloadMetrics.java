@@ -98,7 +98,7 @@ public final class DownloadMetrics implements DownloadListener {
 
   private void increment(String event, long by) {
     if (by > 0) {
-      transfer.get(event).increment(by);
+      Objects.requireNonNull(transfer.get(event), event).increment(by);
     }
   }
 

@@ -22,6 +22,12 @@ public final class CommandException extends RuntimeException {
     this.code = Objects.requireNonNull(code, "code");
   }
 
+  /** The message it was made with, never null. */
+  @Override
+  public String getMessage() {
+    return Objects.requireNonNull(super.getMessage());
+  }
+
   /**
    * Returns the protocol's error code.
    *
