@@ -38,7 +38,12 @@ public final class DownloadException extends IOException {
     /** The target file exists and the request said {@link IfExists#FAIL}. */
     FILE_EXISTS,
     /** The host resolved to an address the downloader's address filter refuses. */
-    ADDRESS_REFUSED;
+    ADDRESS_REFUSED,
+    /**
+     * A bug in rangefetch itself, not the network's or the server's doing: running again is
+     * unlikely to help. The message asks for a report.
+     */
+    INTERNAL;
 
     /**
      * Returns the name used in the protocol's {@code error.code}.
@@ -58,6 +63,8 @@ public final class DownloadException extends IOException {
   private final @Nullable ByteRange range;
   /** The HTTP status concerned, or -1. */
   private final int statusCode;
+  /** Whether the part file stayed on disk, to be continued by a later run. */
+  private final boolean partFileKept;
 
   /**
    * Creates an exception about a whole download.
@@ -83,11 +90,42 @@ public final class DownloadException extends IOException {
    */
   public DownloadException(Reason reason, URI uri, String message, @Nullable Throwable cause,
       @Nullable ByteRange range, int statusCode) {
+    this(reason, uri, message, cause, range, statusCode, false);
+  }
+
+  /**
+   * Creates the exception a download ends with.
+   *
+   * @param reason the kind of failure
+   * @param uri the URI concerned; credentials in it are removed
+   * @param message what happened and what to do, for a person
+   * @param cause the underlying failure, or {@code null}
+   * @param range the chunk concerned, or {@code null}
+   * @param statusCode the HTTP status concerned, or {@code -1}
+   * @param partFileKept whether the part file and its record stayed on disk, so that starting
+   *     the same download again continues it
+   */
+  public DownloadException(Reason reason, URI uri, String message, @Nullable Throwable cause,
+      @Nullable ByteRange range, int statusCode, boolean partFileKept) {
     super(Objects.requireNonNull(message, "message"), cause);
     this.reason = Objects.requireNonNull(reason, "reason");
     this.uri = Redaction.redact(Objects.requireNonNull(uri, "uri"));
     this.range = range;
     this.statusCode = statusCode;
+    this.partFileKept = partFileKept;
+  }
+
+  /**
+   * Returns whether the failed download's part file stayed on disk with a record of what it
+   * holds: then starting the same request again (same URL and target) continues it, as
+   * {@code curl -C -} and {@code aria2c -c} do. The engine keeps it after failures that a later
+   * run may get past (network, timeout, an error status, a disk problem) when some bytes were
+   * recorded; after any other failure the partial data is deleted.
+   *
+   * @return whether a later run can continue from the bytes on disk
+   */
+  public boolean partFileKept() {
+    return partFileKept;
   }
 
   /**

@@ -2,6 +2,7 @@ package io.rangefetch;
 
 import static io.rangefetch.testing.RangeDispatcher.anyRequest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -129,6 +130,7 @@ class FailuresTest {
 
     // then
     assertEquals(Reason.CHECKSUM_MISMATCH, failure.reason(), failure::getMessage);
+    assertFalse(failure.partFileKept(), "a wrong file is not kept to be continued");
     assertTrue(failure.getMessage().contains(Sha256.of(CONTENT))
         || failure.getMessage().contains(wrong), failure::getMessage);
     assertDirectoryEmpty();
@@ -266,5 +268,27 @@ class FailuresTest {
     assertEquals(1, files.rangedExchanges().stream().filter(e -> e.first() == third).count(),
         files.exchanges()::toString);
     assertTrue(!Files.exists(target), "a failed download left a file under the final name");
+    // what was written before is kept, and the failure says so
+    assertEquals(Files.exists(dir.resolve("file.bin.part")), failure.partFileKept(),
+        failure::getMessage);
+  }
+
+  @Test
+  void aFailureAfterSomeChunksKeepsThePartFileAndSaysSo() throws Exception {
+    // given the first chunks are served, then every request for the last chunk fails with 503
+    long last = CONTENT.length - 1;
+    files.always(Fault.status(503), RangeDispatcher.rangeStartingWithin(
+        CONTENT.length - TestDownloaders.CHUNK, last));
+
+    // when
+    DownloadException failure = download(TestDownloaders.newBuilder().maxAttemptsPerChunk(2)
+            .retryBackoff(Duration.ofMillis(10), Duration.ofMillis(20)),
+        DownloadRequest.newBuilder(uri(), target).threads(1)).failed();
+
+    // then the bytes written are kept with their record, for a later run to continue
+    assertEquals(Reason.HTTP_STATUS, failure.reason(), failure::getMessage);
+    assertTrue(failure.partFileKept(), failure::getMessage);
+    assertTrue(Files.exists(dir.resolve("file.bin.part")), "the part file is on disk");
+    assertTrue(Files.exists(dir.resolve("file.bin.part.rangefetch")), "with its record");
   }
 }

@@ -39,7 +39,7 @@ final class FetchFailure extends IOException {
 
   /** A failure of rangefetch itself: {@code e} escaped a run or a worker. */
   static FetchFailure bug(Throwable e) {
-    return new FetchFailure(Reason.NETWORK, false,
+    return new FetchFailure(Reason.INTERNAL, false,
         "rangefetch failed unexpectedly: " + e + "; please report this bug", e, null, -1);
   }
 
@@ -68,6 +68,12 @@ final class FetchFailure extends IOException {
   }
 
   DownloadException toDownloadException(URI uri, @Nullable ByteRange range) {
-    return new DownloadException(reason, uri, getMessage(), getCause(), range, statusCode);
+    return toDownloadException(uri, range, false);
+  }
+
+  DownloadException toDownloadException(URI uri, @Nullable ByteRange range,
+      boolean partFileKept) {
+    return new DownloadException(reason, uri, getMessage(), getCause(), range, statusCode,
+        partFileKept);
   }
 }

@@ -469,13 +469,14 @@ final class RunCoordinator {
     if (f == null) {
       f = FetchFailure.fatal(Reason.NETWORK, "the download stopped for an unknown reason");
     }
-    DownloadException cause = f.toDownloadException(uri, lifecycle.failedRange());
-    if (KEEP_PART_AFTER.contains(cause.reason())) {
+    boolean kept = false;
+    if (KEEP_PART_AFTER.contains(f.reason())) {
       // Start it again to continue from here, as curl -C - and aria2c -c do.
-      files.keepOrDiscard(task.ranges == RangeSupport.SUPPORTED, missing, task.size);
+      kept = files.keepOrDiscard(task.ranges == RangeSupport.SUPPORTED, missing, task.size);
     } else {
       files.discard();
     }
+    DownloadException cause = f.toDownloadException(uri, lifecycle.failedRange(), kept);
     engine.ended(task, files.file());
     LOG.warn("download {} failed: {}", id, cause.getMessage());
     events.post((l, d) -> l.downloadFailed(d, cause));

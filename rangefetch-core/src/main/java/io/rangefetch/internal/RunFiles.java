@@ -221,7 +221,7 @@ final class RunFiles {
   }
 
   /** Keeps the part file if its control file lists something, so a later run continues it. */
-  void keepOrDiscard(boolean ranged, List<ByteRange> missing, long size) {
+  boolean keepOrDiscard(boolean ranged, List<ByteRange> missing, long size) {
     boolean keep = false;
     if (checkpointer != null && ranged) {
       recordWhatIsOnDisk(missing, size);
@@ -233,6 +233,7 @@ final class RunFiles {
     } else {
       discard();
     }
+    return keep;
   }
 
   /** Deletes the part file and its control file. */

@@ -17,13 +17,11 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -75,10 +73,6 @@ public final class FetchCommand implements Callable<Integer> {
   public static final int FAILED = 1;
   /** Exit code of bad usage: options, URL, config. */
   public static final int USAGE = 2;
-  /** Failures after which the core keeps the part file, so a new run continues it. */
-  private static final Set<DownloadException.Reason> KEEPS_PART_FILE = EnumSet.of(
-      DownloadException.Reason.NETWORK, DownloadException.Reason.TIMEOUT,
-      DownloadException.Reason.HTTP_STATUS, DownloadException.Reason.DISK);
 
   // The options are set by picocli while parsing, on the thread that calls execute(), before
   // call() runs on that same thread.
@@ -333,7 +327,7 @@ public final class FetchCommand implements Callable<Integer> {
       err.println("rangefetch: " + e.getMessage());
       if (e.reason() == DownloadException.Reason.FILE_EXISTS) {
         err.println("rangefetch: add --overwrite to replace it, or choose another -o");
-      } else if (KEEPS_PART_FILE.contains(e.reason()) && download.status().bytesDone() > 0) {
+      } else if (e.partFileKept()) {
         err.println("rangefetch: the part file is kept; run the same command again to continue");
       }
       return FAILED;
