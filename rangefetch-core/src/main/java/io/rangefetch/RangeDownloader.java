@@ -2,9 +2,12 @@ package io.rangefetch;
 
 import io.rangefetch.internal.DownloadEngine;
 import io.rangefetch.internal.EngineSettings;
+import io.rangefetch.internal.PartFileNames;
 import io.rangefetch.internal.Rates;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -123,6 +126,35 @@ public final class RangeDownloader implements AutoCloseable {
    */
   public long rateLimit() {
     return engine.rateLimit();
+  }
+
+  /**
+   * Returns whether a partial download of {@code target} is on disk: a download to that file
+   * was paused when its process ended, was interrupted, or failed with
+   * {@link DownloadException#partFileKept()}. Starting a request for the same URL and target
+   * continues it from the bytes its record lists, when the file on the server is still the
+   * same.
+   *
+   * @param target the file the download writes once complete
+   * @return whether its part file is there
+   */
+  public static boolean hasPartial(Path target) {
+    return PartFileNames.partExists(Objects.requireNonNull(target, "target"));
+  }
+
+  /**
+   * Deletes a partial download of {@code target}: its part file, control file and live record,
+   * as {@link DownloadHandle#cancel()} does for a running one. For a download that no process
+   * runs any more (paused before a restart, or failed with its part file kept).
+   *
+   * @param target the file the download writes once complete
+   * @return whether anything was deleted
+   * @throws IllegalStateException if a download of this downloader is writing {@code target}:
+   *     cancel it instead
+   * @throws IOException if a file is there but cannot be deleted
+   */
+  public boolean discardPartial(Path target) throws IOException {
+    return engine.discardPartial(Objects.requireNonNull(target, "target"));
   }
 
   /**

@@ -128,6 +128,31 @@ class PauseCancelTest {
   }
 
   @Test
+  void aPartialDownloadLeftOnDiskIsSeenAndCanBeDiscarded() throws Exception {
+    try (RangeDownloader first = TestDownloaders.newBuilder().build()) {
+      // given a download paused after a chunk
+      DownloadHandle download = start(first);
+      listener.await("chunkEnd", Outcome.PATIENCE);
+      download.pause().get(Outcome.PATIENCE.toSeconds(), TimeUnit.SECONDS);
+
+      // then its partial download is there, and not for deleting while its downloader holds it
+      assertTrue(RangeDownloader.hasPartial(target));
+      assertThrows(IllegalStateException.class, () -> first.discardPartial(target));
+    } // closing keeps the part file, as a crash would
+
+    // when another downloader (a new process) discards it
+    try (RangeDownloader second = TestDownloaders.newBuilder().build()) {
+      assertTrue(RangeDownloader.hasPartial(target), namesInDir()::toString);
+      assertTrue(second.discardPartial(target));
+
+      // then nothing of it is left, and discarding again finds nothing
+      assertFalse(RangeDownloader.hasPartial(target));
+      assertEquals(List.of(), namesInDir());
+      assertFalse(second.discardPartial(target));
+    }
+  }
+
+  @Test
   void aFutureOfResultCannotChangeTheDownloadsOutcome() throws Exception {
     try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
       // given a running download

@@ -42,13 +42,12 @@ import org.slf4j.LoggerFactory;
  */
 record ControlFile(String url, String finalUrl, long size, String etag, String lastModified,
     long chunkBytes, List<ByteRange> done) {
-  static final String SUFFIX = ".rangefetch";
   private static final String FORMAT = "rangefetch-control-1";
   private static final Logger LOG = LoggerFactory.getLogger(ControlFile.class);
   private static final long MAX_BYTES = 16 * 1024 * 1024;
 
   static Path pathFor(Path target) {
-    return target.resolveSibling(target.getFileName() + PartFile.SUFFIX + SUFFIX);
+    return PartFileNames.control(target);
   }
 
   /** Reads the control file of {@code target}; empty if there is none or it is unreadable. */
@@ -113,7 +112,7 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
     if (saved == null) {
       return null;
     }
-    Path partPath = target.resolveSibling(target.getFileName() + PartFile.SUFFIX);
+    Path partPath = PartFileNames.part(target);
     RangeSet done = RangeSet.of(saved.done());
     LiveRecord.writtenThisBoot(target, saved.size()).list().forEach(done::add);
     String mismatch;
@@ -184,7 +183,7 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     p.store(bytes, "rangefetch: what is needed to continue this download; do not edit");
     Path path = pathFor(target);
-    Path temp = path.resolveSibling(path.getFileName() + ".tmp");
+    Path temp = PartFileNames.controlTemp(target);
     try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
         StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
       ByteBuffer buffer = ByteBuffer.wrap(bytes.toByteArray());
@@ -202,10 +201,9 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
 
   /** Deletes the control file of {@code target}, with its temporary file and live record. */
   static void delete(Path target) {
-    Path path = pathFor(target);
-    deleteQuietly(path);
-    deleteQuietly(path.resolveSibling(path.getFileName() + ".tmp"));
-    deleteQuietly(LiveRecord.pathFor(target));
+    deleteQuietly(PartFileNames.control(target));
+    deleteQuietly(PartFileNames.controlTemp(target));
+    deleteQuietly(PartFileNames.live(target));
   }
 
   /**

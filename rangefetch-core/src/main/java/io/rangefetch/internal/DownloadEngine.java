@@ -203,6 +203,11 @@ public final class DownloadEngine implements AutoCloseable {
     return scheduler;
   }
 
+  /** See {@link io.rangefetch.RangeDownloader#discardPartial}. */
+  public boolean discardPartial(Path target) throws IOException {
+    return targets.discardPartial(target);
+  }
+
   TargetReservations targets() {
     return targets;
   }

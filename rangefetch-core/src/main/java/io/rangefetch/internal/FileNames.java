@@ -22,7 +22,7 @@ public final class FileNames {
    * ".part.rangefetch.tmp" for the control file's temporary file.
    */
   private static final int MAX_BYTES = 255 - " (10000)".length()
-      - (PartFile.SUFFIX + ControlFile.SUFFIX + ".tmp").length();
+      - PartFileNames.MAX_ADDED_LENGTH;
   private static final Pattern EXTENDED =
       Pattern.compile("(?i)filename\\*\\s*=\\s*([\\w!#$&+.^`|~-]+)'[^']*'([^;\\s]+)");
   private static final Pattern QUOTED = Pattern.compile("(?i)filename\\s*=\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");

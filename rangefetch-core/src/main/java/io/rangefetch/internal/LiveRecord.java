@@ -33,7 +33,6 @@ import org.slf4j.LoggerFactory;
  * versions, whose checksum fails: that reads as no record at all.
  */
 final class LiveRecord {
-  static final String SUFFIX = ".rangefetch-live";
   private static final Logger LOG = LoggerFactory.getLogger(LiveRecord.class);
   private static final String FORMAT = "rangefetch-live-1";
   private static final String CHECKSUM = "\ncrc32c=";
@@ -74,7 +73,7 @@ final class LiveRecord {
   }
 
   static Path pathFor(Path target) {
-    return target.resolveSibling(target.getFileName() + PartFile.SUFFIX + SUFFIX);
+    return PartFileNames.live(target);
   }
 
   /** Whether this system tells boots apart, so that a live record can ever be trusted. */

@@ -16,7 +16,6 @@ import java.nio.file.StandardOpenOption;
  * one {@link FileChannel} may run concurrently.
  */
 final class PartFile implements AutoCloseable {
-  static final String SUFFIX = ".part";
 
   private final Path path;
   private final FileChannel channel;
@@ -28,7 +27,7 @@ final class PartFile implements AutoCloseable {
 
   /** Creates or truncates the part file that sits beside {@code target}. */
   static PartFile create(Path target) throws FetchFailure {
-    Path path = target.resolveSibling(target.getFileName() + SUFFIX);
+    Path path = PartFileNames.part(target);
     try {
       return new PartFile(path, FileChannel.open(path, StandardOpenOption.CREATE, LinkOption.NOFOLLOW_LINKS,
           StandardOpenOption.WRITE, StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING));
@@ -55,7 +54,7 @@ final class PartFile implements AutoCloseable {
 
   /** Opens the part file of an earlier run as it is, to continue it. */
   static PartFile reopen(Path target) throws FetchFailure {
-    Path path = target.resolveSibling(target.getFileName() + SUFFIX);
+    Path path = PartFileNames.part(target);
     try {
       return new PartFile(path, FileChannel.open(path, LinkOption.NOFOLLOW_LINKS,
           StandardOpenOption.WRITE, StandardOpenOption.READ));

@@ -2,6 +2,7 @@ package io.rangefetch.internal;
 
 import io.rangefetch.DownloadException.Reason;
 import io.rangefetch.IfExists;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -82,8 +83,24 @@ final class TargetReservations {
    * any, is one this download can continue (another process may be writing any other).
    */
   private boolean free(Path path, Predicate<Path> resumable) {
-    return !taken(path) && (!Files.exists(path.resolveSibling(path.getFileName()
-        + PartFile.SUFFIX), LinkOption.NOFOLLOW_LINKS) || resumable.test(path));
+    return !taken(path) && (!Files.exists(PartFileNames.part(path), LinkOption.NOFOLLOW_LINKS)
+        || resumable.test(path));
+  }
+
+  /**
+   * Deletes the part file, control file and live record of {@code target}, unless a download
+   * holds it: under this lock, so no download can take the name meanwhile.
+   *
+   * @return whether anything was deleted
+   * @throws IllegalStateException if a download of this downloader holds {@code target}
+   */
+  synchronized boolean discardPartial(Path target) throws IOException {
+    Path normalized = target.toAbsolutePath().normalize();
+    if (reserved.contains(normalized)) {
+      throw new IllegalStateException("a download of this downloader is writing " + normalized
+          + "; cancel it instead");
+    }
+    return PartFileNames.delete(normalized);
   }
 
   synchronized void release(Path path) {

@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -32,12 +31,6 @@ import org.slf4j.LoggerFactory;
 final class CoreRuns {
   private static final Logger LOG = LoggerFactory.getLogger(CoreRuns.class);
   private static final int CANCEL_WAIT_SECONDS = 10;
-  /** The core's suffix of a file being written. */
-  private static final String PART_SUFFIX = ".part";
-  /** The core's suffix of a part file's control file. */
-  private static final String CONTROL_SUFFIX = ".rangefetch";
-  /** The core's suffix of a part file's live record (what was written, trusted in one boot). */
-  private static final String LIVE_SUFFIX = ".rangefetch-live";
 
   private final RangeDownloader downloader;
   private final Path downloadDir;
@@ -148,14 +141,11 @@ final class CoreRuns {
     } catch (CommandException e) {
       return;
     }
-    for (String suffix : List.of(PART_SUFFIX, PART_SUFFIX + CONTROL_SUFFIX,
-        PART_SUFFIX + CONTROL_SUFFIX + ".tmp", PART_SUFFIX + LIVE_SUFFIX)) {
-      try {
-        Files.deleteIfExists(file.resolveSibling(name + suffix));
-      } catch (IOException e) {
-        LOG.warn("download {}: cannot delete {}{}: {}", download.id(), file, suffix,
-            e.getMessage());
-      }
+    try {
+      downloader.discardPartial(file);
+    } catch (IOException | IllegalStateException e) {
+      LOG.warn("download {}: cannot delete the partial download of {}: {}", download.id(), file,
+          e.getMessage());
     }
   }
 
@@ -208,9 +198,8 @@ final class CoreRuns {
           + " letting the downloader choose one", download.id(), name);
       return new Target(downloadDir, IfExists.RENAME);
     }
-    Path part = file.resolveSibling(name + PART_SUFFIX);
     boolean ownPart = !Files.exists(file, LinkOption.NOFOLLOW_LINKS)
-        && Files.isRegularFile(part, LinkOption.NOFOLLOW_LINKS)
+        && RangeDownloader.hasPartial(file)
         && registry.oldestFirst().stream().noneMatch(other -> other != download
             && !other.state().isTerminal() && name.equals(other.knownFileName()));
     return new Target(file, ownPart ? IfExists.OVERWRITE : IfExists.RENAME);
