@@ -285,14 +285,18 @@ public final class DownloadRequest {
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(value, "value");
       if (!name.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
-        throw new IllegalArgumentException("header name is not a valid HTTP token: \"" + name + "\"");
+        throw new IllegalArgumentException("header name is not a valid HTTP token: \"" + name
+            + "\"; a name is letters, digits and !#$%&'*+-.^_`|~, without blanks or a colon");
       }
       if (RESERVED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
         throw new IllegalArgumentException(
-            "header " + name + " is set by the downloader itself and cannot be overridden");
+            "header " + name + " is set by the downloader itself and cannot be overridden; leave"
+                + " it out (refused: Host, Range, If-Range, Accept-Encoding, Content-Length,"
+                + " Transfer-Encoding, Connection)");
       }
       if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
-        throw new IllegalArgumentException("header " + name + " has a line break in its value");
+        throw new IllegalArgumentException("header " + name
+            + " has a line break in its value; give one header per call, on one line");
       }
       headers.put(name, value);
       return this;

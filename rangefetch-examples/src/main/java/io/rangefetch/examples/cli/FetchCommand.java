@@ -17,7 +17,9 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -115,6 +117,13 @@ public final class FetchCommand implements Callable<Integer> {
   @Option(names = "--sha256", paramLabel = "HEX",
       description = "Expected SHA-256 of the file; on a mismatch the file is removed, exit 1.")
   private Optional<String> sha256;
+
+  @Option(names = {"-H", "--header"}, paramLabel = "'NAME: VALUE'",
+      description = "Extra request header, like curl's -H; repeat it for more, e.g."
+          + " -H 'Cookie: a=1' -H 'Referer: https://example.org/'. Authorization and Cookie"
+          + " are not sent to another host after a redirect. Host, Range, If-Range,"
+          + " Content-Length, Transfer-Encoding, Connection are refused.")
+  private List<String> headers = new ArrayList<>();
 
   @Option(names = "--probe",
       description = "Only ask the server: final URL, status, ranges, size, ETag,"
@@ -256,6 +265,14 @@ public final class FetchCommand implements Callable<Integer> {
     // aria2c compute none by default.
     builder.computeSha256(sha256.isPresent());
     sha256.ifPresent(builder::sha256);
+    for (String line : headers) {
+      HeaderLine header = HeaderLine.parse(line);
+      try {
+        builder.header(header.name(), header.value());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("-H " + header.name() + ": " + e.getMessage(), e);
+      }
+    }
     if (!quiet) {
       builder.listener(new ProgressPrinter(err, terminal, System::nanoTime));
     }
