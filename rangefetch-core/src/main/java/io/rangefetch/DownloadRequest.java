@@ -13,7 +13,9 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
+import io.rangefetch.internal.ProxyAddress;
 import io.rangefetch.internal.Redaction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One download to start with {@link RangeDownloader#start(DownloadRequest)}. Immutable and
@@ -44,6 +46,7 @@ public final class DownloadRequest {
   private final IfExists ifExists;
   private final boolean computeSha256;
   private final DownloadListener listener;
+  private final @Nullable URI proxy;
 
   private DownloadRequest(Builder builder) {
     this.uri = builder.uri;
@@ -56,6 +59,7 @@ public final class DownloadRequest {
     this.ifExists = builder.ifExists;
     this.computeSha256 = builder.computeSha256;
     this.listener = builder.listener;
+    this.proxy = builder.proxy;
   }
 
   /**
@@ -168,6 +172,16 @@ public final class DownloadRequest {
     return maxBytesPerSecond;
   }
 
+  /**
+   * Returns the proxy of this download alone, as given (with its credentials).
+   *
+   * @return the proxy URL, or empty for the downloader's
+   * @see Builder#proxy(URI)
+   */
+  public Optional<URI> proxy() {
+    return Optional.ofNullable(proxy);
+  }
+
   @Override
   public String toString() {
     return "DownloadRequest{uri=" + Redaction.redact(uri) + ", target=" + target + "}";
@@ -185,6 +199,7 @@ public final class DownloadRequest {
     private IfExists ifExists = IfExists.FAIL;
     private boolean computeSha256 = true;
     private DownloadListener listener = DownloadListener.NONE;
+    private @Nullable URI proxy;
 
     private Builder(URI uri, Path target) {
       this.uri = checkUri(Objects.requireNonNull(uri, "uri"));
@@ -299,6 +314,21 @@ public final class DownloadRequest {
             + " has a line break in its value; give one header per call, on one line");
       }
       headers.put(name, value);
+      return this;
+    }
+
+    /**
+     * Sends this download through {@code proxy} instead of the downloader's
+     * ({@link RangeDownloader.Builder#proxy(URI)}, which documents the forms): {@code http://},
+     * {@code socks5://} or {@code socks5h://}, with optional {@code user:password@}.
+     *
+     * @param proxy the proxy URL. Default: the downloader's proxy, or none.
+     * @return this builder
+     * @throws IllegalArgumentException if it is not such a proxy URL
+     */
+    public Builder proxy(URI proxy) {
+      ProxyAddress.parse(Objects.requireNonNull(proxy, "proxy"));
+      this.proxy = proxy;
       return this;
     }
 
