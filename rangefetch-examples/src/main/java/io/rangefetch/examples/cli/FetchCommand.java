@@ -125,6 +125,14 @@ public final class FetchCommand implements Callable<Integer> {
           + " Content-Length, Transfer-Encoding, Connection are refused.")
   private List<String> headers = new ArrayList<>();
 
+  @Option(names = {"-x", "--proxy"}, paramLabel = "URL",
+      description = "Proxy, like curl's -x: http://host:port (https through CONNECT),"
+          + " socks5://host:port (names resolved here) or socks5h://host:port (resolved by the"
+          + " proxy), with optional user:password@; port 1080 if none. \"\" for none. Default:"
+          + " from http_proxy (http URLs), https_proxy/HTTPS_PROXY (https URLs), else"
+          + " all_proxy/ALL_PROXY, unless no_proxy/NO_PROXY lists the host.")
+  private Optional<String> proxy;
+
   @Option(names = "--probe",
       description = "Only ask the server: final URL, status, ranges, size, ETag,"
           + " Last-Modified, file name. Writes nothing.")
@@ -210,12 +218,13 @@ public final class FetchCommand implements Callable<Integer> {
       URI uri = parseUrl(url);
       CliConfig cliConfig = CliConfig.load(config, workingDir, environment);
       Limits limits = limits(cliConfig);
+      Optional<URI> proxyUri = proxy(uri);
       if (probe) {
-        return probe(uri, limits);
+        return probe(uri, limits, proxyUri);
       }
       DownloadRequest request = request(uri, cliConfig);
       reportCaps(cliConfig);
-      return download(request, limits);
+      return download(request, limits, proxyUri);
     } catch (IllegalArgumentException e) {
       err.println("rangefetch: " + e.getMessage());
       return USAGE;
@@ -236,6 +245,22 @@ public final class FetchCommand implements Callable<Integer> {
           + text + "\"; write it as https://host/path");
     }
     return uri;
+  }
+
+  /** The proxy of {@code uri}: --proxy, else the environment's as curl reads it. */
+  private Optional<URI> proxy(URI uri) {
+    Optional<ProxyEnvironment.Choice> choice = new ProxyEnvironment(environment).choose(proxy, uri);
+    choice.ifPresent(c -> {
+      try {
+        RangeDownloader.newBuilder().proxy(c.proxy());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(c.variable() + ": " + e.getMessage(), e);
+      }
+      if (!quiet) {
+        err.println("proxy: " + c.describe() + " (from " + c.variable() + ")");
+      }
+    });
+    return choice.map(ProxyEnvironment.Choice::proxy);
   }
 
   private Limits limits(CliConfig cliConfig) {
@@ -303,8 +328,10 @@ public final class FetchCommand implements Callable<Integer> {
             + limits.maxBytesPerThread()));
   }
 
-  private int probe(URI uri, Limits limits) {
-    try (RangeDownloader downloader = RangeDownloader.newBuilder().limits(limits).build()) {
+  private int probe(URI uri, Limits limits, Optional<URI> proxyUri) {
+    RangeDownloader.Builder builder = RangeDownloader.newBuilder().limits(limits);
+    proxyUri.ifPresent(builder::proxy);
+    try (RangeDownloader downloader = builder.build()) {
       Probe found = await(downloader.probe(uri));
       out.println("final URL:      " + found.finalUri());
       out.println("status:         " + found.statusCode());
@@ -321,10 +348,11 @@ public final class FetchCommand implements Callable<Integer> {
     }
   }
 
-  private int download(DownloadRequest request, Limits limits) {
+  private int download(DownloadRequest request, Limits limits, Optional<URI> proxyUri) {
     ExitGuard exitGuard = new ExitGuard(err);
     RangeDownloader.Builder builder =
         RangeDownloader.newBuilder().limits(limits).listener(exitGuard);
+    proxyUri.ifPresent(builder::proxy);
     checkpointInterval.ifPresent(builder::checkpointInterval);
     RangeDownloader downloader = builder.build();
     exitGuard.arm();
