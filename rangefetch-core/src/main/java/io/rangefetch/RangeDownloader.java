@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Predicate;
+import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -46,7 +47,7 @@ public final class RangeDownloader implements AutoCloseable {
         builder.readTimeout, builder.maxAttemptsPerChunk, builder.retryBackoff,
         builder.maxRetryBackoff, builder.maxRedirects, builder.userAgent,
         List.of(builder.listener), builder.callbackExecutor, builder.progressInterval,
-        builder.addressFilter, builder.checkpointInterval, builder.proxy));
+        builder.addressFilter, builder.checkpointInterval, builder.proxy, builder.sslContext));
   }
 
   /**
@@ -165,6 +166,7 @@ public final class RangeDownloader implements AutoCloseable {
     private Predicate<InetAddress> addressFilter = address -> true;
     private Duration checkpointInterval = Duration.ofSeconds(30);
     private @Nullable URI proxy;
+    private @Nullable SSLContext sslContext;
 
     private Builder() {}
 
@@ -386,6 +388,20 @@ public final class RangeDownloader implements AutoCloseable {
     public Builder proxy(URI proxy) {
       ProxyAddress.parse(Objects.requireNonNull(proxy, "proxy"));
       this.proxy = proxy;
+      return this;
+    }
+
+    /**
+     * Sets the TLS context of https connections: its trust managers decide which servers are
+     * trusted (a company's own certificate authority, for example), its key managers which
+     * client certificate is offered. Host names are verified either way.
+     *
+     * @param context an initialised context. Default: the JVM's default trust store, loaded on
+     *     the first https connection.
+     * @return this builder
+     */
+    public Builder sslContext(SSLContext context) {
+      this.sslContext = Objects.requireNonNull(context, "context");
       return this;
     }
 

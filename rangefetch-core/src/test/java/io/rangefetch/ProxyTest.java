@@ -8,6 +8,7 @@ import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.ProxyProcess;
 import io.rangefetch.testing.RangeDispatcher;
 import io.rangefetch.testing.SeededBytes;
+import io.rangefetch.testing.SelfSignedTls;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;
 import java.net.URI;
@@ -59,6 +60,48 @@ class ProxyTest {
       files.exchanges().forEach(e -> assertTrue(e.header("Via").contains("tinyproxy"),
           e.header("Via")));
       proxy.awaitLog("GET " + uri("127.0.0.1") + " HTTP/1.1");
+    }
+  }
+
+  @Test
+  void httpsThroughAnHttpProxy_goesThroughAConnectTunnelWithTheProxysCredentials()
+      throws Exception {
+    SelfSignedTls tls = SelfSignedTls.create(dir);
+    server.useHttps(tls.serverContext().getSocketFactory());
+    RangeDispatcher files = serve();
+    try (ProxyProcess proxy = ProxyProcess.tinyproxy(dir, "bob", "s3cret");
+        RangeDownloader downloader = TestDownloaders.newBuilder()
+            .sslContext(tls.clientContext())
+            .proxy(URI.create("http://bob:s3cret@127.0.0.1:" + proxy.port())).build()) {
+      Path target = dir.resolve("file.bin");
+      URI https = URI.create("https://127.0.0.1:" + server.getPort() + "/file.bin");
+
+      Outcome.of(downloader.start(DownloadRequest.newBuilder(https, target).build())).completed();
+
+      assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+      proxy.awaitLog("CONNECT 127.0.0.1:" + server.getPort() + " HTTP/1.1");
+      // Inside the tunnel the proxy sees nothing to mark, and its password is not sent on.
+      assertTrue(files.exchanges().size() >= 5);
+      files.exchanges().forEach(e -> {
+        assertEquals("", e.header("Via"), e.toString());
+        assertEquals("", e.header("Proxy-Authorization"), e.toString());
+      });
+    }
+  }
+
+  @Test
+  void httpProxyAskingForCredentials_withoutThem_failsSayingWhereToPutThem() throws Exception {
+    serve();
+    try (ProxyProcess proxy = ProxyProcess.tinyproxy(dir, "bob", "s3cret");
+        RangeDownloader downloader = TestDownloaders.newBuilder()
+            .proxy(URI.create("http://127.0.0.1:" + proxy.port())).build()) {
+
+      DownloadException e = Outcome.of(downloader.start(
+          DownloadRequest.newBuilder(uri("127.0.0.1"), dir).build())).failed();
+
+      assertEquals(DownloadException.Reason.HTTP_STATUS, e.reason());
+      assertTrue(e.getMessage().contains("407") && e.getMessage().contains("proxy URL"),
+          e.getMessage());
     }
   }
 

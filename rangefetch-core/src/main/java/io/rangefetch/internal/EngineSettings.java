@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.function.Predicate;
+import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,9 +19,10 @@ import org.jspecify.annotations.Nullable;
  *     one as soon as a chunk finishes
  * @param proxy the proxy URL of every download that names none, or {@code null} for direct
  *     connections; checked by {@link ProxyAddress#parse}
+ * @param sslContext the TLS context of https connections, or {@code null} for the JVM's default
  */
 public record EngineSettings(Limits limits, Duration connectTimeout, Duration readTimeout,
     int maxAttemptsPerChunk, Duration retryBackoff, Duration maxRetryBackoff, int maxRedirects,
     String userAgent, List<DownloadListener> listeners, @Nullable Executor callbackExecutor,
     Duration progressInterval, Predicate<InetAddress> addressFilter,
-    Duration checkpointInterval, @Nullable URI proxy) {}
+    Duration checkpointInterval, @Nullable URI proxy, @Nullable SSLContext sslContext) {}

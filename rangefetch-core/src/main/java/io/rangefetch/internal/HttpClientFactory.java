@@ -8,6 +8,7 @@ import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.apache.hc.client5.http.DnsResolver;
 import org.apache.hc.client5.http.SchemePortResolver;
@@ -72,7 +73,7 @@ final class HttpClientFactory {
     PoolingHttpClientConnectionManager pool = poolBuilder(proxy)
         .setConnectionFactory(ManagedHttpClientConnectionFactory.builder().http1Config(http1).build())
         .setDnsResolver(dns)
-        .setTlsSocketStrategy(new LazyTlsStrategy())
+        .setTlsSocketStrategy(new LazyTlsStrategy(settings.sslContext()))
         .setMaxConnTotal(connections)
         .setMaxConnPerRoute(connections)
         .setDefaultSocketConfig(SocketConfig.custom().setSoTimeout(read).setTcpNoDelay(true).build())
@@ -160,7 +161,13 @@ final class HttpClientFactory {
    * plain-http download never needs it.
    */
   private static final class LazyTlsStrategy implements TlsSocketStrategy {
+    private final @Nullable SSLContext sslContext;
     private volatile @Nullable TlsSocketStrategy delegate;
+
+    /** @param sslContext the caller's TLS context, or null for the system default */
+    LazyTlsStrategy(@Nullable SSLContext sslContext) {
+      this.sslContext = sslContext;
+    }
 
     @Override
     public SSLSocket upgrade(Socket socket, String target, int port, Object attachment,
@@ -170,7 +177,8 @@ final class HttpClientFactory {
         synchronized (this) {
           tls = delegate;
           if (tls == null) {
-            tls = DefaultClientTlsStrategy.createSystemDefault();
+            tls = sslContext == null ? DefaultClientTlsStrategy.createSystemDefault()
+                : new DefaultClientTlsStrategy(sslContext);
             delegate = tls;
           }
         }
