@@ -69,6 +69,30 @@ class RequestOptionsTest {
   }
 
   @Test
+  void jsonRpcChecksumMismatch_failsTheDownload_andLeavesNoFile() throws Exception {
+    origin.file("/j.bin", 300 * 1024);
+    Path rpcDir = dir.resolve("rpc");
+    try (RunningServer rpcServer = RunningServer.start(rpcDir,
+            io.rangefetch.server.ServerConfig.newBuilder().token("rpc-secret"));
+        Aria2RpcClient rpc = Aria2RpcClient.connect(rpcServer, "rpc-secret")) {
+      String gid = rpc.result("aria2.addUri", List.of(origin.uri("/j.bin").toString()),
+          java.util.Map.of("checksum", "sha-256=" + "ab".repeat(32))).asText();
+      rpc.awaitNotification("aria2.onDownloadError", gid);
+
+      JsonNode status = rpc.result("aria2.tellStatus", gid,
+          List.of("status", "errorCode", "errorMessage"));
+      assertEquals("error", status.get("status").asText(), status.toString());
+      assertEquals("32", status.get("errorCode").asText(), status.toString());
+      assertTrue(status.get("errorMessage").asText().contains("ab".repeat(32)),
+          status.toString());
+      try (Stream<Path> files = Files.walk(rpcDir)) {
+        assertEquals(List.of(), files.filter(p -> p.getFileName().toString().startsWith("j.bin"))
+            .toList());
+      }
+    }
+  }
+
+  @Test
   void sha256Mismatch_failsWithChecksumMismatch_andLeavesNoFile() throws Exception {
     origin.file("/s.bin", 300 * 1024);
     String wrong = "0".repeat(64);

@@ -16,8 +16,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A real microsocks (SOCKS5 proxy from Debian) on a free loopback port, started by a test and
  * stopped by {@link #close()}; it logs each connection it makes ("connected to host:port"). A
- * missing program fails the test with what to install. (The core's tests have the same fixture
- * for tinyproxy too; the modules share no test code.)
+ * missing program fails the test with what to install. (The modules share no test code: the
+ * core's ProxyProcess, the CLI's and the server's Microsocks are copies of one another.)
  */
 final class Microsocks implements AutoCloseable {
   private static final Duration START = Duration.ofSeconds(30);
