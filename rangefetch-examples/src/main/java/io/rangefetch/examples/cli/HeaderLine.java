@@ -25,7 +25,10 @@ record HeaderLine(String name, String value) {
   static HeaderLine parse(String text) {
     int colon = text.indexOf(':');
     if (colon < 0) {
-      throw new IllegalArgumentException("-H \"" + text + "\" has no colon; write it as"
+      // Only the first word: what follows may be a secret typed without its colon.
+      String[] words = text.strip().split("\\s+", 2);
+      String shown = words[0] + (words.length > 1 ? " ..." : "");
+      throw new IllegalArgumentException("-H \"" + shown + "\" has no colon; write it as"
           + " -H 'Name: value', for example -H 'Cookie: session=abc'");
     }
     String name = text.substring(0, colon).strip();

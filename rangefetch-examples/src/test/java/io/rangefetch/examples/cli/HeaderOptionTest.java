@@ -61,6 +61,15 @@ class HeaderOptionTest {
   }
 
   @Test
+  void header_withoutColon_showsOnlyItsFirstWord() {
+    Run run = run("-H", "Authorization Bearer abc.def", url());
+
+    assertEquals(FetchCommand.USAGE, run.exitCode, run.err);
+    assertTrue(run.err.contains("-H \"Authorization ...\" has no colon"), run.err);
+    assertFalse(run.err.contains("abc.def"), run.err);
+  }
+
+  @Test
   void header_withoutValue_isUsageError() {
     Run run = run("-H", "X-Token:", url());
 
