@@ -64,6 +64,26 @@ class ProxyTest {
   }
 
   @Test
+  void httpProxyWithoutAuth_carriesTheDownload() throws Exception {
+    RangeDispatcher files = serve();
+    try (ProxyProcess proxy = ProxyProcess.tinyproxy(dir, "", "");
+        RangeDownloader downloader = TestDownloaders.newBuilder()
+            .proxy(URI.create("http://127.0.0.1:" + proxy.port())).build()) {
+      Path target = dir.resolve("file.bin");
+
+      Outcome.of(downloader.start(DownloadRequest.newBuilder(uri("127.0.0.1"), target).build()))
+          .completed();
+
+      assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+      files.exchanges().forEach(e -> {
+        assertTrue(e.header("Via").contains("tinyproxy"), e.toString());
+        assertEquals("", e.header("Proxy-Authorization"), e.toString());
+      });
+      proxy.awaitLog("GET " + uri("127.0.0.1") + " HTTP/1.1");
+    }
+  }
+
+  @Test
   void httpsThroughAnHttpProxy_goesThroughAConnectTunnelWithTheProxysCredentials()
       throws Exception {
     SelfSignedTls tls = SelfSignedTls.create(dir);
