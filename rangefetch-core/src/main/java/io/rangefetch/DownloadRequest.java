@@ -13,8 +13,9 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
-import org.jspecify.annotations.Nullable;
+import io.rangefetch.internal.ProxyAddress;
 import io.rangefetch.internal.Redaction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One download to start with {@link RangeDownloader#start(DownloadRequest)}. Immutable and
@@ -45,6 +46,7 @@ public final class DownloadRequest {
   private final IfExists ifExists;
   private final boolean computeSha256;
   private final DownloadListener listener;
+  private final @Nullable URI proxy;
 
   private DownloadRequest(Builder builder) {
     this.uri = builder.uri;
@@ -57,6 +59,7 @@ public final class DownloadRequest {
     this.ifExists = builder.ifExists;
     this.computeSha256 = builder.computeSha256;
     this.listener = builder.listener;
+    this.proxy = builder.proxy;
   }
 
   /**
@@ -169,6 +172,16 @@ public final class DownloadRequest {
     return maxBytesPerSecond;
   }
 
+  /**
+   * Returns the proxy of this download alone, as given (with its credentials).
+   *
+   * @return the proxy URL, or empty for the downloader's
+   * @see Builder#proxy(URI)
+   */
+  public Optional<URI> proxy() {
+    return Optional.ofNullable(proxy);
+  }
+
   @Override
   public String toString() {
     return "DownloadRequest{uri=" + Redaction.redact(uri) + ", target=" + target + "}";
@@ -186,6 +199,7 @@ public final class DownloadRequest {
     private IfExists ifExists = IfExists.FAIL;
     private boolean computeSha256 = true;
     private DownloadListener listener = DownloadListener.NONE;
+    private @Nullable URI proxy;
 
     private Builder(URI uri, Path target) {
       this.uri = checkUri(Objects.requireNonNull(uri, "uri"));
@@ -286,16 +300,35 @@ public final class DownloadRequest {
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(value, "value");
       if (!name.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
-        throw new IllegalArgumentException("header name is not a valid HTTP token: \"" + name + "\"");
+        throw new IllegalArgumentException("header name is not a valid HTTP token: \"" + name
+            + "\"; a name is letters, digits and !#$%&'*+-.^_`|~, without blanks or a colon");
       }
       if (RESERVED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
         throw new IllegalArgumentException(
-            "header " + name + " is set by the downloader itself and cannot be overridden");
+            "header " + name + " is set by the downloader itself and cannot be overridden; leave"
+                + " it out (refused: Host, Range, If-Range, Accept-Encoding, Content-Length,"
+                + " Transfer-Encoding, Connection)");
       }
       if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
-        throw new IllegalArgumentException("header " + name + " has a line break in its value");
+        throw new IllegalArgumentException("header " + name
+            + " has a line break in its value; give one header per call, on one line");
       }
       headers.put(name, value);
+      return this;
+    }
+
+    /**
+     * Sends this download through {@code proxy} instead of the downloader's
+     * ({@link RangeDownloader.Builder#proxy(URI)}, which documents the forms): {@code http://},
+     * {@code socks5://} or {@code socks5h://}, with optional {@code user:password@}.
+     *
+     * @param proxy the proxy URL. Default: the downloader's proxy, or none.
+     * @return this builder
+     * @throws IllegalArgumentException if it is not such a proxy URL
+     */
+    public Builder proxy(URI proxy) {
+      ProxyAddress.parse(Objects.requireNonNull(proxy, "proxy"));
+      this.proxy = proxy;
       return this;
     }
 

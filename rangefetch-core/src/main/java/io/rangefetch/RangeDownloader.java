@@ -1,6 +1,7 @@
 package io.rangefetch;
 
 import io.rangefetch.internal.DownloadEngine;
+import io.rangefetch.internal.ProxyAddress;
 import io.rangefetch.internal.EngineSettings;
 import io.rangefetch.internal.PartFileNames;
 import io.rangefetch.internal.Rates;
@@ -14,6 +15,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Predicate;
+import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -48,7 +50,7 @@ public final class RangeDownloader implements AutoCloseable {
         builder.readTimeout, builder.maxAttemptsPerChunk, builder.retryBackoff,
         builder.maxRetryBackoff, builder.maxRedirects, builder.userAgent,
         List.of(builder.listener), builder.callbackExecutor, builder.progressInterval,
-        builder.addressFilter, builder.checkpointInterval));
+        builder.addressFilter, builder.checkpointInterval, builder.proxy, builder.sslContext));
   }
 
   /**
@@ -195,6 +197,8 @@ public final class RangeDownloader implements AutoCloseable {
     private Duration progressInterval = Duration.ofMillis(100);
     private Predicate<InetAddress> addressFilter = address -> true;
     private Duration checkpointInterval = Duration.ofSeconds(30);
+    private @Nullable URI proxy;
+    private @Nullable SSLContext sslContext;
 
     private Builder() {}
 
@@ -388,6 +392,48 @@ public final class RangeDownloader implements AutoCloseable {
             + interval + "; use Duration.ZERO to record each chunk as soon as it finishes");
       }
       this.checkpointInterval = interval;
+      return this;
+    }
+
+    /**
+     * Sends every download that names no proxy of its own
+     * ({@link DownloadRequest.Builder#proxy(URI)}) through this proxy.
+     *
+     * <ul>
+     *   <li>{@code http://host:port}: an HTTP proxy; https URLs go through a {@code CONNECT}
+     *       tunnel, http URLs to the proxy as absolute URLs.
+     *   <li>{@code socks5://host:port}: SOCKS5; target names are resolved here, and the
+     *       {@link #addressFilter} checks their addresses.
+     *   <li>{@code socks5h://host:port}: SOCKS5; the proxy resolves target names.
+     * </ul>
+     *
+     * <p>{@code user:password@} before the host (percent-encoded) logs in to the proxy (HTTP
+     * Basic, or SOCKS5 user name and password). The credentials are never logged, and never
+     * sent to the origin server. The port defaults to 1080, as in curl. With an HTTP or
+     * {@code socks5h} proxy the target's name is resolved by the proxy, so the address filter
+     * cannot check it; the proxy's own address is not filtered.
+     *
+     * @param proxy the proxy URL. Default: none, direct connections.
+     * @return this builder
+     * @throws IllegalArgumentException if it is not such a proxy URL
+     */
+    public Builder proxy(URI proxy) {
+      ProxyAddress.parse(Objects.requireNonNull(proxy, "proxy"));
+      this.proxy = proxy;
+      return this;
+    }
+
+    /**
+     * Sets the TLS context of https connections: its trust managers decide which servers are
+     * trusted (a company's own certificate authority, for example), its key managers which
+     * client certificate is offered. Host names are verified either way.
+     *
+     * @param context an initialised context. Default: the JVM's default trust store, loaded on
+     *     the first https connection.
+     * @return this builder
+     */
+    public Builder sslContext(SSLContext context) {
+      this.sslContext = Objects.requireNonNull(context, "context");
       return this;
     }
 

@@ -61,8 +61,9 @@ final class ChunkRun {
   final DownloadTraffic traffic;
   final Host host;
   final ChunkScheduler scheduler;
-  // Cleared for the rest of the run when a server breaks pipelined requests.
-  private volatile boolean pipelining = true;
+  // Cleared for the rest of the run when a server breaks pipelined requests; never set through
+  // an HTTP proxy that reads the requests.
+  private volatile boolean pipelining;
   // Set once a pipelined response arrived intact on this run.
   private volatile boolean pipeliningProven;
 
@@ -72,6 +73,7 @@ final class ChunkRun {
     this.downloadId = downloadId;
     this.engine = engine;
     this.requests = requests;
+    this.pipelining = requests.pipelinable(uri);
     this.inFlight = inFlight;
     this.uri = uri;
     this.validators = validators;

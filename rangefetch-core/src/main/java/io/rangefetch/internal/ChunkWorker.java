@@ -109,7 +109,7 @@ final class ChunkWorker implements BodyCopier.Progress {
     HttpClientContext context = HttpClientContext.create();
     context.setAttribute(PipeliningRequestExecutor.SESSION, session);
     started(ask);
-    try (InFlight.Open done = run.inFlight.execute(run.engine.client(), get, context)) {
+    try (InFlight.Open done = run.inFlight.execute(run.requests.client(), get, context)) {
       if (!session.ran()) {
         throw FetchFailure.retryable(Reason.SERVER_MISBEHAVED, Requests.describe(run.uri,
             ask.range()) + " was answered without reaching the connection", null);

@@ -24,8 +24,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
-import org.apache.hc.core5.io.CloseMode;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -37,7 +35,7 @@ public final class DownloadEngine implements AutoCloseable {
   public static final String VERSION = readVersion();
 
   private final EngineSettings settings;
-  private final CloseableHttpClient client;
+  private final ProxyRoutes routes;
   private final ExecutorService workers = Executors.newCachedThreadPool(daemon("rangefetch-worker-"));
   // Samples progress and starts checkpoints; the checkpoints themselves run on the workers.
   private final ScheduledThreadPoolExecutor timer =
@@ -66,7 +64,7 @@ public final class DownloadEngine implements AutoCloseable {
     // A checkpoint due in an hour is cancelled when its download ends: drop it from the queue
     // at once rather than hold the download's objects until then.
     timer.setRemoveOnCancelPolicy(true);
-    this.client = HttpClientFactory.create(settings);
+    this.routes = new ProxyRoutes(settings);
     if (settings.callbackExecutor() == null) {
       this.ownCallbacks = Executors.newCachedThreadPool(daemon("rangefetch-callback-"));
       this.callbacks = ownCallbacks;
@@ -77,7 +75,7 @@ public final class DownloadEngine implements AutoCloseable {
     this.scheduler = new DownloadScheduler(settings.limits().maxConcurrentDownloads(), workers);
     this.retryPolicy = new RetryPolicy(settings.maxAttemptsPerChunk(), settings.retryBackoff(),
         settings.maxRetryBackoff());
-    this.prober = new Prober(client, settings.maxRedirects());
+    this.prober = new Prober(settings.maxRedirects());
     this.bandwidth = new TokenBucket(settings.limits().maxBytesPerSecond(), System::nanoTime);
     this.hosts = new HostAllowances(settings.limits().maxConnectionsPerHost(), System::nanoTime);
   }
@@ -105,7 +103,7 @@ public final class DownloadEngine implements AutoCloseable {
     CompletableFuture<Probe> future = new CompletableFuture<>();
     workers.execute(() -> {
       InFlight inFlight = new InFlight();
-      Requests requests = new Requests(uri, Map.of());
+      Requests requests = new Requests(uri, Map.of(), routes.main());
       try {
         FirstResponse first = prober.open(uri, new ByteRange(0, 0), requests, inFlight);
         if (first.kind() == FirstResponse.Kind.UNRELIABLE) {
@@ -172,7 +170,7 @@ public final class DownloadEngine implements AutoCloseable {
     if (ownCallbacks != null) {
       ownCallbacks.shutdown();
     }
-    client.close(CloseMode.IMMEDIATE);
+    routes.close();
   }
 
   private void checkOpen() {
@@ -183,8 +181,8 @@ public final class DownloadEngine implements AutoCloseable {
 
   // ---- For DownloadTask ----
 
-  CloseableHttpClient client() {
-    return client;
+  ProxyRoutes routes() {
+    return routes;
   }
 
   ExecutorService workers() {

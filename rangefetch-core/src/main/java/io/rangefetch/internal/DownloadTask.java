@@ -65,7 +65,8 @@ final class DownloadTask implements DownloadHandle {
     this.engine = engine;
     this.uri = Redaction.redact(request.uri());
     this.finalUri = uri;
-    this.requests = new Requests(request.uri(), request.headers());
+    this.requests = new Requests(request.uri(), request.headers(),
+        engine.routes().of(request.proxy().orElse(null)));
     List<DownloadListener> listeners = new ArrayList<>(engine.settings().listeners());
     listeners.add(request.listener());
     this.events = new EventDispatcher(this, List.copyOf(listeners), engine.callbackExecutor());

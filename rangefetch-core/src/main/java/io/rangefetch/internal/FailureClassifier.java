@@ -86,9 +86,11 @@ final class FailureClassifier {
     String prefix = what + " returned " + status;
     switch (code) {
       case 401:
-      case 407:
         return status(code, false, prefix + ": the server wants credentials; put them in the URL"
             + " (https://user:password@host/...) or add an Authorization header", null);
+      case 407:
+        return status(code, false, prefix + ": the proxy wants credentials or refused them; put"
+            + " them in the proxy URL (http://user:password@proxy:port)", null);
       case 403:
         return status(code, false, prefix + ": access is denied; check the URL and your rights",
             null);

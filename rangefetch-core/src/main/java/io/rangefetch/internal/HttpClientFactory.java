@@ -2,27 +2,37 @@ package io.rangefetch.internal;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.Socket;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.apache.hc.client5.http.DnsResolver;
+import org.apache.hc.client5.http.SchemePortResolver;
 import org.apache.hc.client5.http.SystemDefaultDnsResolver;
+import org.apache.hc.client5.http.auth.AuthScope;
+import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.auth.BasicCredentialsProvider;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.DefaultHttpClientConnectionOperator;
 import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.io.HttpClientConnectionOperator;
 import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
 import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
+import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.config.Http1Config;
-import org.apache.hc.core5.http.protocol.HttpContext;
+import org.apache.hc.core5.http.config.RegistryBuilder;
 import org.apache.hc.core5.http.io.SocketConfig;
+import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 import org.jspecify.annotations.Nullable;
@@ -40,7 +50,13 @@ final class HttpClientFactory {
 
   private HttpClientFactory() {}
 
-  static CloseableHttpClient create(EngineSettings settings) {
+  /**
+   * Builds a client whose connections go through {@code proxy}, or directly when it is null.
+   * The address filter applies to the names resolved here: the target's without a proxy or
+   * with {@code socks5}; an HTTP or {@code socks5h} proxy resolves the target itself, and the
+   * proxy's own address, chosen by whoever configured it, is not filtered.
+   */
+  static CloseableHttpClient create(EngineSettings settings, @Nullable ProxyAddress proxy) {
     Timeout connect = Timeout.of(settings.connectTimeout());
     Timeout read = Timeout.of(settings.readTimeout());
     Http1Config http1 = Http1Config.custom()
@@ -50,10 +66,14 @@ final class HttpClientFactory {
         .build();
     int connections = settings.limits().maxThreads() * settings.limits().maxConcurrentDownloads()
         + settings.limits().maxConcurrentDownloads() + 4;
-    PoolingHttpClientConnectionManager pool = PoolingHttpClientConnectionManagerBuilder.create()
+    DnsResolver dns = proxy == null || proxy.kind() == ProxyAddress.Kind.SOCKS5
+        ? new FilteringDnsResolver(settings.addressFilter())
+        : proxy.kind() == ProxyAddress.Kind.SOCKS5H ? new ProxyResolvesNames()
+        : SystemDefaultDnsResolver.INSTANCE;
+    PoolingHttpClientConnectionManager pool = poolBuilder(proxy)
         .setConnectionFactory(ManagedHttpClientConnectionFactory.builder().http1Config(http1).build())
-        .setDnsResolver(new FilteringDnsResolver(settings.addressFilter()))
-        .setTlsSocketStrategy(new LazyTlsStrategy())
+        .setDnsResolver(dns)
+        .setTlsSocketStrategy(new LazyTlsStrategy(settings.sslContext()))
         .setMaxConnTotal(connections)
         .setMaxConnPerRoute(connections)
         .setDefaultSocketConfig(SocketConfig.custom().setSoTimeout(read).setTcpNoDelay(true).build())
@@ -63,7 +83,20 @@ final class HttpClientFactory {
             .setValidateAfterInactivity(TimeValue.ofSeconds(2))
             .build())
         .build();
-    return HttpClients.custom()
+    HttpClientBuilder client = HttpClients.custom();
+    if (proxy != null && proxy.kind() == ProxyAddress.Kind.HTTP) {
+      HttpHost proxyHost = new HttpHost("http", proxy.host(), proxy.port());
+      client.setProxy(proxyHost);
+      if (proxy.hasCredentials()) {
+        // For CONNECT tunnels, answered after the proxy's 407; plain http requests carry the
+        // header from the start (Requests), as curl sends it.
+        BasicCredentialsProvider credentials = new BasicCredentialsProvider();
+        credentials.setCredentials(new AuthScope(proxyHost),
+            new UsernamePasswordCredentials(proxy.user(), proxy.password().toCharArray()));
+        client.setDefaultCredentialsProvider(credentials);
+      }
+    }
+    return client
         .setConnectionManager(pool)
         // Range requests on one connection are pipelined by ConnectionSession.
         .setRequestExecutor(new PipeliningRequestExecutor())
@@ -85,13 +118,56 @@ final class HttpClientFactory {
         .build();
   }
 
+  /** A pool builder whose sockets go through a SOCKS5 proxy, or the default one. */
+  private static PoolingHttpClientConnectionManagerBuilder poolBuilder(
+      @Nullable ProxyAddress proxy) {
+    if (proxy == null || proxy.kind() == ProxyAddress.Kind.HTTP) {
+      return PoolingHttpClientConnectionManagerBuilder.create();
+    }
+    return new PoolingHttpClientConnectionManagerBuilder() {
+      @Override
+      protected HttpClientConnectionOperator createConnectionOperator(
+          SchemePortResolver ports, DnsResolver dns, TlsSocketStrategy tls) {
+        return new DefaultHttpClientConnectionOperator(socks -> new Socks5Socket(proxy), ports,
+            dns, RegistryBuilder.<TlsSocketStrategy>create().register("https", tls).build());
+      }
+    };
+  }
+
+  /**
+   * For {@code socks5h}: leaves each name unresolved, so that {@link Socks5Socket} sends it to
+   * the proxy, which resolves it.
+   */
+  private static final class ProxyResolvesNames implements DnsResolver {
+    @Override
+    public InetAddress[] resolve(String host) throws UnknownHostException {
+      throw new UnknownHostException(host + " is resolved by the socks5h proxy, not here");
+    }
+
+    @Override
+    public List<InetSocketAddress> resolve(String host, int port) {
+      return List.of(InetSocketAddress.createUnresolved(host, port));
+    }
+
+    @Override
+    public String resolveCanonicalHostname(String host) {
+      return host;
+    }
+  }
+
   /**
    * Creates the TLS context on the first https connection, not when the downloader is built:
    * loading the trust store costs a noticeable part of a command-line run's start-up, and a
    * plain-http download never needs it.
    */
   private static final class LazyTlsStrategy implements TlsSocketStrategy {
+    private final @Nullable SSLContext sslContext;
     private volatile @Nullable TlsSocketStrategy delegate;
+
+    /** @param sslContext the caller's TLS context, or null for the system default */
+    LazyTlsStrategy(@Nullable SSLContext sslContext) {
+      this.sslContext = sslContext;
+    }
 
     @Override
     public SSLSocket upgrade(Socket socket, String target, int port, Object attachment,
@@ -101,7 +177,8 @@ final class HttpClientFactory {
         synchronized (this) {
           tls = delegate;
           if (tls == null) {
-            tls = DefaultClientTlsStrategy.createSystemDefault();
+            tls = sslContext == null ? DefaultClientTlsStrategy.createSystemDefault()
+                : new DefaultClientTlsStrategy(sslContext);
             delegate = tls;
           }
         }

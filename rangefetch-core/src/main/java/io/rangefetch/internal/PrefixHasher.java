@@ -5,13 +5,17 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.security.MessageDigest;
-import java.util.HexFormat;
+import java.security.NoSuchAlgorithmException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Computes the SHA-256 of a part file while it is being written: it hashes the contiguous
+ * Computes digests of a part file (SHA-256, and what else a server's digest header needs) while
+ * it is being written, in one read of each byte: it hashes the contiguous
  * prefix from offset 0 as it grows, reading it back from the page cache on its own thread, so
  * that by the time the last chunk arrives little is left to hash. Chunks arrive nearly in
  * order (the queue hands them out in order), so the prefix trails the download closely.
@@ -21,7 +25,8 @@ final class PrefixHasher {
   private static final long BACKGROUND_BYTES = 1 << 20;
   private final FileChannel channel;
   private final Executor executor;
-  private final MessageDigest digest = Sha256.newDigest();
+  // Touched only by the one thread that hashes at a time (the running flag).
+  private final Map<String, MessageDigest> digests = new LinkedHashMap<>();
   private final Object lock = new Object();
   // Guarded by lock: the ranges written so far.
   private final RangeSet written;
@@ -33,8 +38,11 @@ final class PrefixHasher {
   private @Nullable IOException failure;
 
   /** @param onDisk ranges already written before this hasher existed, e.g. by an earlier run */
-  PrefixHasher(FileChannel channel, RangeSet onDisk, Executor executor) {
+  PrefixHasher(FileChannel channel, RangeSet onDisk, Executor executor, Set<String> algorithms) {
     this.channel = channel;
+    for (String algorithm : algorithms) {
+      digests.put(algorithm, newDigest(algorithm));
+    }
     this.written = onDisk.copy();
     this.executor = executor;
   }
@@ -61,12 +69,20 @@ final class PrefixHasher {
     }
   }
 
+  private static MessageDigest newDigest(String algorithm) {
+    try {
+      return MessageDigest.getInstance(algorithm);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has " + algorithm, e);
+    }
+  }
+
   /**
-   * Hashes what is left up to {@code size} and returns the digest.
+   * Hashes what is left up to {@code size} and returns the digests, by algorithm.
    *
    * @throws IOException if reading the file failed, or bytes before {@code size} are missing
    */
-  String finish(long size) throws IOException {
+  Map<String, byte[]> finish(long size) throws IOException {
     synchronized (lock) {
       while (running) {
         try {
@@ -86,7 +102,9 @@ final class PrefixHasher {
     }
     try {
       hashUpTo(size);
-      return HexFormat.of().formatHex(digest.digest());
+      Map<String, byte[]> result = new LinkedHashMap<>();
+      digests.forEach((algorithm, digest) -> result.put(algorithm, digest.digest()));
+      return result;
     } finally {
       synchronized (lock) {
         running = false;
@@ -140,7 +158,10 @@ final class PrefixHasher {
         throw new IOException("the part file ends at " + position + ", before " + end);
       }
       b.flip();
-      digest.update(b);
+      for (MessageDigest digest : digests.values()) {
+        b.rewind();
+        digest.update(b);
+      }
       position += n;
       synchronized (lock) {
         hashed = position;

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
@@ -25,11 +24,9 @@ import org.jspecify.annotations.Nullable;
  * is the first chunk, or the whole file.
  */
 final class Prober {
-  private final CloseableHttpClient client;
   private final int maxRedirects;
 
-  Prober(CloseableHttpClient client, int maxRedirects) {
-    this.client = client;
+  Prober(int maxRedirects) {
     this.maxRedirects = maxRedirects;
   }
 
@@ -60,7 +57,7 @@ final class Prober {
       String what = Requests.describe(uri, first);
       InFlight.Open open;
       try {
-        open = inFlight.execute(client, get);
+        open = inFlight.execute(requests.client(), get);
       } catch (IOException | RuntimeException e) {
         throw FailureClassifier.classify(e, what);
       }

@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.http.HttpHeaders;
 import org.jspecify.annotations.Nullable;
 
@@ -21,14 +22,16 @@ final class Requests {
   private final URI origin;
   private final @Nullable String basicAuthorization;
   private final Map<String, String> headers;
+  private final ProxyRoutes.Route route;
 
   /**
    * @param requested the URI as the caller gave it; credentials in it become Basic
    *     authentication, sent only to its own host
    */
-  Requests(URI requested, Map<String, String> headers) {
+  Requests(URI requested, Map<String, String> headers, ProxyRoutes.Route route) {
     this.origin = requested;
     this.headers = headers;
+    this.route = route;
     String userInfo = requested.getRawUserInfo();
     this.basicAuthorization = userInfo == null ? null : "Basic " + Base64.getEncoder()
         .encodeToString(java.net.URLDecoder.decode(userInfo.replace("+", "%2B"),
@@ -59,7 +62,22 @@ final class Requests {
     if (basicAuthorization != null && sameOrigin) {
       get.setHeader(HttpHeaders.AUTHORIZATION, basicAuthorization);
     }
+    ProxyAddress proxy = route.proxy();
+    if (proxy != null && proxy.hasCredentials() && route.viaHttpProxy(uri)) {
+      // Only on requests the proxy reads: inside a CONNECT tunnel it would reach the origin.
+      get.setHeader(HttpHeaders.PROXY_AUTHORIZATION, proxy.basicAuthorization());
+    }
     return get;
+  }
+
+  /** The client that sends these requests, routed through the download's proxy if any. */
+  CloseableHttpClient client() {
+    return route.client();
+  }
+
+  /** Whether requests to {@code uri} may be pipelined: not when an HTTP proxy reads them. */
+  boolean pipelinable(URI uri) {
+    return !route.viaHttpProxy(uri);
   }
 
   private boolean sameOrigin(URI uri) {

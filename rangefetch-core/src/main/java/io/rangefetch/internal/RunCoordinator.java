@@ -181,6 +181,7 @@ final class RunCoordinator {
       task.ranges = found.ranges();
       task.size = found.size();
       FetchFailure unprepared = null;
+      files.expect(ServerDigest.of(response));
       try {
         files.prepare(found, response.kind());
       } catch (FetchFailure f) {

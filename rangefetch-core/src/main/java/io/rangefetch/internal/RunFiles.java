@@ -7,7 +7,12 @@ import io.rangefetch.Probe;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +39,8 @@ final class RunFiles {
   private @Nullable Checkpointer checkpointer;
   // Ranges a control file of an earlier run lists as done, until the run takes them.
   private @Nullable RangeSet onDisk;
+  // What the server's first response says the whole file hashes to, if anything.
+  private @Nullable ServerDigest serverDigest;
 
   RunFiles(String id, String url, DownloadRequest request, DownloadEngine engine) {
     this.id = id;
@@ -51,6 +58,14 @@ final class RunFiles {
     if (file == null && !Files.isDirectory(request.target())) {
       file = engine.targets().reserve(request.target(), request.ifExists(), this::resumable);
     }
+  }
+
+  /**
+   * Notes the digest the server sent for the whole file, checked by {@link #finish}; set before
+   * the digests start ({@link #startRecording}, {@link #hashFromStart}).
+   */
+  void expect(@Nullable ServerDigest digest) {
+    this.serverDigest = digest;
   }
 
   /**
@@ -163,11 +178,11 @@ final class RunFiles {
     hashFromStart();
   }
 
-  /** The SHA-256 of the complete part file, or "" when the request asked for none. */
-  private String digest(long size) throws IOException {
+  /** The digests of the complete part file, by algorithm; none when none is needed. */
+  private Map<String, byte[]> digests(long size) throws IOException {
     PrefixHasher h = hasher;
     if (h == null) {
-      return "";
+      return Map.of();
     }
     try {
       return h.finish(size);
@@ -175,7 +190,12 @@ final class RunFiles {
       // The prefix hasher lost track (it should not); one pass over the file is always right.
       LOG.warn("download {}: hashing as the file grew failed ({}); hashing it again", id,
           e.getMessage());
-      return Sha256.of(requirePart().channel());
+      PrefixHasher again = new PrefixHasher(requirePart().channel(), new RangeSet(),
+          Runnable::run, algorithms());
+      if (size > 0) {
+        again.written(new ByteRange(0, size - 1));
+      }
+      return again.finish(size);
     }
   }
 
@@ -188,16 +208,26 @@ final class RunFiles {
    *     the digest is not the expected one
    */
   String finish(long size, @Nullable String expected) throws FetchFailure {
-    String sha256;
+    Map<String, byte[]> digests;
     try {
-      sha256 = digest(size);
+      digests = digests(size);
     } catch (IOException e) {
       throw PartFile.diskFailure("reading " + requirePart().path() + " to check it", e);
     }
+    byte[] sha256Bytes = digests.get("SHA-256");
+    String sha256 = sha256Bytes == null ? "" : HexFormat.of().formatHex(sha256Bytes);
     if (expected != null && !expected.equals(sha256)) {
       throw FetchFailure.fatal(Reason.CHECKSUM_MISMATCH, "the downloaded file has SHA-256 "
           + sha256 + ", not the expected " + expected
           + "; it was deleted. Check the expected digest, or the file changed on the server");
+    }
+    ServerDigest announced = serverDigest;
+    byte[] got = announced == null ? null : digests.get(announced.algorithm());
+    if (announced != null && got != null && !MessageDigest.isEqual(got, announced.expected())) {
+      throw FetchFailure.fatal(Reason.CHECKSUM_MISMATCH, "the downloaded file has "
+          + announced.algorithm() + " " + HexFormat.of().formatHex(got) + ", but the server's "
+          + announced.header() + " says " + announced.expectedHex() + "; it was deleted. The"
+          + " bytes were damaged on the way or the file changed on the server; try again");
     }
     commit();
     return sha256;
@@ -273,8 +303,22 @@ final class RunFiles {
   }
 
   private @Nullable PrefixHasher newHasher(RangeSet done) {
-    return request.computeSha256()
-        ? new PrefixHasher(requirePart().channel(), done, engine.workers()) : null;
+    Set<String> algorithms = algorithms();
+    return algorithms.isEmpty() ? null
+        : new PrefixHasher(requirePart().channel(), done, engine.workers(), algorithms);
+  }
+
+  /** SHA-256 when the request wants it, and the algorithm of the server's digest: no more. */
+  private Set<String> algorithms() {
+    Set<String> algorithms = new LinkedHashSet<>();
+    if (request.computeSha256()) {
+      algorithms.add("SHA-256");
+    }
+    ServerDigest announced = serverDigest;
+    if (announced != null) {
+      algorithms.add(announced.algorithm());
+    }
+    return algorithms;
   }
 
   /** Whether the part file beside {@code target} was left by an earlier run of this URL. */

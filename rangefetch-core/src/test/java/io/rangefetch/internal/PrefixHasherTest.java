@@ -30,11 +30,11 @@ class PrefixHasherTest {
   void aSmallFileIsHashedByFinishWithoutAHandOff() throws Exception {
     byte[] content = random(100 * 1024);
     try (FileChannel channel = written(content)) {
-      PrefixHasher hasher = new PrefixHasher(channel, new RangeSet(), counting);
+      PrefixHasher hasher = new PrefixHasher(channel, new RangeSet(), counting, java.util.Set.of("SHA-256"));
       hasher.written(new ByteRange(50 * 1024, content.length - 1));
       hasher.written(new ByteRange(0, 50 * 1024 - 1));
 
-      assertEquals(sha256(content), hasher.finish(content.length));
+      assertEquals(sha256(content), java.util.HexFormat.of().formatHex(hasher.finish(content.length).get("SHA-256")));
       assertEquals(0, backgroundRuns.get());
     }
   }
@@ -44,7 +44,7 @@ class PrefixHasherTest {
     byte[] content = random(5 * 1024 * 1024 + 123);
     int piece = 256 * 1024;
     try (FileChannel channel = written(content)) {
-      PrefixHasher hasher = new PrefixHasher(channel, new RangeSet(), counting);
+      PrefixHasher hasher = new PrefixHasher(channel, new RangeSet(), counting, java.util.Set.of("SHA-256"));
       // The second half first: nothing to hash until the prefix reaches it.
       for (int at = content.length / 2; at < content.length; at += piece) {
         hasher.written(new ByteRange(at, Math.min(at + piece, content.length) - 1));
@@ -55,7 +55,7 @@ class PrefixHasherTest {
       }
 
       assertTrue(backgroundRuns.get() > 0, "never hashed in the background");
-      assertEquals(sha256(content), hasher.finish(content.length));
+      assertEquals(sha256(content), java.util.HexFormat.of().formatHex(hasher.finish(content.length).get("SHA-256")));
     }
   }
 

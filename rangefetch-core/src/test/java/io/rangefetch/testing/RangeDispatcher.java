@@ -78,6 +78,7 @@ public final class RangeDispatcher extends Dispatcher {
   private volatile long announcedTotal = Long.MIN_VALUE; // MIN_VALUE: the honest total
   private volatile int fillerHeaders;
   private volatile String setCookie;
+  private final Map<String, String> extraHeaders = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile String requiredAuthorization;
   private volatile int sliceBytes = WRITE_SLICE;
   private volatile long slicePauseNanos;
@@ -166,6 +167,12 @@ public final class RangeDispatcher extends Dispatcher {
   /** Sends this {@code Set-Cookie} header value on every file response. */
   public RangeDispatcher setCookie(String value) {
     this.setCookie = value;
+    return this;
+  }
+
+  /** Adds {@code name: value} to every response, for example a digest of the file. */
+  public RangeDispatcher extraHeader(String name, String value) {
+    extraHeaders.put(name, value);
     return this;
   }
 
@@ -502,6 +509,7 @@ public final class RangeDispatcher extends Dispatcher {
     if (setCookie != null) {
       plan.header("Set-Cookie", setCookie);
     }
+    extraHeaders.forEach(plan::header);
     if (contentDisposition != null) {
       plan.header("Content-Disposition", contentDisposition);
     }

@@ -35,6 +35,7 @@ final class ConfigKeys {
   static final String MAX_SESSIONS = "security.max-sessions";
   static final String MAX_DOWNLOADS = "security.max-downloads";
   static final String RPC_ALLOW_SHUTDOWN = "rpc.allow-shutdown";
+  static final String PROXY = "proxy";
   static final String STORE = "cluster.store";
   static final String NODE_ID = "cluster.node-id";
   static final String LEASE = "cluster.lease";
@@ -48,11 +49,11 @@ final class ConfigKeys {
   /** Every key, in the order the documentation lists them. */
   static final List<String> ALL = List.of(HOST, PORT, DOWNLOAD_DIR, MAX_THREADS,
       MAX_BYTES_PER_THREAD, MAX_CONCURRENT_DOWNLOADS, TOKEN, ALLOWED_ORIGINS, MAX_MESSAGE_BYTES,
-      BLOCK_PRIVATE_NETWORKS, MAX_SESSIONS, MAX_DOWNLOADS, RPC_ALLOW_SHUTDOWN, STORE, NODE_ID,
-      LEASE, PASSWORD_FILE);
+      BLOCK_PRIVATE_NETWORKS, MAX_SESSIONS, MAX_DOWNLOADS, RPC_ALLOW_SHUTDOWN, PROXY, STORE,
+      NODE_ID, LEASE, PASSWORD_FILE);
 
   /** Keys whose values are secrets, never repeated in a message. */
-  private static final Set<String> SECRETS = Set.of(TOKEN, STORE, PASSWORD);
+  private static final Set<String> SECRETS = Set.of(TOKEN, STORE, PASSWORD, PROXY);
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(s|m|h)?",
       Pattern.CASE_INSENSITIVE);
 
@@ -116,6 +117,9 @@ final class ConfigKeys {
         v -> config.maxDownloads(integer(v)));
     apply(settings, RPC_ALLOW_SHUTDOWN, "true or false",
         v -> config.rpcAllowShutdown(bool(v)));
+    // The proxy URL may carry a password: as a secret, a bad one is not repeated in the error.
+    apply(settings, PROXY, "a proxy URL such as http://host:3128, socks5://host:1080 or"
+        + " socks5h://user:password@host:1080", v -> config.proxy(java.net.URI.create(v)));
     config.cluster(cluster(settings));
     try {
       return config.limits(limits.build()).build();

@@ -65,6 +65,11 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--token", description = "secret WebSocket clients must send (default none)")
   private @Nullable String token;
 
+  @Option(names = "--proxy", paramLabel = "URL",
+      description = "proxy of every download: http://, socks5:// or socks5h://[user:password@]"
+          + "host:port (default none)")
+  private @Nullable String proxy;
+
   @Option(names = "--store", paramLabel = "JDBC_URL",
       description = "cluster mode: jdbc:postgresql://HOST/DB?user=NAME holds the shared list and"
           + " queue; password in RANGEFETCH_CLUSTER_PASSWORD (default: local state file)")
@@ -154,6 +159,7 @@ public final class Main implements Callable<Integer> {
     flag(settings, ConfigKeys.MAX_CONCURRENT_DOWNLOADS, "--max-concurrent-downloads",
         maxConcurrentDownloads);
     flag(settings, ConfigKeys.TOKEN, "--token", token);
+    flag(settings, ConfigKeys.PROXY, "--proxy", proxy);
     flag(settings, ConfigKeys.STORE, "--store", store);
     flag(settings, ConfigKeys.NODE_ID, "--node-id", nodeId);
     // The password comes from the environment (or cluster.password-file), never from a flag,

@@ -218,12 +218,13 @@ public final class RangefetchServer implements AutoCloseable {
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       DownloadMetrics metrics = new DownloadMetrics(registry);
       UrlPolicy urlPolicy = new UrlPolicy(config.blockPrivateNetworks());
-      RangeDownloader downloader = RangeDownloader.newBuilder()
+      RangeDownloader.Builder downloaderBuilder = RangeDownloader.newBuilder()
           .limits(config.limits())
           .listener(metrics)
           .addressFilter(urlPolicy.addressFilter())
-          .progressInterval(Duration.ofMillis(100))
-          .build();
+          .progressInterval(Duration.ofMillis(100));
+      config.proxy().ifPresent(downloaderBuilder::proxy);
+      RangeDownloader downloader = downloaderBuilder.build();
       connector = new ServerConnector(server(config));
       shared = config.cluster().map(cluster -> (SharedStore) new PostgresStore(cluster,
           config.limits().maxConcurrentDownloads(), config.host(), connector::getLocalPort))

@@ -36,6 +36,7 @@ public final class ServerConfig {
   private final boolean blockPrivateNetworks;
   private final int maxSessions;
   private final int maxDownloads;
+  private final java.net.@Nullable URI proxy;
   private final Duration idleTimeout;
   private final boolean rpcAllowShutdown;
   private final @Nullable ClusterSettings cluster;
@@ -51,6 +52,7 @@ public final class ServerConfig {
     this.blockPrivateNetworks = builder.blockPrivateNetworks;
     this.maxSessions = builder.maxSessions;
     this.maxDownloads = builder.maxDownloads;
+    this.proxy = builder.proxy;
     this.idleTimeout = builder.idleTimeout;
     this.rpcAllowShutdown = builder.rpcAllowShutdown;
     this.cluster = builder.cluster;
@@ -91,6 +93,7 @@ public final class ServerConfig {
     b.blockPrivateNetworks = blockPrivateNetworks;
     b.maxSessions = maxSessions;
     b.maxDownloads = maxDownloads;
+    b.proxy = proxy;
     b.idleTimeout = idleTimeout;
     b.rpcAllowShutdown = rpcAllowShutdown;
     b.cluster = cluster;
@@ -142,6 +145,11 @@ public final class ServerConfig {
     return maxSessions;
   }
 
+  /** @return the proxy of every download, if any. @see Builder#proxy(java.net.URI) */
+  public Optional<java.net.URI> proxy() {
+    return Optional.ofNullable(proxy);
+  }
+
   /** @return the most downloads the server keeps. @see Builder#maxDownloads(int) */
   public int maxDownloads() {
     return maxDownloads;
@@ -187,6 +195,9 @@ public final class ServerConfig {
         + ", blockPrivateNetworks=" + blockPrivateNetworks + ", maxSessions=" + maxSessions
         + ", maxDownloads=" + maxDownloads + ", idleTimeout=" + idleTimeout
         + ", rpcAllowShutdown=" + rpcAllowShutdown
+        // The proxy's credentials are secret: only where it is.
+        + (proxy == null ? "" : ", proxy=" + proxy.getScheme() + "://" + proxy.getHost() + ":"
+            + proxy.getPort())
         + (cluster == null ? "" : ", cluster=" + cluster) + "}";
   }
 
@@ -202,6 +213,7 @@ public final class ServerConfig {
     private boolean blockPrivateNetworks;
     private int maxSessions = 64;
     private int maxDownloads = 1000;
+    private java.net.@Nullable URI proxy;
     private Duration idleTimeout = Duration.ofMinutes(5);
     private boolean rpcAllowShutdown;
     private @Nullable ClusterSettings cluster;
@@ -343,6 +355,21 @@ public final class ServerConfig {
         throw new IllegalArgumentException("maxSessions must be at least 1, was " + max);
       }
       this.maxSessions = max;
+      return this;
+    }
+
+    /**
+     * Sends every download through a proxy; see
+     * {@link io.rangefetch.RangeDownloader.Builder#proxy(java.net.URI)} for the forms.
+     *
+     * @param proxy {@code http://}, {@code socks5://} or {@code socks5h://} with a host, an
+     *     optional port and {@code user:password@}. Default: none, direct connections.
+     * @return this builder
+     * @throws IllegalArgumentException if it is not such a proxy URL
+     */
+    public Builder proxy(java.net.URI proxy) {
+      io.rangefetch.RangeDownloader.newBuilder().proxy(Objects.requireNonNull(proxy, "proxy"));
+      this.proxy = proxy;
       return this;
     }
 

@@ -73,6 +73,26 @@ class ConfigTest {
   }
 
   @Test
+  void proxy_fromTheEnvironment_flagOverridesIt() {
+    assertTrue(resolve(Map.of()).proxy().isEmpty());
+    Map<String, String> env = Map.of("RANGEFETCH_PROXY", "socks5h://u:p@127.0.0.1:1080");
+    assertEquals("socks5h://u:p@127.0.0.1:1080", resolve(env).proxy().orElseThrow().toString());
+    assertEquals("http://127.0.0.1:3128",
+        resolve(env, "--proxy", "http://127.0.0.1:3128").proxy().orElseThrow().toString());
+    assertFalse(resolve(env).toString().contains("u:p"), resolve(env).toString());
+  }
+
+  @Test
+  void proxy_unsupportedScheme_isRefusedWithoutRepeatingTheValue() {
+    Run run = run(Map.of(), "--proxy", "socks4://user:s3cret@127.0.0.1:1080");
+
+    assertEquals(2, run.code());
+    assertTrue(run.err().contains("proxy = (hidden) from --proxy is not valid: expected a proxy"
+        + " URL"), run.err());
+    assertFalse(run.err().contains("s3cret"), run.err());
+  }
+
+  @Test
   void fileThenEnvironmentThenFlagsEachOverrideTheOneBefore() throws Exception {
     Files.writeString(workDir.resolve("rangefetch.properties"), String.join("\n",
         "server.host=0.0.0.0", "server.port=1000", "limits.max-threads=2",

@@ -17,6 +17,8 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -110,6 +112,21 @@ public final class FetchCommand implements Callable<Integer> {
       description = "Expected SHA-256 of the file; on a mismatch the file is removed, exit 1.")
   private Optional<String> sha256 = Optional.empty();
 
+  @Option(names = {"-H", "--header"}, paramLabel = "'NAME: VALUE'",
+      description = "Extra request header, like curl's -H; repeat it for more, e.g."
+          + " -H 'Cookie: a=1' -H 'Referer: https://example.org/'. Authorization and Cookie"
+          + " are not sent to another host after a redirect. Host, Range, If-Range,"
+          + " Content-Length, Transfer-Encoding, Connection are refused.")
+  private List<String> headers = new ArrayList<>();
+
+  @Option(names = {"-x", "--proxy"}, paramLabel = "URL",
+      description = "Proxy, like curl's -x: http://host:port (https through CONNECT),"
+          + " socks5://host:port (names resolved here) or socks5h://host:port (resolved by the"
+          + " proxy), with optional user:password@; port 1080 if none. \"\" for none. Default:"
+          + " from http_proxy (http URLs), https_proxy/HTTPS_PROXY (https URLs), else"
+          + " all_proxy/ALL_PROXY, unless no_proxy/NO_PROXY lists the host.")
+  private Optional<String> proxy = Optional.empty();
+
   @Option(names = "--probe",
       description = "Only ask the server: final URL, status, ranges, size, ETag,"
           + " Last-Modified, file name. Writes nothing.")
@@ -195,12 +212,13 @@ public final class FetchCommand implements Callable<Integer> {
       URI uri = parseUrl(url);
       CliConfig cliConfig = CliConfig.load(config, workingDir, environment);
       Limits limits = limits(cliConfig);
+      Optional<URI> proxyUri = proxy(uri);
       if (probe) {
-        return probe(uri, limits);
+        return probe(uri, limits, proxyUri);
       }
       DownloadRequest request = request(uri, cliConfig);
       reportCaps(cliConfig);
-      return download(request, limits);
+      return download(request, limits, proxyUri);
     } catch (IllegalArgumentException e) {
       err.println("rangefetch: " + e.getMessage());
       return USAGE;
@@ -221,6 +239,22 @@ public final class FetchCommand implements Callable<Integer> {
           + text + "\"; write it as https://host/path");
     }
     return uri;
+  }
+
+  /** The proxy of {@code uri}: --proxy, else the environment's as curl reads it. */
+  private Optional<URI> proxy(URI uri) {
+    Optional<ProxyEnvironment.Choice> choice = new ProxyEnvironment(environment).choose(proxy, uri);
+    choice.ifPresent(c -> {
+      try {
+        RangeDownloader.newBuilder().proxy(c.proxy());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(c.variable() + ": " + e.getMessage(), e);
+      }
+      if (!quiet) {
+        err.println("proxy: " + c.describe() + " (from " + c.variable() + ")");
+      }
+    });
+    return choice.map(ProxyEnvironment.Choice::proxy);
   }
 
   private Limits limits(CliConfig cliConfig) {
@@ -250,6 +284,14 @@ public final class FetchCommand implements Callable<Integer> {
     // aria2c compute none by default.
     builder.computeSha256(sha256.isPresent());
     sha256.ifPresent(builder::sha256);
+    for (String line : headers) {
+      HeaderLine header = HeaderLine.parse(line);
+      try {
+        builder.header(header.name(), header.value());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("-H " + header.name() + ": " + e.getMessage(), e);
+      }
+    }
     if (!quiet) {
       builder.listener(new ProgressPrinter(err, terminal, System::nanoTime));
     }
@@ -280,8 +322,10 @@ public final class FetchCommand implements Callable<Integer> {
             + limits.maxBytesPerThread()));
   }
 
-  private int probe(URI uri, Limits limits) {
-    try (RangeDownloader downloader = RangeDownloader.newBuilder().limits(limits).build()) {
+  private int probe(URI uri, Limits limits, Optional<URI> proxyUri) {
+    RangeDownloader.Builder builder = RangeDownloader.newBuilder().limits(limits);
+    proxyUri.ifPresent(builder::proxy);
+    try (RangeDownloader downloader = builder.build()) {
       Probe found = await(downloader.probe(uri));
       out.println("final URL:      " + found.finalUri());
       out.println("status:         " + found.statusCode());
@@ -298,9 +342,10 @@ public final class FetchCommand implements Callable<Integer> {
     }
   }
 
-  private int download(DownloadRequest request, Limits limits) {
+  private int download(DownloadRequest request, Limits limits, Optional<URI> proxyUri) {
     ExitGuard exitGuard = new ExitGuard(err);
     RangeDownloader.Builder builder = RangeDownloader.newBuilder().limits(limits);
+    proxyUri.ifPresent(builder::proxy);
     checkpointInterval.ifPresent(builder::checkpointInterval);
     RangeDownloader downloader = builder.build();
     exitGuard.arm();

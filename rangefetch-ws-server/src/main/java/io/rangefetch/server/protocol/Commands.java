@@ -2,9 +2,14 @@ package io.rangefetch.server.protocol;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rangefetch.DownloadRequest;
 import io.rangefetch.server.protocol.Command.Op;
+import java.net.URI;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -115,7 +120,34 @@ public final class Commands {
     Long threads = positive(root, "threads", Integer.MAX_VALUE);
     Long chunkBytes = positive(root, "chunkBytes", Long.MAX_VALUE);
     return new AddCommand(url.asText().strip(), threads == null ? null : threads.intValue(),
-        chunkBytes, optionalText(root, "fileName"), sha256(root));
+        chunkBytes, optionalText(root, "fileName"), sha256(root), headers(root));
+  }
+
+  /** The optional {@code headers} object, each checked by the core's rules before the add. */
+  private static Map<String, String> headers(JsonNode root) {
+    JsonNode node = root.get("headers");
+    if (node == null || node.isNull()) {
+      return Map.of();
+    }
+    if (!node.isObject()) {
+      throw badRequest("headers must be an object of header name to value, for example"
+          + " {\"Cookie\":\"a=1\"}; was " + node.getNodeType().name().toLowerCase(Locale.ROOT));
+    }
+    Map<String, String> headers = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> field : node.properties()) {
+      String name = field.getKey();
+      if (!field.getValue().isTextual()) {
+        // The value is not repeated: it may be a secret.
+        throw badRequest("headers: the value of " + shorten(name) + " must be a string");
+      }
+      try {
+        DownloadRequest.newBuilder(ANY_URI, Path.of(".")).header(name, field.getValue().asText());
+      } catch (IllegalArgumentException e) {
+        throw badRequest("headers: " + e.getMessage());
+      }
+      headers.put(name, field.getValue().asText());
+    }
+    return headers;
   }
 
   private static @Nullable Long positive(JsonNode root, String field, long max) {
@@ -158,6 +190,9 @@ public final class Commands {
   private static String shorten(String s) {
     return s.length() <= 80 ? s : s.substring(0, 80) + "...";
   }
+
+  /** Any http URI: the header checks of a request builder do not depend on it. */
+  private static final URI ANY_URI = URI.create("http://127.0.0.1/");
 
   private static CommandException badRequest(String message) {
     return new CommandException(ErrorCode.BAD_REQUEST, message);
