@@ -86,13 +86,10 @@ final class DownloadRows {
         c.commit();
         return new SharedStore.Added(existing.get(), false);
       }
-      try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM rangefetch_download");
-          ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        if (rs.getLong(1) >= maxDownloads) {
-          throw new CommandException(ErrorCode.LIMIT, "the cluster keeps at most " + maxDownloads
-              + " downloads; remove finished ones with {\"op\":\"remove\",\"id\":\"...\"} first");
-        }
+      if (FinishedRows.unfinished(c) >= maxDownloads) {
+        throw new CommandException(ErrorCode.LIMIT, "the cluster has " + maxDownloads
+            + " unfinished downloads, its limit (security.max-downloads); wait for some to"
+            + " finish, or cancel some with {\"op\":\"cancel\",\"id\":\"...\"}");
       }
       long id;
       try (PreparedStatement ps = c.prepareStatement("SELECT nextval('rangefetch_download_id')");

@@ -71,6 +71,7 @@ public final class DownloadService implements AutoCloseable {
   private final RangeDownloader downloader;
   private final Path downloadDir;
   private final int maxDownloads;
+  private final FinishedDownloads history;
   private final UrlPolicy urlPolicy;
   private final DownloadStore store;
   // in cluster mode, where the list and the queue live instead of the store; else null
@@ -99,12 +100,13 @@ public final class DownloadService implements AutoCloseable {
    *
    * @param downloader the shared downloader, whose limits cap every download
    * @param downloadDir the absolute, normalised directory of files and state file
-   * @param maxDownloads the most downloads kept, finished ones included
+   * @param maxDownloads the most unfinished downloads kept
+   * @param maxFinished the most finished downloads kept ({@link FinishedDownloads})
    * @param urlPolicy which URLs are accepted
    */
   public DownloadService(RangeDownloader downloader, Path downloadDir, int maxDownloads,
-      UrlPolicy urlPolicy) {
-    this(downloader, downloadDir, maxDownloads, urlPolicy, null);
+      int maxFinished, UrlPolicy urlPolicy) {
+    this(downloader, downloadDir, maxDownloads, maxFinished, urlPolicy, null);
   }
 
   /**
@@ -114,15 +116,18 @@ public final class DownloadService implements AutoCloseable {
    * @param downloader the shared downloader, whose limits cap every download and the downloads
    *     this node claims at once
    * @param downloadDir the absolute, normalised directory of this node's files
-   * @param maxDownloads the most downloads the cluster keeps, finished ones included
+   * @param maxDownloads the most unfinished downloads the cluster keeps
+   * @param maxFinished the most finished downloads kept without a cluster; in a cluster the
+   *     store keeps the history
    * @param urlPolicy which URLs are accepted
    * @param shared the cluster's store, or null for the local state file
    */
   public DownloadService(RangeDownloader downloader, Path downloadDir, int maxDownloads,
-      UrlPolicy urlPolicy, @Nullable SharedStore shared) {
+      int maxFinished, UrlPolicy urlPolicy, @Nullable SharedStore shared) {
     this.downloader = Objects.requireNonNull(downloader, "downloader");
     this.downloadDir = Objects.requireNonNull(downloadDir, "downloadDir");
     this.maxDownloads = maxDownloads;
+    this.history = new FinishedDownloads(maxFinished);
     this.urlPolicy = Objects.requireNonNull(urlPolicy, "urlPolicy");
     this.store = new DownloadStore(downloadDir, registry);
     this.shared = shared;
@@ -173,6 +178,7 @@ public final class DownloadService implements AutoCloseable {
         case FAILED, CANCELLED -> { }
       }
     }
+    evict(history.restore(registry.oldestFirst()));
     store.compact();
   }
 
@@ -197,9 +203,10 @@ public final class DownloadService implements AutoCloseable {
       if (existing.isPresent()) {
         return existing.get().status();
       }
-      if (registry.size() >= maxDownloads) {
-        throw new CommandException(ErrorCode.LIMIT, "the server keeps at most " + maxDownloads
-            + " downloads; remove finished ones with {\"op\":\"remove\",\"id\":\"...\"} first");
+      if (history.unfinished(registry.size()) >= maxDownloads) {
+        throw new CommandException(ErrorCode.LIMIT, "the server has " + maxDownloads
+            + " unfinished downloads, its limit (security.max-downloads); wait for some to"
+            + " finish, or cancel some with {\"op\":\"cancel\",\"id\":\"...\"}");
       }
       download = new ServerDownload(registry.newId(), uri, command, downloader.limits(),
           Instant.now());
@@ -409,6 +416,7 @@ public final class DownloadService implements AutoCloseable {
     if (!registry.remove(id)) {
       throw notFound(id);
     }
+    history.forget(id);
     if (shared != null) {
       shared.removedHere(id);
     } else {
@@ -419,6 +427,12 @@ public final class DownloadService implements AutoCloseable {
       tellRemoved(id);
     }
     return download.status();
+  }
+
+  /** Takes off the list the finished downloads the history no longer keeps (files stay). */
+  private void evict(List<String> ids) {
+    ids.forEach(id -> registry.get(id).filter(d -> d.state().isTerminal())
+        .ifPresent(d -> removeHere(id)));
   }
 
   // Called holding notifyLock.
@@ -692,6 +706,13 @@ public final class DownloadService implements AutoCloseable {
   }
 
   private void notifyChanged(ServerDownload download, boolean stateChanged) {
+    notifyNowOrSoon(download, stateChanged);
+    if (stateChanged && shared == null && registry.contains(download)) {
+      evict(history.changed(download)); // after its push: an end pushed, then older ones leave
+    }
+  }
+
+  private void notifyNowOrSoon(ServerDownload download, boolean stateChanged) {
     synchronized (notifyLock) {
       // A download's first status is its announcement (queued), pushed at once like a change of
       // state, whichever comes first: the add's notification or the core's first event.
@@ -961,6 +982,8 @@ public final class DownloadService implements AutoCloseable {
 
     @Override
     public void removedElsewhere(String id, Runnable apply) {
+      // A finished download of this node that left the shared list (its history): here too.
+      registry.get(id).filter(d -> d.state().isTerminal()).ifPresent(d -> registry.remove(id));
       synchronized (notifyLock) {
         apply.run();
         tellRemoved(id);
