@@ -82,9 +82,13 @@ final class DownloadRows {
     c.setAutoCommit(false);
     try {
       Optional<StatusJson> existing = liveOf(c, url);
-      if (existing.isPresent()) {
+      if (existing.isPresent() && !existing.get().fileMissing()) {
         c.commit();
         return new SharedStore.Added(existing.get(), false);
+      }
+      if (existing.isPresent()) {
+        // Its file is gone from its node's disk: a new download replaces it, on every node.
+        delete(c, ClusterMessage.TABLE, existing.get().id());
       }
       if (FinishedRows.unfinished(c) >= maxDownloads) {
         throw new CommandException(ErrorCode.LIMIT, "the cluster has " + maxDownloads
@@ -309,7 +313,8 @@ final class DownloadRows {
     return new StatusJson(s.id(), s.url(), s.finalUrl(), state, s.size(), s.rangesSupported(), 0,
         s.maxThreads(), s.chunkBytes(), s.bytesDone(), s.progress(), null, null, s.fileName(),
         s.file(), s.sha256(), s.error(), s.createdAt(),
-        Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), s.node(), s.fileUrl());
+        Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), s.node(), s.fileUrl(),
+        s.fileMissing());
   }
 
   /** Sends a notification on the cluster's channel when the transaction commits. */

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -79,6 +80,10 @@ public final class DownloadService implements AutoCloseable {
   // ids of downloads paused because the database was lost (SharedStore.Node#park); guarded by it
   private final Set<String> parked = new LinkedHashSet<>();
   private final DownloadRegistry registry = new DownloadRegistry();
+  private final FileCheck fileCheck = new FileCheck(registry, d -> {
+    persist(d);
+    notifyChanged(d, false); // not a change of state: the history's order stays
+  });
   private final List<StatusListener> listeners = new CopyOnWriteArrayList<>();
   // Every notification takes its status and hands it to the listeners under this lock, so the
   // listeners see the statuses of one download in the order they were taken: the last push is
@@ -151,6 +156,7 @@ public final class DownloadService implements AutoCloseable {
    */
   public void start() throws IOException {
     Files.createDirectories(downloadDir);
+    fileCheck.start();
     if (shared != null) {
       shared.start(new ClusterNode());
       return;
@@ -168,7 +174,7 @@ public final class DownloadService implements AutoCloseable {
     registry.restore(state.nextId(), restored);
     for (ServerDownload d : restored) {
       switch (d.state()) {
-        case COMPLETED -> d.failIfFileMissing();
+        case COMPLETED -> d.checkFile();
         case QUEUED, PROBING, DOWNLOADING -> {
           LOG.info("download {} was {} when the server stopped; starting it again", d.id(),
               d.state().name().toLowerCase(Locale.ROOT));
@@ -194,13 +200,15 @@ public final class DownloadService implements AutoCloseable {
     Objects.requireNonNull(command, "command");
     URI uri = urlPolicy.check(command.url());
     FileNames.target(downloadDir, command.fileName());
+    registry.findReusable(uri.toString()).ifPresent(fileCheck::checkNow);
     if (shared != null) {
       return addShared(uri, command);
     }
     ServerDownload download;
+    Optional<ServerDownload> existing;
     synchronized (this) {
-      var existing = registry.findReusable(uri.toString());
-      if (existing.isPresent()) {
+      existing = registry.findReusable(uri.toString());
+      if (existing.isPresent() && !existing.get().fileMissing()) {
         return existing.get().status();
       }
       if (history.unfinished(registry.size()) >= maxDownloads) {
@@ -212,6 +220,7 @@ public final class DownloadService implements AutoCloseable {
           Instant.now());
       registry.add(download);
     }
+    existing.ifPresent(gone -> evict(List.of(gone.id()))); // replaced: its file is gone
     run(download, false);
     persist(download);
     notifyChanged(download, true);
@@ -491,6 +500,7 @@ public final class DownloadService implements AutoCloseable {
     // Set first: events of the downloads being stopped no longer change the list written here.
     closing = true;
     progressTimer.shutdownNow();
+    fileCheck.close();
     if (shared != null) {
       // The downloader first: no byte is written once the store hands the downloads back.
       downloader.close();

@@ -63,6 +63,8 @@ final class ServerDownload {
   private @Nullable String fileUri;
   private @Nullable String sha256;
   private @Nullable ErrorJson error;
+  // guarded by this: a completed download's file is no longer on disk (FileCheck)
+  private boolean fileMissing;
   private Instant updatedAt;
   // guarded by this: in a cluster, the node that runs it and that node's base URL; else null
   private @Nullable String node;
@@ -130,6 +132,7 @@ final class ServerDownload {
     setFile(null);
     sha256 = null;
     error = null;
+    fileMissing = false;
     updatedAt = Instant.now();
     return generation;
   }
@@ -300,6 +303,7 @@ final class ServerDownload {
     fileName = result.file().getFileName().toString();
     sha256 = result.sha256();
     error = null;
+    fileMissing = false;
     endNow();
     return before != state;
   }
@@ -338,16 +342,33 @@ final class ServerDownload {
     remaining = null;
   }
 
-  /** The completed file is gone from the disk: tell the user instead of linking to nothing. */
-  synchronized boolean failIfFileMissing() {
-    if (state != DownloadState.COMPLETED || file == null || Files.isRegularFile(file)) {
+  /**
+   * Looks whether a completed download's file is still on disk, and records the answer: a file
+   * deleted or moved shows as {@code fileMissing}, one put back shows as there again.
+   *
+   * @return whether the answer changed
+   */
+  boolean checkFile() {
+    Path completed;
+    synchronized (this) {
+      completed = state == DownloadState.COMPLETED ? file : null;
+    }
+    if (completed == null) {
       return false;
     }
-    Path missing = file;
-    setFile(null);
-    sha256 = null;
-    return fail("file_missing", "the file " + missing + " was deleted or moved after the download"
-        + " completed; remove this download and add the URL again to fetch it again");
+    boolean missing = !Files.isRegularFile(completed); // not under the lock: a disk may be slow
+    synchronized (this) {
+      if (state != DownloadState.COMPLETED || !completed.equals(file) || missing == fileMissing) {
+        return false;
+      }
+      fileMissing = missing;
+      return true;
+    }
+  }
+
+  /** @return whether the download completed and its file is gone: an add starts it anew */
+  synchronized boolean fileMissing() {
+    return state == DownloadState.COMPLETED && fileMissing;
   }
 
   /**
@@ -391,7 +412,7 @@ final class ServerDownload {
         state == DownloadState.COMPLETED ? fileUri : null,
         state == DownloadState.COMPLETED ? sha256 : null, error, createdText, iso(updatedAt),
         node, state == DownloadState.COMPLETED && nodeUrl != null ? nodeUrl + "files/" + id
-            : null);
+            : null, state == DownloadState.COMPLETED && fileMissing);
   }
 
   /** Whether a status of this download has been notified; called holding the notification lock. */
@@ -450,6 +471,7 @@ final class ServerDownload {
       d.setFile(s.file() == null ? null : Path.of(URI.create(s.file())));
       d.sha256 = s.sha256();
       d.error = s.error();
+      d.fileMissing = s.fileMissing();
       d.updatedAt = Instant.parse(s.updatedAt());
     }
     return d;
