@@ -416,8 +416,8 @@ class ApiCommandsTest {
   void addBeyondTheCapOfUnfinishedDownloadsIsALimit() throws Exception {
     client = server.connectApi();
     for (int i = 0; i < 5; i++) {
-      origin.file("/f" + i, 10);
-      origin.hold("/f" + i); // unfinished until released
+      origin.file("/f" + i, 10_000);
+      origin.hold("/f" + i); // unfinished until released: held after its first 1024 bytes
       assertEquals("added", client.request("a" + i, add(origin.uri("/f" + i))).get("type").asText());
     }
     origin.file("/f5", 10);

@@ -80,9 +80,10 @@ class HistoryTest {
   void onlyUnfinishedDownloadsCountAgainstTheLimit() throws Exception {
     server = RunningServer.start(dir, ServerConfig.newBuilder().maxDownloads(2).maxFinished(10));
     client = server.connectApi();
-    origin.file("/a.bin", 1000);
-    origin.file("/b.bin", 1000);
-    origin.file("/c.bin", 1000);
+    origin.file("/a.bin", 10_000);
+    origin.file("/b.bin", 10_000);
+    origin.file("/c.bin", 10_000);
+    // held after their first 1024 bytes: unfinished until released
     origin.hold("/a.bin");
     origin.hold("/b.bin");
     String a = client.request("a", ApiCommandsTest.add(origin.uri("/a.bin")))

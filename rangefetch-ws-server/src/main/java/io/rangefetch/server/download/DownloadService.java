@@ -7,7 +7,6 @@ import io.rangefetch.DownloadRequest;
 import io.rangefetch.DownloadResult;
 import io.rangefetch.DownloadState;
 import io.rangefetch.DownloadStatus;
-import io.rangefetch.IfExists;
 import io.rangefetch.Probe;
 import io.rangefetch.RangeDownloader;
 import io.rangefetch.server.DaemonThreads;
@@ -20,7 +19,6 @@ import io.rangefetch.server.protocol.StoredDownload;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -55,12 +53,6 @@ import org.slf4j.LoggerFactory;
 public final class DownloadService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DownloadService.class);
   private static final int CANCEL_WAIT_SECONDS = 10;
-  /** The core's suffix of a file being written. */
-  private static final String PART_SUFFIX = ".part";
-  /** The core's suffix of a part file's control file. */
-  private static final String CONTROL_SUFFIX = ".rangefetch";
-  /** The core's suffix of a part file's live record (what was written, trusted in one boot). */
-  private static final String LIVE_SUFFIX = ".rangefetch-live";
   /**
    * How long a change of progress may wait before it is pushed. The protocol allows about 10
    * progress pushes per second per download; waiting, rather than pushing the first at once,
@@ -80,6 +72,7 @@ public final class DownloadService implements AutoCloseable {
   // ids of downloads paused because the database was lost (SharedStore.Node#park); guarded by it
   private final Set<String> parked = new LinkedHashSet<>();
   private final DownloadRegistry registry = new DownloadRegistry();
+  private final RunTargets targets;
   private final FileCheck fileCheck = new FileCheck(registry, d -> {
     persist(d);
     notifyChanged(d, false); // not a change of state: the history's order stays
@@ -135,6 +128,7 @@ public final class DownloadService implements AutoCloseable {
     this.history = new FinishedDownloads(maxFinished);
     this.urlPolicy = Objects.requireNonNull(urlPolicy, "urlPolicy");
     this.store = new DownloadStore(downloadDir, registry);
+    this.targets = new RunTargets(downloadDir, registry);
     this.shared = shared;
   }
 
@@ -530,32 +524,10 @@ public final class DownloadService implements AutoCloseable {
       if (handle == null) {
         // Paused before a restart: no core download holds its part file, so delete it here,
         // as the core does on a cancel.
-        deletePartFiles(download);
+        targets.deletePartFiles(download);
       }
       persist(download);
       notifyChanged(download, true);
-    }
-  }
-
-  private void deletePartFiles(ServerDownload download) {
-    String name = download.knownFileName();
-    if (name == null) {
-      return;
-    }
-    Path file;
-    try {
-      file = FileNames.target(downloadDir, name);
-    } catch (CommandException e) {
-      return;
-    }
-    for (String suffix : List.of(PART_SUFFIX, PART_SUFFIX + CONTROL_SUFFIX,
-        PART_SUFFIX + CONTROL_SUFFIX + ".tmp", PART_SUFFIX + LIVE_SUFFIX)) {
-      try {
-        Files.deleteIfExists(file.resolveSibling(name + suffix));
-      } catch (IOException e) {
-        LOG.warn("download {}: cannot delete {}{}: {}", download.id(), file, suffix,
-            e.getMessage());
-      }
     }
   }
 
@@ -587,8 +559,14 @@ public final class DownloadService implements AutoCloseable {
 
   private void launch(ServerDownload download, long generation, boolean again) {
     AddCommand options = download.options();
-    Target target = again ? targetAgain(download)
-        : new Target(FileNames.target(downloadDir, options.fileName()), IfExists.RENAME);
+    RunTargets.Target target;
+    try {
+      target = again ? targets.again(download) : targets.first(download);
+    } catch (IOException | IllegalArgumentException e) {
+      ended(download, download.fail("disk", "cannot write into the download's directory: "
+          + e.getMessage()));
+      return;
+    }
     DownloadRequest.Builder request = DownloadRequest
         .newBuilder(download.uri(), target.path())
         .ifExists(target.ifExists())
@@ -627,41 +605,6 @@ public final class DownloadService implements AutoCloseable {
     } catch (IllegalStateException e) {
       LOG.debug("download {} ended before its pause reached the core", download.id());
     }
-  }
-
-  /** Where a run writes, and what the core does if the file is there. */
-  private record Target(Path path, IfExists ifExists) {}
-
-  /**
-   * The target of a download that ran before a restart. Once the core had chosen a file, the same
-   * file is asked for again, not the directory: a directory target would let the core choose
-   * anew, and a name it now finds free (a file deleted meanwhile) would leave the part file
-   * behind. If the final file is not there but its part file is, that part file is this
-   * download's own (the state file says so; no other download of this server has the name): the
-   * core may take it over ({@link IfExists#OVERWRITE}), and continues it if its control file
-   * matches, or starts over in it if not (a control file missing, garbled, of a changed remote
-   * file). Under {@link IfExists#RENAME} the core would count such a part file as taken and write
-   * a numbered file beside it, leaving the part file there.
-   */
-  private Target targetAgain(ServerDownload download) {
-    String name = download.knownFileName();
-    if (name == null) {
-      return new Target(downloadDir, IfExists.RENAME);
-    }
-    Path file;
-    try {
-      file = FileNames.target(downloadDir, name);
-    } catch (CommandException e) {
-      LOG.warn("download {}: the state file names the file \"{}\", which is not a plain name;"
-          + " letting the downloader choose one", download.id(), name);
-      return new Target(downloadDir, IfExists.RENAME);
-    }
-    Path part = file.resolveSibling(name + PART_SUFFIX);
-    boolean ownPart = !Files.exists(file, LinkOption.NOFOLLOW_LINKS)
-        && Files.isRegularFile(part, LinkOption.NOFOLLOW_LINKS)
-        && registry.oldestFirst().stream().noneMatch(other -> other != download
-            && !other.state().isTerminal() && name.equals(other.knownFileName()));
-    return new Target(file, ownPart ? IfExists.OVERWRITE : IfExists.RENAME);
   }
 
   private void update(ServerDownload download, DownloadHandle handle) {

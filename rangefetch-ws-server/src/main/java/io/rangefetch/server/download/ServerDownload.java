@@ -443,7 +443,7 @@ final class ServerDownload {
 
   synchronized StoredDownload stored() {
     return new StoredDownload(uri.toString(), options.threads(), options.chunkBytes(),
-        options.fileName(), options.sha256(), status(), options.headers());
+        options.fileName(), options.sha256(), status(), options.headers(), options.dir());
   }
 
   /**
@@ -457,7 +457,7 @@ final class ServerDownload {
   static ServerDownload restore(StoredDownload stored, Limits limits) {
     StatusJson s = stored.status();
     AddCommand options = new AddCommand(stored.url(), stored.threads(), stored.chunkBytes(),
-        stored.fileName(), stored.expectedSha256(), stored.headers());
+        stored.fileName(), stored.expectedSha256(), stored.headers(), stored.dir());
     ServerDownload d = new ServerDownload(s.id(), URI.create(stored.url()), options, limits,
         Instant.parse(s.createdAt()));
     synchronized (d) {
