@@ -73,6 +73,7 @@ public final class DownloadService implements AutoCloseable {
   private final Set<String> parked = new LinkedHashSet<>();
   private final DownloadRegistry registry = new DownloadRegistry();
   private final RunTargets targets;
+  private final WaitingQueue queue;
   private final FileCheck fileCheck = new FileCheck(registry, d -> {
     persist(d);
     notifyChanged(d, false); // not a change of state: the history's order stays
@@ -129,6 +130,7 @@ public final class DownloadService implements AutoCloseable {
     this.urlPolicy = Objects.requireNonNull(urlPolicy, "urlPolicy");
     this.store = new DownloadStore(downloadDir, registry);
     this.targets = new RunTargets(downloadDir, registry);
+    this.queue = new WaitingQueue(downloader, registry);
     this.shared = shared;
   }
 
@@ -290,6 +292,26 @@ public final class DownloadService implements AutoCloseable {
     return find(id).status();
   }
 
+  /** @return the waiting (queued or paused) downloads, the next to start first */
+  public List<StatusJson> waiting() {
+    return shared != null ? WaitingQueue.inClusterList(list())
+        : queue.waiting().stream().map(ServerDownload::status).toList();
+  }
+
+  /**
+   * Moves a waiting download in the queue, the order in which downloads start.
+   *
+   * @param id its id
+   * @param offset the position, or the distance from {@code anchor}; clamped to the queue
+   * @param anchor where {@code offset} counts from
+   * @return its position afterwards, 0 for the next to start; see {@link WaitingQueue#move}
+   * @throws CommandException {@code not_found}; {@code conflict} if it is not waiting, or in a
+   *     cluster, whose nodes start downloads in the order they were added
+   */
+  public int move(String id, long offset, QueueAnchor anchor) {
+    return queue.moveOrRefuse(shared != null ? null : find(id), id, offset, anchor);
+  }
+
   /**
    * Pauses a queued or running download. Pausing a paused one does nothing.
    *
@@ -368,6 +390,7 @@ public final class DownloadService implements AutoCloseable {
     } catch (IllegalStateException e) {
       throw conflict(download, "resume");
     }
+    queue.resumed(); // it keeps its place in the queue
     update(download, handle);
     persist(download);
     return download.status();
