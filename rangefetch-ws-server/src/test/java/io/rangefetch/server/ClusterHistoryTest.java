@@ -22,7 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The history in a cluster: beyond {@code history.max-finished} the downloads that finished
  * first leave the shared list on every node (their files stay on their nodes' disks), and only
- * unfinished downloads count against {@code security.max-downloads}.
+ * unfinished downloads count against {@code security.max-downloads}. A file gone from the disk
+ * of the node that wrote it shows as missing on every node, and an add of its URL on any node
+ * downloads it again.
  */
 @Timeout(300)
 class ClusterHistoryTest {
@@ -102,6 +104,38 @@ class ClusterHistoryTest {
 
       assertEquals("limit", refused.get("code").asText(), refused.toString());
       assertEquals("added", accepted.get("type").asText(), accepted.toString());
+    }
+  }
+
+  @Test
+  void fileGoneFromItsNodeShowsMissingEverywhereAndAnAddOnAnotherNodeFetchesItAgain()
+      throws Exception {
+    byte[] content = origin.file("/m.bin", 20_000);
+    try (ProtocolClient a = nodes.get(0).connectApi();
+        ProtocolClient b = nodes.get(1).connectApi()) {
+      String first = a.request("a", ApiCommandsTest.add(origin.uri("/m.bin")))
+          .get("download").get("id").asText();
+      JsonNode done = b.awaitState(first, "completed");
+      Path file = Path.of(URI.create(done.get("file").asText()));
+      RunningServer writer = nodes.get(List.of("node-a", "node-b")
+          .indexOf(done.get("node").asText()));
+      ProtocolClient other = writer == nodes.get(0) ? b : a;
+
+      Files.delete(file);
+      JsonNode missing = other.awaitJson(m -> "status".equals(m.path("type").asText())
+          && first.equals(m.path("download").path("id").asText())
+          && m.path("download").path("fileMissing").asBoolean(), "fileMissing from the writer")
+          .get("download");
+      String second = other.request("again", ApiCommandsTest.add(origin.uri("/m.bin")))
+          .get("download").get("id").asText();
+      awaitRemoved(other, first);
+      JsonNode again = other.awaitState(second, "completed");
+
+      assertEquals("completed", missing.get("state").asText());
+      assertTrue(!second.equals(first), "a new download: " + second);
+      Path fetched = Path.of(URI.create(again.get("file").asText()));
+      assertEquals(OriginServer.sha256(content), OriginServer.sha256(Files.readAllBytes(fetched)));
+      assertEquals(404, writer.get("/files/" + first).statusCode(), "the dead entry is gone");
     }
   }
 
