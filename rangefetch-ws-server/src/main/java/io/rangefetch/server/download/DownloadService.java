@@ -377,6 +377,7 @@ public final class DownloadService implements AutoCloseable {
       long generation = download.claimRestart();
       if (generation > 0) {
         launch(download, generation, true);
+        queue.resumed();
         persist(download);
         notifyChanged(download, true);
       }
