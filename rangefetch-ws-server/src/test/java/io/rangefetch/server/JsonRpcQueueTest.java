@@ -88,6 +88,40 @@ class JsonRpcQueueTest {
     }
   }
 
+  @Test
+  void theOrderSurvivesARestart() throws Exception {
+    origin.hold("/a.bin");
+    String a = add("a");
+    rpc.awaitNotification("aria2.onDownloadStart", a);
+    String b = add("b");
+    String c = add("c");
+    String d = add("d");
+    rpc.result("aria2.changePosition", d, 0, "POS_SET");
+    rpc.result("aria2.pause", b);
+    rpc.close();
+    server.close();
+
+    server = RunningServer.start(dir, ServerConfig.newBuilder().token(SECRET)
+        .limits(Limits.newBuilder().maxConcurrentDownloads(1).build()));
+    rpc = Aria2RpcClient.connect(server, SECRET);
+    List<String> afterRestart = waiting();
+    afterRestart.remove(a); // a ran when the server stopped: it starts first, maybe not yet
+    rpc.result("aria2.unpause", b); // resumed while a still runs: b keeps its place
+    origin.release("/a.bin");
+    for (String gid : List.of(a, d, b, c)) {
+      rpc.awaitNotification("aria2.onDownloadComplete", gid);
+    }
+
+    assertEquals(List.of(d, b, c), afterRestart);
+    List<String> started = origin.requests().stream().map(OriginServer.Seen::path).distinct()
+        .toList();
+    assertEquals(List.of("/a.bin", "/d.bin", "/b.bin", "/c.bin"), started);
+    for (String name : List.of("a", "b", "c", "d")) {
+      assertEquals(OriginServer.sha256(contents.get(name)),
+          OriginServer.sha256(Files.readAllBytes(dir.resolve(name + ".bin"))), name);
+    }
+  }
+
   private String add(String name) throws Exception {
     return rpc.result("aria2.addUri", List.of(url(name))).asText();
   }

@@ -130,7 +130,7 @@ public final class DownloadService implements AutoCloseable {
     this.urlPolicy = Objects.requireNonNull(urlPolicy, "urlPolicy");
     this.store = new DownloadStore(downloadDir, registry);
     this.targets = new RunTargets(downloadDir, registry);
-    this.queue = new WaitingQueue(downloader, registry);
+    this.queue = new WaitingQueue(downloader, registry, downloadDir);
     this.shared = shared;
   }
 
@@ -168,7 +168,7 @@ public final class DownloadService implements AutoCloseable {
       }
     }
     registry.restore(state.nextId(), restored);
-    for (ServerDownload d : restored) {
+    for (ServerDownload d : queue.restore(restored)) {
       switch (d.state()) {
         case COMPLETED -> d.checkFile();
         case QUEUED, PROBING, DOWNLOADING -> {
@@ -525,6 +525,7 @@ public final class DownloadService implements AutoCloseable {
       shared.close();
       return;
     }
+    queue.save();
     store.close();
     downloader.close();
   }
@@ -587,8 +588,7 @@ public final class DownloadService implements AutoCloseable {
     try {
       target = again ? targets.again(download) : targets.first(download);
     } catch (IOException | IllegalArgumentException e) {
-      ended(download, download.fail("disk", "cannot write into the download's directory: "
-          + e.getMessage()));
+      ended(download, download.fail("disk", "cannot create its directory: " + e.getMessage()));
       return;
     }
     DownloadRequest.Builder request = DownloadRequest

@@ -6,8 +6,11 @@ import io.rangefetch.RangeDownloader;
 import io.rangefetch.server.protocol.CommandException;
 import io.rangefetch.server.protocol.ErrorCode;
 import io.rangefetch.server.protocol.StatusJson;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,18 +23,53 @@ import org.jspecify.annotations.Nullable;
  * which they start, which a client may change ({@code aria2.changePosition}). A download keeps
  * its place while it waits, paused or not; one that starts waiting (added, or paused while it
  * ran) goes last. The core is told the order of those waiting for a slot, so it starts them in
- * this order. Kept in memory: after a restart, waiting downloads are in the order they were
- * added. Thread-safe.
+ * this order. A server on its own keeps the order across restarts ({@link QueueOrderFile}).
+ * Thread-safe.
  */
 final class WaitingQueue {
   private final RangeDownloader downloader;
   private final DownloadRegistry registry;
+  private final QueueOrderFile file;
   // guarded by this: the ids of the waiting downloads as last arranged, front first
   private List<String> order = new ArrayList<>();
+  // guarded by this: a client has changed the order, in this run or an earlier one; until then
+  // the order is that of adding, which a restart gives without the file
+  private boolean moved;
 
-  WaitingQueue(RangeDownloader downloader, DownloadRegistry registry) {
+  WaitingQueue(RangeDownloader downloader, DownloadRegistry registry, Path downloadDir) {
     this.downloader = downloader;
     this.registry = registry;
+    this.file = new QueueOrderFile(downloadDir);
+  }
+
+  /**
+   * Puts the downloads of the state file in the order in which they are to be started again:
+   * those that ran when the server stopped first, then the waiting ones in the order last
+   * written, then those that started waiting after it was written.
+   *
+   * @param restored the downloads of the state file, oldest first
+   * @return the same downloads in that order
+   */
+  synchronized List<ServerDownload> restore(List<ServerDownload> restored) {
+    order = new ArrayList<>(file.read());
+    moved = !order.isEmpty();
+    Map<String, Integer> place = new HashMap<>();
+    for (int i = 0; i < order.size(); i++) {
+      place.put(order.get(i), i);
+    }
+    List<ServerDownload> sorted = new ArrayList<>(restored);
+    sorted.sort(Comparator.comparingInt((ServerDownload d) -> switch (d.state()) {
+      case PROBING, DOWNLOADING -> -1;
+      default -> place.getOrDefault(d.id(), Integer.MAX_VALUE);
+    }));
+    return sorted;
+  }
+
+  /** Writes the order, if a client ever changed it, for the next start; called at the stop. */
+  synchronized void save() {
+    if (moved) {
+      file.write(waiting().stream().map(ServerDownload::id).toList());
+    }
   }
 
   /**
@@ -87,6 +125,8 @@ final class WaitingQueue {
     int target = (int) Math.max(0, Math.min(last, wanted));
     queue.add(target, queue.remove(current));
     order = new ArrayList<>(queue.stream().map(ServerDownload::id).toList());
+    moved = true;
+    file.write(order); // before the reply: a move survives a crash
     tellCore(queue);
     return target;
   }
