@@ -313,7 +313,15 @@
     c.sha = el('code', 'sha256');
     c.shaLine.append(el('span', 'label', 'SHA-256'), c.sha);
     c.done.append(fileLine, c.shaLine);
-    nameCell.append(c.name, c.url, c.error, c.done);
+    // A completed download whose file was deleted or moved (status fileMissing): say so, and
+    // offer to fetch it again (an add of its URL replaces it with a new download).
+    c.missing = el('div', 'file-missing');
+    c.missingText = el('span', 'missing-text');
+    c.again = el('button', 'again', 'Download again');
+    c.again.type = 'button';
+    c.again.addEventListener('click', () => send({op: 'add', url: String(c.url.textContent)}));
+    c.missing.append(c.missingText, c.again);
+    nameCell.append(c.name, c.url, c.error, c.done, c.missing);
 
     c.state = el('span', 'state');
     const stateCell = el('td', 'col-state');
@@ -383,6 +391,12 @@
       setText(c.sha, s.sha256 || '');
       c.shaLine.hidden = !s.sha256;
     }
+    const missing = completed && s.fileMissing === true;
+    entry.tr.classList.toggle('missing', missing);
+    c.missing.hidden = !missing;
+    c.link.hidden = missing;
+    setText(c.missingText, missing ? 'File missing: it was deleted or moved since the download'
+        + ' completed.' : '');
 
     const size = typeof s.size === 'number' ? s.size : null;
     const done = typeof s.bytesDone === 'number' ? s.bytesDone : 0;

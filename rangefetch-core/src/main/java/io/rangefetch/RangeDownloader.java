@@ -160,6 +160,24 @@ public final class RangeDownloader implements AutoCloseable {
   }
 
   /**
+   * Changes the order in which queued downloads start: those of {@code first} that wait for a
+   * slot ({@link DownloadState#QUEUED}, not yet running) start first, in the order given; the
+   * other waiting downloads keep their order behind them. Downloads of {@code first} that do not
+   * wait (running, paused, ended, or started by another downloader) are skipped. Without a call,
+   * downloads start in the order they were started or resumed.
+   *
+   * <pre>{@code
+   * downloader.reorderQueue(List.of(urgent)); // starts before every other waiting download
+   * }</pre>
+   *
+   * @param first the downloads to start first, the first to start first
+   */
+  public void reorderQueue(List<DownloadHandle> first) {
+    Objects.requireNonNull(first, "first");
+    engine.reorderQueue(List.copyOf(first));
+  }
+
+  /**
    * Returns the downloads started by this downloader that have not ended.
    *
    * @return the handles, oldest first

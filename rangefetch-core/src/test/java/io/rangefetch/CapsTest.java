@@ -250,6 +250,36 @@ class CapsTest {
   }
 
   @Test
+  void reorderQueueChangesTheOrderInWhichWaitingDownloadsStart() throws Exception {
+    // given one download slot, a slow first download and three waiting behind it
+    RangeDispatcher files = serve(CONTENT).throttle(16 * 1024, Duration.ofMillis(10));
+    Limits oneAtATime = TestDownloaders.smallLimits().toBuilder().maxConcurrentDownloads(1).build();
+    List<String> order = List.of("/a.bin", "/b.bin", "/c.bin", "/d.bin");
+
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().limits(oneAtATime).build()) {
+      List<DownloadHandle> handles = new java.util.ArrayList<>();
+      for (String path : order) {
+        handles.add(downloader.start(DownloadRequest.newBuilder(server.url(path).uri(),
+            dir.resolve(path.substring(1))).build()));
+      }
+
+      // when d and c are moved to the front (a runs, b is skipped: it keeps its place behind)
+      downloader.reorderQueue(List.of(handles.get(3), handles.get(0), handles.get(2)));
+
+      // then they start in that order after a, and every file is complete
+      for (DownloadHandle handle : handles) {
+        Outcome.of(handle).completed();
+      }
+    }
+    List<String> firstRequests = files.exchanges().stream().map(Exchange::path).distinct()
+        .toList();
+    assertEquals(List.of("/a.bin", "/d.bin", "/c.bin", "/b.bin"), firstRequests);
+    for (String path : order) {
+      assertEquals(Sha256.of(CONTENT), Sha256.of(dir.resolve(path.substring(1))));
+    }
+  }
+
+  @Test
   void everyRequestCarriesTheCallersHeadersAndTheUserAgent() throws Exception {
     // given
     RangeDispatcher files = serve(CONTENT);

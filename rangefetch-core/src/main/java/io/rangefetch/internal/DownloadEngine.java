@@ -136,6 +136,18 @@ public final class DownloadEngine implements AutoCloseable {
     return task;
   }
 
+  /** See {@link io.rangefetch.RangeDownloader#reorderQueue}. */
+  public void reorderQueue(List<DownloadHandle> first) {
+    List<DownloadTask> tasks = new ArrayList<>(first.size());
+    for (DownloadHandle handle : first) {
+      // Only this engine's tasks can wait in its queue; any other handle is skipped.
+      if (handle instanceof DownloadTask task && active.get(task.id()) == task) {
+        tasks.add(task);
+      }
+    }
+    scheduler.reorder(tasks);
+  }
+
   /** See {@link io.rangefetch.RangeDownloader#active}. */
   public List<DownloadHandle> active() {
     List<DownloadTask> tasks = new ArrayList<>(active.values());

@@ -1,6 +1,9 @@
 package io.rangefetch.internal;
 
 import java.util.ArrayDeque;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Executor;
 
 /**
@@ -32,6 +35,24 @@ final class DownloadScheduler {
   /** Takes a task out of the queue; false if it was not waiting (running, or never queued). */
   synchronized boolean removeWaiting(DownloadTask task) {
     return waiting.remove(task);
+  }
+
+  /**
+   * Puts the waiting tasks in a new order: those of {@code first} that wait go to the front, in
+   * that order; the others keep their order behind them. Tasks of {@code first} that do not
+   * wait (running, paused, ended) are skipped.
+   */
+  synchronized void reorder(List<DownloadTask> first) {
+    Set<DownloadTask> rest = new LinkedHashSet<>(waiting);
+    ArrayDeque<DownloadTask> next = new ArrayDeque<>(waiting.size());
+    for (DownloadTask task : first) {
+      if (rest.remove(task)) {
+        next.add(task);
+      }
+    }
+    next.addAll(rest);
+    waiting.clear();
+    waiting.addAll(next);
   }
 
   /** Frees the slot of a task that stopped running, and starts the next one. */

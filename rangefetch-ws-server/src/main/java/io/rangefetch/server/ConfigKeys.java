@@ -34,6 +34,7 @@ final class ConfigKeys {
   static final String BLOCK_PRIVATE_NETWORKS = "security.block-private-networks";
   static final String MAX_SESSIONS = "security.max-sessions";
   static final String MAX_DOWNLOADS = "security.max-downloads";
+  static final String MAX_FINISHED = "history.max-finished";
   static final String RPC_ALLOW_SHUTDOWN = "rpc.allow-shutdown";
   static final String PROXY = "proxy";
   static final String STORE = "cluster.store";
@@ -49,8 +50,8 @@ final class ConfigKeys {
   /** Every key, in the order the documentation lists them. */
   static final List<String> ALL = List.of(HOST, PORT, DOWNLOAD_DIR, MAX_THREADS,
       MAX_BYTES_PER_THREAD, MAX_CONCURRENT_DOWNLOADS, TOKEN, ALLOWED_ORIGINS, MAX_MESSAGE_BYTES,
-      BLOCK_PRIVATE_NETWORKS, MAX_SESSIONS, MAX_DOWNLOADS, RPC_ALLOW_SHUTDOWN, PROXY, STORE,
-      NODE_ID, LEASE, PASSWORD_FILE);
+      BLOCK_PRIVATE_NETWORKS, MAX_SESSIONS, MAX_DOWNLOADS, MAX_FINISHED, RPC_ALLOW_SHUTDOWN,
+      PROXY, STORE, NODE_ID, LEASE, PASSWORD_FILE);
 
   /** Keys whose values are secrets, never repeated in a message. */
   private static final Set<String> SECRETS = Set.of(TOKEN, STORE, PASSWORD, PROXY);
@@ -115,6 +116,8 @@ final class ConfigKeys {
         v -> config.maxSessions(integer(v)));
     apply(settings, MAX_DOWNLOADS, "a whole number of at least 1",
         v -> config.maxDownloads(integer(v)));
+    apply(settings, MAX_FINISHED, "a whole number from 0 to 1000000",
+        v -> config.maxFinished(integer(v)));
     apply(settings, RPC_ALLOW_SHUTDOWN, "true or false",
         v -> config.rpcAllowShutdown(bool(v)));
     // The proxy URL may carry a password: as a secret, a bad one is not repeated in the error.

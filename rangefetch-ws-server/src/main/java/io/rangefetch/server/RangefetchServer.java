@@ -227,10 +227,10 @@ public final class RangefetchServer implements AutoCloseable {
       RangeDownloader downloader = downloaderBuilder.build();
       connector = new ServerConnector(server(config));
       shared = config.cluster().map(cluster -> (SharedStore) new PostgresStore(cluster,
-          config.limits().maxConcurrentDownloads(), config.host(), connector::getLocalPort))
-          .orElse(null);
+          config.limits().maxConcurrentDownloads(), config.maxFinished(), config.host(),
+          connector::getLocalPort)).orElse(null);
       downloads = new DownloadService(downloader, config.downloadDir(), config.maxDownloads(),
-          urlPolicy, shared);
+          config.maxFinished(), urlPolicy, shared);
       downloads.addListener(new PushHub(sessions));
       metrics.watch(downloads::countByState, downloads::activeThreads, sessions::count);
 

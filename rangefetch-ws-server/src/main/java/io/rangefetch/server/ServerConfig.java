@@ -37,6 +37,7 @@ public final class ServerConfig {
   private final int maxSessions;
   private final int maxDownloads;
   private final java.net.@Nullable URI proxy;
+  private final int maxFinished;
   private final Duration idleTimeout;
   private final boolean rpcAllowShutdown;
   private final @Nullable ClusterSettings cluster;
@@ -53,6 +54,7 @@ public final class ServerConfig {
     this.maxSessions = builder.maxSessions;
     this.maxDownloads = builder.maxDownloads;
     this.proxy = builder.proxy;
+    this.maxFinished = builder.maxFinished;
     this.idleTimeout = builder.idleTimeout;
     this.rpcAllowShutdown = builder.rpcAllowShutdown;
     this.cluster = builder.cluster;
@@ -94,6 +96,7 @@ public final class ServerConfig {
     b.maxSessions = maxSessions;
     b.maxDownloads = maxDownloads;
     b.proxy = proxy;
+    b.maxFinished = maxFinished;
     b.idleTimeout = idleTimeout;
     b.rpcAllowShutdown = rpcAllowShutdown;
     b.cluster = cluster;
@@ -150,9 +153,14 @@ public final class ServerConfig {
     return Optional.ofNullable(proxy);
   }
 
-  /** @return the most downloads the server keeps. @see Builder#maxDownloads(int) */
+  /** @return the most unfinished downloads the server keeps. @see Builder#maxDownloads(int) */
   public int maxDownloads() {
     return maxDownloads;
+  }
+
+  /** @return the most finished downloads the list keeps. @see Builder#maxFinished(int) */
+  public int maxFinished() {
+    return maxFinished;
   }
 
   /** @return how long a silent session stays open. @see Builder#idleTimeout(Duration) */
@@ -193,7 +201,8 @@ public final class ServerConfig {
         + ", limits=" + limits + ", token=" + (token == null ? "none" : "set")
         + ", allowedOrigins=" + allowedOrigins + ", maxMessageBytes=" + maxMessageBytes
         + ", blockPrivateNetworks=" + blockPrivateNetworks + ", maxSessions=" + maxSessions
-        + ", maxDownloads=" + maxDownloads + ", idleTimeout=" + idleTimeout
+        + ", maxDownloads=" + maxDownloads + ", maxFinished=" + maxFinished
+        + ", idleTimeout=" + idleTimeout
         + ", rpcAllowShutdown=" + rpcAllowShutdown
         // The proxy's credentials are secret: only where it is.
         + (proxy == null ? "" : ", proxy=" + proxy.getScheme() + "://" + proxy.getHost() + ":"
@@ -214,6 +223,7 @@ public final class ServerConfig {
     private int maxSessions = 64;
     private int maxDownloads = 1000;
     private java.net.@Nullable URI proxy;
+    private int maxFinished = 1000;
     private Duration idleTimeout = Duration.ofMinutes(5);
     private boolean rpcAllowShutdown;
     private @Nullable ClusterSettings cluster;
@@ -374,8 +384,9 @@ public final class ServerConfig {
     }
 
     /**
-     * Sets the most downloads the server keeps, finished ones included; an {@code add} beyond
-     * gets a {@code limit} error until some are removed.
+     * Sets the most unfinished downloads (queued, running or paused) the server keeps; an
+     * {@code add} beyond gets a {@code limit} error until some finish or are removed. Finished
+     * downloads do not count: {@link #maxFinished(int)} keeps their number down.
      *
      * @param max at least 1. Default: 1000.
      * @return this builder
@@ -386,6 +397,24 @@ public final class ServerConfig {
         throw new IllegalArgumentException("maxDownloads must be at least 1, was " + max);
       }
       this.maxDownloads = max;
+      return this;
+    }
+
+    /**
+     * Sets the most finished downloads (completed, failed, cancelled) the list keeps, as aria2's
+     * {@code max-download-result}: when one more finishes, the one that finished first leaves
+     * the list (its file stays on disk) and clients get a {@code removed} push.
+     *
+     * @param max 0 (a download leaves the list as soon as it finishes) to 1000000. Default: 1000.
+     * @return this builder
+     * @throws IllegalArgumentException if negative or above 1000000
+     */
+    public Builder maxFinished(int max) {
+      if (max < 0 || max > 1_000_000) {
+        throw new IllegalArgumentException("maxFinished must be between 0 and 1000000, was " + max
+            + "; the list of finished downloads lives in memory");
+      }
+      this.maxFinished = max;
       return this;
     }
 

@@ -413,10 +413,11 @@ class ApiCommandsTest {
   }
 
   @Test
-  void addBeyondTheDownloadCapIsALimit() throws Exception {
+  void addBeyondTheCapOfUnfinishedDownloadsIsALimit() throws Exception {
     client = server.connectApi();
     for (int i = 0; i < 5; i++) {
-      origin.file("/f" + i, 10);
+      origin.file("/f" + i, 10_000);
+      origin.hold("/f" + i); // unfinished until released: held after its first 1024 bytes
       assertEquals("added", client.request("a" + i, add(origin.uri("/f" + i))).get("type").asText());
     }
     origin.file("/f5", 10);
@@ -425,7 +426,12 @@ class ApiCommandsTest {
 
     assertEquals("error", reply.get("type").asText());
     assertEquals("limit", reply.get("code").asText());
+    assertTrue(reply.get("message").asText().contains("security.max-downloads"),
+        reply.toString());
     assertEquals(5, client.request("l", "{\"op\":\"list\"}").get("downloads").size());
+    for (int i = 0; i < 5; i++) {
+      origin.release("/f" + i);
+    }
   }
 
   @Test

@@ -150,6 +150,23 @@ class ConfigTest {
   }
 
   @Test
+  void historyMaxFinished_defaultFromTheEnvironmentAndZero() {
+    assertEquals(1000, resolve(Map.of()).maxFinished());
+    assertEquals(50, resolve(Map.of("RANGEFETCH_HISTORY_MAX_FINISHED", "50")).maxFinished());
+    assertEquals(0, resolve(Map.of("RANGEFETCH_HISTORY_MAX_FINISHED", "0")).maxFinished());
+  }
+
+  @Test
+  void historyMaxFinished_negative() {
+    Run run = run(Map.of("RANGEFETCH_HISTORY_MAX_FINISHED", "-1"));
+
+    assertEquals(2, run.code());
+    assertTrue(run.err().contains("history.max-finished = \"-1\" from environment variable"
+        + " RANGEFETCH_HISTORY_MAX_FINISHED is not valid: expected a whole number from 0 to"
+        + " 1000000"), run.err());
+  }
+
+  @Test
   void badValuesStopStartUpWithExitCode2NamingKeyValueAndSource() throws Exception {
     Files.writeString(workDir.resolve("bad.properties"), "limits.max-bytes-per-thread=4X\n");
     record Case(Map<String, String> env, List<String> args, String expected) {}

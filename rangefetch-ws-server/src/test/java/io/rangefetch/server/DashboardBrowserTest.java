@@ -198,6 +198,30 @@ class DashboardBrowserTest {
   }
 
   @Test
+  void deletedFileShowsAsMissingAndDownloadAgainFetchesItAnew() throws Exception {
+    startServer(ServerConfig.newBuilder(), dir, 0);
+    byte[] content = origin.file("/lost.bin", 3 * CHUNK);
+    openDashboard("");
+    add(origin.uri("/lost.bin"), "", "");
+    WebElement row = rowOf(origin.uri("/lost.bin"));
+    awaitState(row, "completed");
+    Path file = dir.resolve("lost.bin");
+
+    Files.delete(file);
+
+    wait.until(d -> row.findElement(By.cssSelector(".file-missing")).isDisplayed());
+    assertTrue(row.findElement(By.cssSelector(".file-missing")).getText().contains("File missing"));
+    assertFalse(row.findElement(By.cssSelector(".file-link")).isDisplayed(),
+        "no download link to a file that is gone");
+    row.findElement(By.cssSelector("button.again")).click();
+    // The add replaces the row whose file is gone with a new download of the same URL.
+    wait.until(d -> d.findElements(By.cssSelector("tr.download")).size() == 1
+        && d.findElements(By.cssSelector("tr.download.missing")).isEmpty()
+        && d.findElement(By.cssSelector("tr.download .state")).getText().equals("completed"));
+    assertEquals(OriginServer.sha256(content), OriginServer.sha256(Files.readAllBytes(file)));
+  }
+
+  @Test
   void formShowsTheServerCapsAndItsErrors() throws Exception {
     startServer(ServerConfig.newBuilder()
         .limits(Limits.newBuilder().maxThreads(3).maxBytesPerThread(CHUNK).build()), dir, 0);

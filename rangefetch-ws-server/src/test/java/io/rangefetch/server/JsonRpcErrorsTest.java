@@ -126,10 +126,6 @@ class JsonRpcErrorsTest {
         "must be 64 hex digits");
     assertError(rpc.call("aria2.changeGlobalOption", Map.of("max-overall-download-limit",
         "100K")), 1, "speed limits are not available");
-    assertError(rpc.call("aria2.changeGlobalOption", Map.of("max-concurrent-downloads", "9")), 1,
-        "cannot be changed in rangefetch");
-    assertError(rpc.call("aria2.addUri", List.of(url), Map.of("gid", "0123456789abcdef")), 1,
-        "option gid is not supported by rangefetch");
     assertError(rpc.call("aria2.addTorrent", "ZDg6YW5ub3VuY2U="), 1, "BitTorrent is not supported");
     assertError(rpc.call("aria2.addUri", List.of(url), Map.of(), -1), 1, "0 or more");
     assertEquals("OK", rpc.result("aria2.changeGlobalOption",
@@ -145,9 +141,9 @@ class JsonRpcErrorsTest {
     assertError(rpc.call("aria2.addUri", List.of(url), Map.of("header", "X-Bad\u0001: v")), 1,
         "not a valid HTTP token");
     assertError(rpc.call("aria2.addUri", List.of(url), Map.of("dir", "/etc")), 1,
-        "outside the download directory");
+        "option dir: directory \"/etc\" is outside the download directory");
     assertError(rpc.call("aria2.addUri", List.of(url), Map.of("dir", "../downloads/sub")), 1,
-        "subdirectory of the download directory");
+        "contains \"..\"");
     assertError(rpc.call("aria2.addUri", List.of(url), Map.of("out", "../escape.bin")), 1,
         "fileName \"../escape.bin\"");
     assertError(rpc.call("aria2.addUri", List.of("ftp://127.0.0.1/a.bin")), 1, "http");

@@ -82,17 +82,18 @@ final class DownloadRows {
     c.setAutoCommit(false);
     try {
       Optional<StatusJson> existing = liveOf(c, url);
-      if (existing.isPresent()) {
+      if (existing.isPresent() && !existing.get().fileMissing()) {
         c.commit();
         return new SharedStore.Added(existing.get(), false);
       }
-      try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM rangefetch_download");
-          ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        if (rs.getLong(1) >= maxDownloads) {
-          throw new CommandException(ErrorCode.LIMIT, "the cluster keeps at most " + maxDownloads
-              + " downloads; remove finished ones with {\"op\":\"remove\",\"id\":\"...\"} first");
-        }
+      if (existing.isPresent()) {
+        // Its file is gone from its node's disk: a new download replaces it, on every node.
+        delete(c, ClusterMessage.TABLE, existing.get().id());
+      }
+      if (FinishedRows.unfinished(c) >= maxDownloads) {
+        throw new CommandException(ErrorCode.LIMIT, "the cluster has " + maxDownloads
+            + " unfinished downloads, its limit (security.max-downloads); wait for some to"
+            + " finish, or cancel some with {\"op\":\"cancel\",\"id\":\"...\"}");
       }
       long id;
       try (PreparedStatement ps = c.prepareStatement("SELECT nextval('rangefetch_download_id')");
@@ -279,8 +280,7 @@ final class DownloadRows {
       return status;
     }
     StatusJson changed = withState(status, next);
-    StoredDownload record = new StoredDownload(stored.url(), stored.threads(),
-        stored.chunkBytes(), stored.fileName(), stored.expectedSha256(), changed);
+    StoredDownload record = stored.withStatus(changed);
     // A resumed download goes back to the queue, for any node; the others keep their owner,
     // whose disk holds the part file.
     try (PreparedStatement ps = c.prepareStatement("UPDATE rangefetch_download SET record ="
@@ -312,7 +312,8 @@ final class DownloadRows {
     return new StatusJson(s.id(), s.url(), s.finalUrl(), state, s.size(), s.rangesSupported(), 0,
         s.maxThreads(), s.chunkBytes(), s.bytesDone(), s.progress(), null, null, s.fileName(),
         s.file(), s.sha256(), s.error(), s.createdAt(),
-        Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), s.node(), s.fileUrl());
+        Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), s.node(), s.fileUrl(),
+        s.fileMissing());
   }
 
   /** Sends a notification on the cluster's channel when the transaction commits. */

@@ -52,6 +52,7 @@ public final class PostgresStore implements SharedStore {
 
   private final ClusterSettings settings;
   private final int maxClaimed;
+  private final int maxFinished;
   private final String host;
   private final IntSupplier port;
   private final SharedList list = new SharedList();
@@ -61,6 +62,7 @@ public final class PostgresStore implements SharedStore {
   private final Object claimLock = new Object();
   private final AtomicBoolean claimQueued = new AtomicBoolean();
   private final AtomicBoolean commandsQueued = new AtomicBoolean();
+  private final AtomicBoolean trimQueued = new AtomicBoolean();
   private volatile boolean closing;
   // set once by start(), read by every thread afterwards
   private volatile @Nullable Started started;
@@ -76,12 +78,15 @@ public final class PostgresStore implements SharedStore {
    *
    * @param settings the database, node id and lease
    * @param maxClaimed the most downloads this node runs at once, its downloader's limit
+   * @param maxFinished the most finished downloads the cluster keeps ({@link FinishedRows})
    * @param host the address the node's HTTP server binds to, for its base URL
    * @param port gives the port the node's HTTP server listens on, known once it is bound
    */
-  public PostgresStore(ClusterSettings settings, int maxClaimed, String host, IntSupplier port) {
+  public PostgresStore(ClusterSettings settings, int maxClaimed, int maxFinished, String host,
+      IntSupplier port) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.maxClaimed = maxClaimed;
+    this.maxFinished = maxFinished;
     this.host = Objects.requireNonNull(host, "host");
     this.port = Objects.requireNonNull(port, "port");
   }
@@ -132,6 +137,7 @@ public final class PostgresStore implements SharedStore {
       lease.scheduleWithFixedDelay(this::claimRound, 0, CLAIM_POLL_MILLIS, TimeUnit.MILLISECONDS);
       lease.scheduleWithFixedDelay(keeper::watch, WATCHDOG_MILLIS, WATCHDOG_MILLIS,
           TimeUnit.MILLISECONDS);
+      wakeTrimmer(); // history.max-finished may be lower than when the list was last trimmed
       ChangePublisher changes = started.changes();
       publisher.scheduleWithFixedDelay(changes::flush, PUBLISH_MILLIS, PUBLISH_MILLIS,
           TimeUnit.MILLISECONDS);
@@ -242,6 +248,9 @@ public final class PostgresStore implements SharedStore {
     if (!s.exchange().awaitMark(marker, MARK_WAIT)) {
       showHere(s, op, applied);
     }
+    if (op == Op.CANCEL) {
+      wakeTrimmer();
+    }
     return applied;
   }
 
@@ -271,6 +280,9 @@ public final class PostgresStore implements SharedStore {
     require().changes().status(status);
     if (FREES_A_SLOT.contains(status.state())) {
       wakeClaimer();
+      if (!status.state().equals("paused")) {
+        wakeTrimmer(); // recorded before this status: the end is in the table
+      }
     }
   }
 
@@ -374,6 +386,9 @@ public final class PostgresStore implements SharedStore {
           status = s.node().commandHere(p.op(), p.downloadId());
         } else {
           status = applyInDatabase(s, p.op(), p.downloadId());
+          if (p.op() == Op.CANCEL) {
+            wakeTrimmer();
+          }
         }
         result = new CommandExchange.Result(status, null);
       } catch (CommandException e) {
@@ -444,6 +459,36 @@ public final class PostgresStore implements SharedStore {
       } catch (RejectedExecutionException e) {
         claimQueued.set(false); // closing
       }
+    }
+  }
+
+  /**
+   * Trims the history soon, on the lease threads: once for all the downloads that finished
+   * meanwhile. A download's end is recorded before its status reaches {@link #changedHere}.
+   */
+  private void wakeTrimmer() {
+    Started s = started;
+    if (s != null && !closing && trimQueued.compareAndSet(false, true)) {
+      try {
+        s.lease().execute(this::trimHistory);
+      } catch (RejectedExecutionException e) {
+        trimQueued.set(false); // closing
+      }
+    }
+  }
+
+  private void trimHistory() {
+    trimQueued.set(false);
+    Started s = require();
+    try (Connection c = s.pool().getConnection()) {
+      List<String> deleted = FinishedRows.trim(c, maxFinished);
+      if (!deleted.isEmpty()) {
+        LOG.debug("node {}: {} finished downloads left the list (history.max-finished {})",
+            s.nodeId(), deleted.size(), maxFinished);
+      }
+    } catch (SQLException e) {
+      LOG.debug("node {}: the history was not trimmed this time: {}", s.nodeId(),
+          DownloadRows.why(e));
     }
   }
 

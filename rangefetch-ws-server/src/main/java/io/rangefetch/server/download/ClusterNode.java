@@ -148,6 +148,8 @@ final class ClusterNode implements SharedStore.Node {
 
   @Override
   public void removedElsewhere(String id, Runnable apply) {
+    // A finished download of this node that left the shared list (its history): here too.
+    registry.get(id).filter(d -> d.state().isTerminal()).ifPresent(d -> registry.remove(id));
     publisher.whileQuiet(() -> {
       apply.run();
       publisher.tellRemoved(id);

@@ -33,16 +33,14 @@ final class CoreRuns {
   private static final int CANCEL_WAIT_SECONDS = 10;
 
   private final RangeDownloader downloader;
-  private final Path downloadDir;
-  private final DownloadRegistry registry;
+  private final RunTargets targets;
   private final DownloadRecords records;
   private final StatusPublisher publisher;
 
-  CoreRuns(RangeDownloader downloader, Path downloadDir, DownloadRegistry registry,
-      DownloadRecords records, StatusPublisher publisher) {
+  CoreRuns(RangeDownloader downloader, RunTargets targets, DownloadRecords records,
+      StatusPublisher publisher) {
     this.downloader = downloader;
-    this.downloadDir = downloadDir;
-    this.registry = registry;
+    this.targets = targets;
     this.records = records;
     this.publisher = publisher;
   }
@@ -60,8 +58,13 @@ final class CoreRuns {
   /** Starts the run {@code generation} of {@code download}, claimed by the caller. */
   void launch(ServerDownload download, long generation, boolean again) {
     AddCommand options = download.options();
-    Target target = again ? targetAgain(download)
-        : new Target(FileNames.target(downloadDir, options.fileName()), IfExists.RENAME);
+    RunTargets.Target target;
+    try {
+      target = again ? targets.again(download) : targets.first(download);
+    } catch (IOException | IllegalArgumentException e) {
+      ended(download, download.fail("disk", "cannot create its directory: " + e.getMessage()));
+      return;
+    }
     DownloadRequest.Builder request = DownloadRequest
         .newBuilder(download.uri(), target.path())
         .ifExists(target.ifExists())
@@ -131,22 +134,7 @@ final class CoreRuns {
    * the core does on a cancel.
    */
   void deletePartFiles(ServerDownload download) {
-    String name = download.knownFileName();
-    if (name == null) {
-      return;
-    }
-    Path file;
-    try {
-      file = FileNames.target(downloadDir, name);
-    } catch (CommandException e) {
-      return;
-    }
-    try {
-      downloader.discardPartial(file);
-    } catch (IOException | IllegalStateException e) {
-      LOG.warn("download {}: cannot delete the partial download of {}: {}", download.id(), file,
-          e.getMessage());
-    }
+    targets.deletePartFiles(download);
   }
 
   /** Takes the core's status of the run into the download, records and tells it. */
@@ -169,40 +157,6 @@ final class CoreRuns {
       records.now(download);
       publisher.changed(download, true);
     }
-  }
-
-  /** Where a run writes, and what the core does if the file is there. */
-  private record Target(Path path, IfExists ifExists) {}
-
-  /**
-   * The target of a download that ran before a restart. Once the core had chosen a file, the same
-   * file is asked for again, not the directory: a directory target would let the core choose
-   * anew, and a name it now finds free (a file deleted meanwhile) would leave the part file
-   * behind. If the final file is not there but its part file is, that part file is this
-   * download's own (the state file says so; no other download of this server has the name): the
-   * core may take it over ({@link IfExists#OVERWRITE}), and continues it if its control file
-   * matches, or starts over in it if not (a control file missing, garbled, of a changed remote
-   * file). Under {@link IfExists#RENAME} the core would count such a part file as taken and write
-   * a numbered file beside it, leaving the part file there.
-   */
-  private Target targetAgain(ServerDownload download) {
-    String name = download.knownFileName();
-    if (name == null) {
-      return new Target(downloadDir, IfExists.RENAME);
-    }
-    Path file;
-    try {
-      file = FileNames.target(downloadDir, name);
-    } catch (CommandException e) {
-      LOG.warn("download {}: the state file names the file \"{}\", which is not a plain name;"
-          + " letting the downloader choose one", download.id(), name);
-      return new Target(downloadDir, IfExists.RENAME);
-    }
-    boolean ownPart = !Files.exists(file, LinkOption.NOFOLLOW_LINKS)
-        && RangeDownloader.hasPartial(file)
-        && registry.oldestFirst().stream().noneMatch(other -> other != download
-            && !other.state().isTerminal() && name.equals(other.knownFileName()));
-    return new Target(file, ownPart ? IfExists.OVERWRITE : IfExists.RENAME);
   }
 
   /** The events of one run of one download, turned into status changes. */

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -44,6 +45,7 @@ public final class DownloadService implements AutoCloseable {
   private final RangeDownloader downloader;
   private final Path downloadDir;
   private final int maxDownloads;
+  private final FinishedDownloads history;
   private final UrlPolicy urlPolicy;
   private final DownloadStore store;
   // in cluster mode, where the list and the queue live instead of the store; else null
@@ -52,18 +54,21 @@ public final class DownloadService implements AutoCloseable {
   private final DownloadRecords records;
   private final StatusPublisher publisher;
   private final CoreRuns runs;
+  private final WaitingQueue queue;
+  private final FileCheck fileCheck;
 
   /**
    * Creates the service; {@link #start()} loads the state file.
    *
    * @param downloader the shared downloader, whose limits cap every download
    * @param downloadDir the absolute, normalised directory of files and state file
-   * @param maxDownloads the most downloads kept, finished ones included
+   * @param maxDownloads the most unfinished downloads kept
+   * @param maxFinished the most finished downloads kept ({@link FinishedDownloads})
    * @param urlPolicy which URLs are accepted
    */
   public DownloadService(RangeDownloader downloader, Path downloadDir, int maxDownloads,
-      UrlPolicy urlPolicy) {
-    this(downloader, downloadDir, maxDownloads, urlPolicy, null);
+      int maxFinished, UrlPolicy urlPolicy) {
+    this(downloader, downloadDir, maxDownloads, maxFinished, urlPolicy, null);
   }
 
   /**
@@ -73,21 +78,32 @@ public final class DownloadService implements AutoCloseable {
    * @param downloader the shared downloader, whose limits cap every download and the downloads
    *     this node claims at once
    * @param downloadDir the absolute, normalised directory of this node's files
-   * @param maxDownloads the most downloads the cluster keeps, finished ones included
+   * @param maxDownloads the most unfinished downloads the cluster keeps
+   * @param maxFinished the most finished downloads kept without a cluster; in a cluster the
+   *     store keeps the history
    * @param urlPolicy which URLs are accepted
    * @param shared the cluster's store, or null for the local state file
    */
   public DownloadService(RangeDownloader downloader, Path downloadDir, int maxDownloads,
-      UrlPolicy urlPolicy, @Nullable SharedStore shared) {
+      int maxFinished, UrlPolicy urlPolicy, @Nullable SharedStore shared) {
     this.downloader = Objects.requireNonNull(downloader, "downloader");
     this.downloadDir = Objects.requireNonNull(downloadDir, "downloadDir");
     this.maxDownloads = maxDownloads;
+    this.history = new FinishedDownloads(maxFinished);
     this.urlPolicy = Objects.requireNonNull(urlPolicy, "urlPolicy");
     this.store = new DownloadStore(downloadDir, registry);
     this.shared = shared;
     this.records = new DownloadRecords(store, shared);
-    this.publisher = new StatusPublisher(shared == null ? null : shared::changedHere);
-    this.runs = new CoreRuns(downloader, downloadDir, registry, records, publisher);
+    // After a change of state is pushed, the finished downloads beyond the history leave.
+    this.publisher = new StatusPublisher(shared == null ? null : shared::changedHere,
+        this::stateChanged);
+    this.runs = new CoreRuns(downloader, new RunTargets(downloader, downloadDir, registry),
+        records, publisher);
+    this.queue = new WaitingQueue(downloader, registry, downloadDir);
+    this.fileCheck = new FileCheck(registry, d -> {
+      records.now(d);
+      publisher.changed(d, false); // not a change of state: the history's order stays
+    });
   }
 
   /**
@@ -108,6 +124,7 @@ public final class DownloadService implements AutoCloseable {
    */
   public void start() throws IOException {
     Files.createDirectories(downloadDir);
+    fileCheck.start();
     if (shared != null) {
       shared.start(new ClusterNode(this, shared, registry, records, runs, publisher,
           downloader.limits()));
@@ -124,9 +141,9 @@ public final class DownloadService implements AutoCloseable {
       }
     }
     registry.restore(state.nextId(), restored);
-    for (ServerDownload d : restored) {
+    for (ServerDownload d : queue.restore(restored)) {
       switch (d.state()) {
-        case COMPLETED -> d.failIfFileMissing();
+        case COMPLETED -> d.checkFile();
         case QUEUED, PROBING, DOWNLOADING -> {
           LOG.info("download {} was {} when the server stopped; starting it again", d.id(),
               d.state().name().toLowerCase(Locale.ROOT));
@@ -136,6 +153,7 @@ public final class DownloadService implements AutoCloseable {
         case FAILED, CANCELLED -> { }
       }
     }
+    evict(history.restore(registry.oldestFirst()));
     store.compact();
   }
 
@@ -151,23 +169,27 @@ public final class DownloadService implements AutoCloseable {
     Objects.requireNonNull(command, "command");
     URI uri = urlPolicy.check(command.url());
     FileNames.target(downloadDir, command.fileName());
+    registry.findReusable(uri.toString()).ifPresent(fileCheck::checkNow);
     if (shared != null) {
       return addShared(uri, command);
     }
     ServerDownload download;
+    Optional<ServerDownload> existing;
     synchronized (this) {
-      var existing = registry.findReusable(uri.toString());
-      if (existing.isPresent()) {
+      existing = registry.findReusable(uri.toString());
+      if (existing.isPresent() && !existing.get().fileMissing()) {
         return existing.get().status();
       }
-      if (registry.size() >= maxDownloads) {
-        throw new CommandException(ErrorCode.LIMIT, "the server keeps at most " + maxDownloads
-            + " downloads; remove finished ones with {\"op\":\"remove\",\"id\":\"...\"} first");
+      if (history.unfinished(registry.size()) >= maxDownloads) {
+        throw new CommandException(ErrorCode.LIMIT, "the server has " + maxDownloads
+            + " unfinished downloads, its limit (security.max-downloads); wait for some to"
+            + " finish, or cancel some with {\"op\":\"cancel\",\"id\":\"...\"}");
       }
       download = new ServerDownload(registry.newId(), uri, command, downloader.limits(),
           Instant.now());
       registry.add(download);
     }
+    existing.ifPresent(gone -> evict(List.of(gone.id()))); // replaced: its file is gone
     runs.run(download, false);
     records.now(download);
     publisher.changed(download, true);
@@ -241,6 +263,26 @@ public final class DownloadService implements AutoCloseable {
     return find(id).status();
   }
 
+  /** @return the waiting (queued or paused) downloads, the next to start first */
+  public List<StatusJson> waiting() {
+    return shared != null ? WaitingQueue.inClusterList(list())
+        : queue.waiting().stream().map(ServerDownload::status).toList();
+  }
+
+  /**
+   * Moves a waiting download in the queue, the order in which downloads start.
+   *
+   * @param id its id
+   * @param offset the position, or the distance from {@code anchor}; clamped to the queue
+   * @param anchor where {@code offset} counts from
+   * @return its position afterwards, 0 for the next to start; see {@link WaitingQueue#move}
+   * @throws CommandException {@code not_found}; {@code conflict} if it is not waiting, or in a
+   *     cluster, whose nodes start downloads in the order they were added
+   */
+  public int move(String id, long offset, QueueAnchor anchor) {
+    return queue.moveOrRefuse(shared != null ? null : find(id), id, offset, anchor);
+  }
+
   /**
    * Pauses a queued or running download. Pausing a paused one does nothing.
    *
@@ -306,6 +348,7 @@ public final class DownloadService implements AutoCloseable {
       long generation = download.claimRestart();
       if (generation > 0) {
         runs.launch(download, generation, true);
+        queue.resumed();
         records.now(download);
         publisher.changed(download, true);
       }
@@ -319,6 +362,7 @@ public final class DownloadService implements AutoCloseable {
     } catch (IllegalStateException e) {
       throw conflict(download, "resume");
     }
+    queue.resumed(); // it keeps its place in the queue
     runs.update(download, handle);
     records.now(download);
     return download.status();
@@ -370,9 +414,23 @@ public final class DownloadService implements AutoCloseable {
     if (!registry.remove(id)) {
       throw notFound(id);
     }
+    history.forget(id);
     records.removed(id);
     publisher.removed(download);
     return download.status();
+  }
+
+  /** Takes off the list the finished downloads the history no longer keeps (files stay). */
+  private void evict(List<String> ids) {
+    ids.forEach(id -> registry.get(id).filter(d -> d.state().isTerminal())
+        .ifPresent(d -> removeHere(id)));
+  }
+
+  /** After a change of state was pushed: an end pushed, then older finished ones leave. */
+  private void stateChanged(ServerDownload download) {
+    if (shared == null && registry.contains(download)) {
+      evict(history.changed(download));
+    }
   }
 
   /**
@@ -420,12 +478,14 @@ public final class DownloadService implements AutoCloseable {
     // Set first: events of the downloads being stopped no longer change the list written here.
     records.closing();
     publisher.close();
+    fileCheck.close();
     if (shared != null) {
       // The downloader first: no byte is written once the store hands the downloads back.
       downloader.close();
       shared.close();
       return;
     }
+    queue.save();
     store.close();
     downloader.close();
   }

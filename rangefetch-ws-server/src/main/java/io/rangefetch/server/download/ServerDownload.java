@@ -64,6 +64,8 @@ final class ServerDownload {
   private @Nullable String fileUri;
   private @Nullable String sha256;
   private @Nullable ErrorJson error;
+  // guarded by this: a completed download's file is no longer on disk (FileCheck)
+  private boolean fileMissing;
   private Instant updatedAt;
   // guarded by this: in a cluster, the node that runs it and that node's base URL; else null
   private @Nullable String node;
@@ -131,6 +133,7 @@ final class ServerDownload {
     setFile(null);
     sha256 = null;
     error = null;
+    fileMissing = false;
     updatedAt = Instant.now();
     return generation;
   }
@@ -301,6 +304,7 @@ final class ServerDownload {
     fileName = result.file().getFileName().toString();
     sha256 = result.sha256();
     error = null;
+    fileMissing = false;
     endNow();
     return before != state;
   }
@@ -339,16 +343,33 @@ final class ServerDownload {
     remaining = null;
   }
 
-  /** The completed file is gone from the disk: tell the user instead of linking to nothing. */
-  synchronized boolean failIfFileMissing() {
-    if (state != DownloadState.COMPLETED || file == null || Files.isRegularFile(file)) {
+  /**
+   * Looks whether a completed download's file is still on disk, and records the answer: a file
+   * deleted or moved shows as {@code fileMissing}, one put back shows as there again.
+   *
+   * @return whether the answer changed
+   */
+  boolean checkFile() {
+    Path completed;
+    synchronized (this) {
+      completed = state == DownloadState.COMPLETED ? file : null;
+    }
+    if (completed == null) {
       return false;
     }
-    Path missing = file;
-    setFile(null);
-    sha256 = null;
-    return fail("file_missing", "the file " + missing + " was deleted or moved after the download"
-        + " completed; remove this download and add the URL again to fetch it again");
+    boolean missing = !Files.isRegularFile(completed); // not under the lock: a disk may be slow
+    synchronized (this) {
+      if (state != DownloadState.COMPLETED || !completed.equals(file) || missing == fileMissing) {
+        return false;
+      }
+      fileMissing = missing;
+      return true;
+    }
+  }
+
+  /** @return whether the download completed and its file is gone: an add starts it anew */
+  synchronized boolean fileMissing() {
+    return state == DownloadState.COMPLETED && fileMissing;
   }
 
   /**
@@ -392,7 +413,7 @@ final class ServerDownload {
         state == DownloadState.COMPLETED ? fileUri : null,
         state == DownloadState.COMPLETED ? sha256 : null, error, createdText, iso(updatedAt),
         node, state == DownloadState.COMPLETED && nodeUrl != null ? nodeUrl + "files/" + id
-            : null);
+            : null, state == DownloadState.COMPLETED && fileMissing);
   }
 
   /** Whether a status of this download has been notified; called holding the notification lock. */
@@ -423,7 +444,7 @@ final class ServerDownload {
 
   synchronized StoredDownload stored() {
     return new StoredDownload(uri.toString(), options.threads(), options.chunkBytes(),
-        options.fileName(), options.sha256(), status(), options.headers());
+        options.fileName(), options.sha256(), status(), options.headers(), options.dir());
   }
 
   /**
@@ -438,7 +459,7 @@ final class ServerDownload {
     StatusJson s = stored.status();
     AddCommand options = new AddCommand(stored.url(), stored.threads(), stored.chunkBytes(),
         stored.fileName(), stored.expectedSha256(),
-        Objects.requireNonNullElse(stored.headers(), Map.of()));
+        Objects.requireNonNullElse(stored.headers(), Map.of()), stored.dir());
     ServerDownload d = new ServerDownload(s.id(), URI.create(stored.url()), options, limits,
         Instant.parse(s.createdAt()));
     synchronized (d) {
@@ -452,6 +473,7 @@ final class ServerDownload {
       d.setFile(s.file() == null ? null : Path.of(URI.create(s.file())));
       d.sha256 = s.sha256();
       d.error = s.error();
+      d.fileMissing = s.fileMissing();
       d.updatedAt = Instant.parse(s.updatedAt());
     }
     return d;

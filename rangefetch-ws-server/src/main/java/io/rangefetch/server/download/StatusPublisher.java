@@ -38,6 +38,8 @@ final class StatusPublisher implements AutoCloseable {
   private final List<StatusListener> listeners = new CopyOnWriteArrayList<>();
   // Told first of a status this node pushes (the cluster's feed), or null on a single server.
   private final @Nullable Consumer<StatusJson> beforeTelling;
+  // Told of a download whose change of state was pushed, outside the lock.
+  private final Consumer<ServerDownload> afterStateChange;
   private final Object lock = new Object();
   // guarded by lock: downloads whose progress changed since their last push; pushed together
   // within PROGRESS_PUSH_DELAY_MS, or at once with their next change of state
@@ -50,9 +52,13 @@ final class StatusPublisher implements AutoCloseable {
   /**
    * @param beforeTelling receives each status of a download of this node before the listeners
    *     do, or null
+   * @param afterStateChange receives a download whose change of state has just been pushed,
+   *     holding no lock
    */
-  StatusPublisher(@Nullable Consumer<StatusJson> beforeTelling) {
+  StatusPublisher(@Nullable Consumer<StatusJson> beforeTelling,
+      Consumer<ServerDownload> afterStateChange) {
     this.beforeTelling = beforeTelling;
+    this.afterStateChange = afterStateChange;
   }
 
   void addListener(StatusListener listener) {
@@ -85,6 +91,9 @@ final class StatusPublisher implements AutoCloseable {
           flushScheduled = false; // closing: nobody is told any more
         }
       }
+    }
+    if (stateChanged) {
+      afterStateChange.accept(download);
     }
   }
 

@@ -5,10 +5,11 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.rangefetch.DownloadRequest;
 import io.rangefetch.Limits;
+import io.rangefetch.server.download.DirectoryPolicy;
 import io.rangefetch.server.protocol.AddCommand;
 import io.rangefetch.server.protocol.StatusJson;
+import java.io.IOException;
 import java.net.URI;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -43,6 +44,8 @@ final class Aria2Options {
     @Nullable Long chunkBytes;
     @Nullable String fileName;
     @Nullable String sha256;
+    /** Relative to the download directory, {@code /}-separated; null for the directory itself. */
+    @Nullable String dir;
     final Map<String, String> headers = new LinkedHashMap<>();
     /** Bytes per second, 0 for none: aria2's {@code max-download-limit}. */
     long limitBps;
@@ -62,14 +65,16 @@ final class Aria2Options {
   }
 
   private final Path downloadDir;
+  private final DirectoryPolicy directories;
   private final Limits limits;
   private final Map<String, Rule> rules;
 
   Aria2Options(Path downloadDir, Limits limits) {
     this.downloadDir = downloadDir;
+    this.directories = new DirectoryPolicy(downloadDir);
     this.limits = limits;
     Map<String, Rule> r = new LinkedHashMap<>();
-    r.put("dir", (n, v, d) -> checkDir(text(n, v)));
+    r.put("dir", (n, v, d) -> d.dir = dir(text(n, v)));
     r.put("out", (n, v, d) -> d.fileName = text(n, v));
     r.put("split", (n, v, d) -> d.split = positiveInt(n, v));
     r.put("max-connection-per-server", (n, v, d) -> d.connectionsPerServer = positiveInt(n, v));
@@ -82,7 +87,11 @@ final class Aria2Options {
     this.rules = r;
   }
 
-  /** The option names {@code addUri} takes, for messages and the docs. */
+  /**
+   * The option names {@code addUri} takes, for messages and the docs. Any other name is ignored,
+   * as aria2 ignores the options it does not know or that do not apply to a method: web UIs send
+   * their whole option set.
+   */
   Set<String> names() {
     return rules.keySet();
   }
@@ -93,7 +102,8 @@ final class Aria2Options {
    * @param url the download's one URL
    * @param options the options struct, or null for none
    * @return the add; the service caps threads and chunk size at the server's limits
-   * @throws RpcException naming the first option that is unknown, ill-typed or not available
+   * @throws RpcException naming the first option that is ill-typed, not valid or not available;
+   *     an option rangefetch does not take is ignored, as aria2 does
    */
   AddCommand add(String url, @Nullable JsonNode options) {
     Draft draft = new Draft();
@@ -101,16 +111,14 @@ final class Aria2Options {
       for (Iterator<Map.Entry<String, JsonNode>> it = options.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> option = it.next();
         Rule rule = rules.get(option.getKey());
-        if (rule == null) {
-          throw RpcException.failed("option " + shorten(option.getKey()) + " is not supported by"
-              + " rangefetch; leave it out. Supported: " + String.join(", ", names()));
+        if (rule != null) {
+          rule.apply(option.getKey(), option.getValue(), draft);
         }
-        rule.apply(option.getKey(), option.getValue(), draft);
       }
     }
     check(draft);
     return new AddCommand(url, draft.threads(), draft.chunkBytes, draft.fileName, draft.sha256,
-        draft.headers);
+        draft.headers, draft.dir);
   }
 
   /**
@@ -126,7 +134,7 @@ final class Aria2Options {
   /** {@code aria2.getOption}: the values in force for one download, as strings. */
   ObjectNode of(StatusJson s) {
     ObjectNode out = NODES.objectNode();
-    out.put("dir", downloadDir.toString());
+    out.put("dir", Aria2Status.dir(s, downloadDir));
     if (s.fileName() != null) {
       out.put("out", s.fileName());
     }
@@ -152,7 +160,8 @@ final class Aria2Options {
 
   /**
    * Checks an {@code aria2.changeOption} or {@code changeGlobalOption}: only the speed limits can
-   * be changed, and only to 0 (none) until the engine has limits.
+   * be changed, and only to 0 (none) until the engine has limits. Other options are ignored, as
+   * aria2 ignores the options a method cannot change.
    *
    * @param options the struct
    * @param changeable the option names the method takes
@@ -162,9 +171,7 @@ final class Aria2Options {
       Map.Entry<String, JsonNode> option = it.next();
       String name = option.getKey();
       if (!changeable.contains(name)) {
-        throw RpcException.failed("option " + shorten(name) + " cannot be changed in rangefetch:"
-            + " its caps are set when the server starts (docs/configuration.md); changeable: "
-            + String.join(", ", changeable));
+        continue;
       }
       long bps = size(name, option.getValue());
       if (bps != 0) {
@@ -173,20 +180,17 @@ final class Aria2Options {
     }
   }
 
-  private void checkDir(String dir) {
-    Path asked;
+  /** The {@code dir} option: a directory inside the download directory, created if missing. */
+  private @Nullable String dir(String asked) {
     try {
-      asked = downloadDir.resolve(dir).normalize();
-    } catch (InvalidPathException e) {
-      throw RpcException.failed("option dir " + shorten(dir) + " is not a path: " + e.getReason());
+      String relative = directories.check(asked);
+      return relative.isEmpty() ? null : relative;
+    } catch (IllegalArgumentException e) {
+      throw RpcException.failed("option dir: " + e.getMessage());
+    } catch (IOException e) {
+      throw RpcException.failed("option dir " + shorten(asked) + ": cannot create it ("
+          + e.getMessage() + "); check the permissions of the download directory");
     }
-    if (asked.equals(downloadDir)) {
-      return;
-    }
-    throw RpcException.failed("option dir " + shorten(dir) + (asked.startsWith(downloadDir)
-        ? " is a subdirectory of the download directory; rangefetch writes only into "
-        : " is outside the download directory; rangefetch writes only into ")
-        + downloadDir + ": send that, or leave dir out");
   }
 
   private void headers(String name, JsonNode value, Draft draft) {

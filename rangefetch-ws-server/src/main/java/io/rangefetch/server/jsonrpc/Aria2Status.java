@@ -88,7 +88,7 @@ final class Aria2Status {
     out.put("pieceLength", Long.toString(s.chunkBytes()));
     out.put("numPieces", Long.toString(s.size() == null ? 0
         : (s.size() + s.chunkBytes() - 1) / s.chunkBytes()));
-    out.put("dir", downloadDir.toString());
+    out.put("dir", dir(s, downloadDir));
     out.set("files", files(s));
     if (word.equals(COMPLETE)) {
       out.put("errorCode", "0");
@@ -141,6 +141,16 @@ final class Aria2Status {
       return Path.of(URI.create(s.file())).toString();
     }
     return s.fileName() == null ? "" : downloadDir.resolve(s.fileName()).toString();
+  }
+
+  /**
+   * The download's directory: the complete file's, else the download directory (a download into
+   * a directory inside it shows that directory once complete).
+   */
+  static String dir(StatusJson s, Path downloadDir) {
+    String file = s.file();
+    Path parent = file == null ? null : Path.of(URI.create(file)).getParent();
+    return parent == null ? downloadDir.toString() : parent.toString();
   }
 
   private static long length(StatusJson s) {

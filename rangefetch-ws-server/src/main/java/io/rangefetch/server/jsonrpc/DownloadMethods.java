@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.rangefetch.server.download.DownloadService;
+import io.rangefetch.server.download.QueueAnchor;
 import io.rangefetch.server.protocol.CommandException;
 import io.rangefetch.server.protocol.ErrorCode;
 import io.rangefetch.server.protocol.StatusJson;
@@ -73,19 +74,19 @@ final class DownloadMethods {
           + " URIs of one file) are not available in rangefetch yet; send one URI per download");
     }
     var add = options.add(uris.get(0), p.has(1) ? p.object(1, "options") : null);
-    if (p.has(2)) {
-      int position = p.integer(2, "position");
-      long waiting = waiting().size();
-      if (position < 0) {
-        throw RpcException.failed("position must be 0 or more, was " + position);
-      }
-      if (position < waiting) {
-        throw RpcException.failed("position " + position + ": rangefetch starts waiting"
-            + " downloads in the order they were added, so a new one goes last (position "
-            + waiting + "); leave position out");
-      }
+    Integer position = p.has(2) ? p.integer(2, "position") : null;
+    if (position != null && position < 0) {
+      throw RpcException.failed("position must be 0 or more, was " + position);
     }
-    return TextNode.valueOf(Gids.of(run(() -> service.add(add)).id()));
+    StatusJson added = run(() -> service.add(add));
+    if (position != null && Aria2Status.word(added.state()).equals(Aria2Status.WAITING)) {
+      // As aria2 inserts it there; one that started at once has no place in the queue.
+      quietly(() -> {
+        service.move(added.id(), position, QueueAnchor.START);
+        return added;
+      });
+    }
+    return TextNode.valueOf(Gids.of(added.id()));
   }
 
   private JsonNode remove(Params p) {
@@ -159,26 +160,19 @@ final class DownloadMethods {
     StatusJson s = find(p);
     int pos = p.integer(1, "pos");
     String how = p.string(2, "how");
-    List<StatusJson> queue = waiting();
-    int current = indexOf(queue, s);
-    if (current < 0) {
-      throw RpcException.failed("GID " + Gids.of(s.id()) + " is not in the waiting queue: it is "
-          + Aria2Status.word(s.state()));
-    }
-    long target = switch (how) {
-      case "POS_SET" -> pos;
-      case "POS_CUR" -> (long) current + pos;
-      case "POS_END" -> (long) queue.size() - 1 + pos;
+    QueueAnchor anchor = switch (how) {
+      case "POS_SET" -> QueueAnchor.START;
+      case "POS_CUR" -> QueueAnchor.CURRENT;
+      case "POS_END" -> QueueAnchor.END;
       default -> throw RpcException.invalidParams("how must be POS_SET, POS_CUR or POS_END, was "
           + how);
     };
-    long clamped = Math.max(0, Math.min(queue.size() - 1, target));
-    if (clamped != current) {
-      throw RpcException.failed("moving GID " + Gids.of(s.id()) + " from position " + current
-          + " to " + clamped + " is not available: rangefetch starts waiting downloads in the"
-          + " order they were added");
+    try {
+      return NODES.numberNode(service.move(s.id(), pos, anchor));
+    } catch (CommandException e) {
+      throw RpcException.failed("GID " + Gids.of(s.id()) + " cannot be moved: "
+          + e.getMessage());
     }
-    return NODES.numberNode(current);
   }
 
   private JsonNode changeUri(Params p) {
@@ -234,10 +228,7 @@ final class DownloadMethods {
 
   /** The waiting queue, front first: queued and paused downloads in the order they came. */
   private List<StatusJson> waiting() {
-    return oldestFirst(s -> {
-      String word = Aria2Status.word(s.state());
-      return word.equals(Aria2Status.WAITING) || word.equals(Aria2Status.PAUSED);
-    });
+    return service.waiting();
   }
 
   /** Stopped downloads, the least recently stopped first (by their last change). */
@@ -286,15 +277,6 @@ final class DownloadMethods {
       out.add(list.get((int) i));
     }
     return structs(out, keys);
-  }
-
-  private static int indexOf(List<StatusJson> queue, StatusJson s) {
-    for (int i = 0; i < queue.size(); i++) {
-      if (queue.get(i).id().equals(s.id())) {
-        return i;
-      }
-    }
-    return -1;
   }
 
   /** Runs a command of the service; its refusal becomes aria2's error (code 1). */

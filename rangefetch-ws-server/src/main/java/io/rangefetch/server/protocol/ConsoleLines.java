@@ -8,14 +8,14 @@ public final class ConsoleLines {
   private ConsoleLines() {}
 
   /**
-   * The reply to a URL: the {@code file:///} URI once the download is complete, else a status
-   * line.
+   * The reply to a URL: the {@code file:///} URI once the download is complete and its file is
+   * on disk, else a status line.
    *
    * @param status the download
    * @return one line
    */
   public static String reply(StatusJson status) {
-    if (status.file() != null) {
+    if (status.file() != null && !status.fileMissing()) {
       return status.file();
     }
     return statusLine(status);
@@ -24,7 +24,9 @@ public final class ConsoleLines {
   /**
    * The status line of a download:
    * {@code url:<url>, size:<bytes or unknown>, threads:<n>, progress:<percent>%, state:<state>},
-   * followed by {@code , error:<message>} when it failed.
+   * followed by {@code , error:<message>} when it failed, or by
+   * {@code , file:missing (<file:/// URI> ...)} when it completed and its file was deleted or
+   * moved since.
    *
    * @param status the download
    * @return one line
@@ -38,6 +40,10 @@ public final class ConsoleLines {
         .append(", state:").append(status.state());
     if (status.error() != null) {
       line.append(", error:").append(status.error().message());
+    }
+    if (status.fileMissing()) {
+      line.append(", file:missing (").append(status.file())
+          .append(" was deleted or moved; send the URL again to download it again)");
     }
     return line.toString();
   }

@@ -65,6 +65,7 @@ public final class StatusJsonSerializer extends StdSerializer<StatusJson> {
     out.writeStringField("updatedAt", s.updatedAt());
     out.writeStringField("node", s.node());
     out.writeStringField("fileUrl", s.fileUrl());
+    out.writeBooleanField("fileMissing", s.fileMissing());
     out.writeEndObject();
   }
 

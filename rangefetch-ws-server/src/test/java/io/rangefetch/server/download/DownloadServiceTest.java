@@ -22,7 +22,7 @@ class DownloadServiceTest {
   void downloadTheDownloaderRefusesFailsAsInternalAndIsPushed() throws Exception {
     RangeDownloader closed = RangeDownloader.newBuilder().build();
     closed.close();
-    DownloadService service = new DownloadService(closed, dir, 10, new UrlPolicy(false));
+    DownloadService service = new DownloadService(closed, dir, 10, 10, new UrlPolicy(false));
     List<String> pushed = new ArrayList<>();
     service.addListener(new StatusListener() {
       @Override
