@@ -204,4 +204,19 @@ class TrafficTest {
         () -> "host allowances seen: " + allowances);
     assertTrue(refused.size() <= 4, () -> refused.size() + " refusals: " + refused);
   }
+
+  @Test
+  void theHostCapChangesWithinTheBuiltOneAndTheTrafficStatusShowsTheLimitsInForce() {
+    try (RangeDownloader downloader = RangeDownloader.newBuilder()
+        .limits(Limits.newBuilder().maxConnectionsPerHost(4).build()).build()) {
+      IllegalArgumentException above = org.junit.jupiter.api.Assertions.assertThrows(
+          IllegalArgumentException.class, () -> downloader.limitConnectionsPerHost(5));
+      assertTrue(above.getMessage().contains("between 1 and 4"), above.getMessage());
+
+      downloader.limitConnectionsPerHost(2);
+      downloader.limitRate(2048);
+
+      assertEquals(new TrafficStatus(2048, 2, 0, 0), downloader.traffic());
+    }
+  }
 }

@@ -94,6 +94,12 @@ final class DownloadTraffic {
     return (int) Math.max(MIN_BUFFER, Math.min(MAX_BUFFER, limit / BUFFER_PER_SECOND));
   }
 
+  /** The receive buffer of this download's probe connection now: small when limited, else 0. */
+  int probeReceiveBuffer() {
+    long limit = limitInForce();
+    return limit > 0 ? receiveBuffer(limit) : 0;
+  }
+
   /** Gives back {@code bytes} admitted but not read: the body ended first. */
   void unused(int bytes) {
     if (bytes > 0) {
@@ -126,6 +132,11 @@ final class DownloadTraffic {
     if (code == 429 || code == 503) {
       hosts.overloaded(HostAllowances.keyOf(uri), failure.retryAfter());
     }
+  }
+
+  /** {@code uri}'s host answered a range request as asked: a cut allowance may grow. */
+  void served(URI uri) {
+    hosts.succeeded(HostAllowances.keyOf(uri));
   }
 
   /** {@code uri}'s host's connection allowance when cut below the cap, or -1. */
