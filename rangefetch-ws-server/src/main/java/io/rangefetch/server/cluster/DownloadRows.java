@@ -279,8 +279,8 @@ final class DownloadRows {
       return status;
     }
     StatusJson changed = withState(status, next);
-    StoredDownload record = new StoredDownload(stored.url(), stored.threads(),
-        stored.chunkBytes(), stored.fileName(), stored.expectedSha256(), changed);
+    // Everything asked for is kept: headers and the rate limit too.
+    StoredDownload record = stored.withStatus(changed);
     // A resumed download goes back to the queue, for any node; the others keep their owner,
     // whose disk holds the part file.
     try (PreparedStatement ps = c.prepareStatement("UPDATE rangefetch_download SET record ="
@@ -312,7 +312,8 @@ final class DownloadRows {
     return new StatusJson(s.id(), s.url(), s.finalUrl(), state, s.size(), s.rangesSupported(), 0,
         s.maxThreads(), s.chunkBytes(), s.bytesDone(), s.progress(), null, null, s.fileName(),
         s.file(), s.sha256(), s.error(), s.createdAt(),
-        Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), s.node(), s.fileUrl());
+        Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), s.node(), s.fileUrl(),
+        s.limitBps(), null);
   }
 
   /** Sends a notification on the cluster's channel when the transaction commits. */

@@ -17,6 +17,7 @@ import io.rangefetch.server.protocol.ErrorCode;
 import io.rangefetch.server.protocol.StateFile;
 import io.rangefetch.server.protocol.StatusJson;
 import io.rangefetch.server.protocol.StoredDownload;
+import io.rangefetch.server.protocol.UpdateCommand;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -78,6 +79,7 @@ public final class DownloadService implements AutoCloseable {
   // ids of downloads paused because the database was lost (SharedStore.Node#park); guarded by it
   private final Set<String> parked = new LinkedHashSet<>();
   private final DownloadRegistry registry = new DownloadRegistry();
+  private final TrafficLimits traffic;
   private final List<StatusListener> listeners = new CopyOnWriteArrayList<>();
   // Every notification takes its status and hands it to the listeners under this lock, so the
   // listeners see the statuses of one download in the order they were taken: the last push is
@@ -126,6 +128,7 @@ public final class DownloadService implements AutoCloseable {
     this.urlPolicy = Objects.requireNonNull(urlPolicy, "urlPolicy");
     this.store = new DownloadStore(downloadDir, registry);
     this.shared = shared;
+    this.traffic = new TrafficLimits(downloader, this);
   }
 
   /**
@@ -364,6 +367,27 @@ public final class DownloadService implements AutoCloseable {
   }
 
   /**
+   * Changes a download's settings; {@link TrafficLimits#update} does the rate limit.
+   *
+   * @param id its id
+   * @param command the fields of the {@code update}
+   * @return its status afterwards
+   * @throws CommandException {@code not_found}, {@code conflict}
+   */
+  public StatusJson update(String id, UpdateCommand command) {
+    return traffic.update(id, command);
+  }
+
+  /**
+   * Returns the traffic limits of this server's downloads, for {@code setLimits}.
+   *
+   * @return the limits
+   */
+  public TrafficLimits traffic() {
+    return traffic;
+  }
+
+  /**
    * Cancels a download; the core deletes its partial file. Cancelling a cancelled one does
    * nothing.
    *
@@ -488,7 +512,7 @@ public final class DownloadService implements AutoCloseable {
   }
 
   /** Whether commands for {@code id} go to the cluster: this node does not hold it. */
-  private boolean elsewhere(String id) {
+  boolean elsewhere(String id) {
     return shared != null && !(shared.runsHere(id) && registry.get(id).isPresent());
   }
 
@@ -568,6 +592,7 @@ public final class DownloadService implements AutoCloseable {
     DownloadRequest.Builder request = DownloadRequest
         .newBuilder(download.uri(), target.path())
         .ifExists(target.ifExists())
+        .maxBytesPerSecond(download.limitBps())
         .listener(new Events(download, generation));
     if (options.threads() != null) {
       request.threads(options.threads());
@@ -679,6 +704,12 @@ public final class DownloadService implements AutoCloseable {
     }
   }
 
+  /** A command changed the download: recorded and shown at once. */
+  void changedByCommand(ServerDownload download) {
+    persist(download);
+    notifyChanged(download, false);
+  }
+
   /** Records the download's state now, in the journal (see {@link DownloadStore}). */
   private void persist(ServerDownload download) {
     if (closing) {
@@ -743,7 +774,7 @@ public final class DownloadService implements AutoCloseable {
     }
   }
 
-  private ServerDownload find(String id) {
+  ServerDownload find(String id) {
     return registry.get(id).orElseThrow(() -> notFound(id));
   }
 

@@ -64,6 +64,10 @@ final class ServerDownload {
   private @Nullable String sha256;
   private @Nullable ErrorJson error;
   private Instant updatedAt;
+  // guarded by this: the download's own rate limit in bytes per second, 0 for none; and the
+  // core's last word on its host's connection allowance, -1 when not cut
+  private long limitBps;
+  private int hostAllowance = -1;
   // guarded by this: in a cluster, the node that runs it and that node's base URL; else null
   private @Nullable String node;
   private @Nullable String nodeUrl;
@@ -82,6 +86,7 @@ final class ServerDownload {
     this.chunkBytes = options.chunkBytes() == null ? limits.maxBytesPerThread()
         : Math.min(options.chunkBytes(), limits.maxBytesPerThread());
     this.fileName = options.fileName();
+    this.limitBps = options.limitBps() == null ? 0 : options.limitBps();
   }
 
   String id() {
@@ -102,6 +107,26 @@ final class ServerDownload {
 
   synchronized DownloadState state() {
     return state;
+  }
+
+  /** The download's own rate limit in bytes per second, 0 for none. */
+  synchronized long limitBps() {
+    return limitBps;
+  }
+
+  /**
+   * Sets the download's own rate limit, and the running core download's. The core is called
+   * under this lock, against the rule of the service, so that a run attached meanwhile cannot
+   * keep an older limit: {@code limitRate} only sets a token bucket's rate, takes none of the
+   * server's locks and calls nothing back.
+   *
+   * @param bytesPerSecond at least 1024, or 0 for none
+   */
+  synchronized void limitRate(long bytesPerSecond) {
+    limitBps = bytesPerSecond;
+    if (handle != null) {
+      handle.limitRate(bytesPerSecond);
+    }
   }
 
   synchronized int activeThreads() {
@@ -163,6 +188,9 @@ final class ServerDownload {
       return AfterAttach.CANCEL;
     }
     handle = next;
+    if (next.request().maxBytesPerSecond() != limitBps) {
+      next.limitRate(limitBps); // updated while the core was being asked (see limitRate)
+    }
     return pauseRequested ? AfterAttach.PAUSE : AfterAttach.NOTHING;
   }
 
@@ -216,6 +244,7 @@ final class ServerDownload {
     bytesDone = status.bytesDone();
     bytesPerSecond = status.bytesPerSecond();
     remaining = status.remaining().orElse(null);
+    hostAllowance = status.hostAllowance();
     chosenFile.ifPresent(path -> fileName = path.getFileName().toString());
     updatedAt = Instant.now();
     boolean stateChanged = before != state;
@@ -368,6 +397,7 @@ final class ServerDownload {
 
   private void endNow() {
     handle = null;
+    hostAllowance = -1;
     threads = 0;
     bytesPerSecond = 0;
     remaining = null;
@@ -391,7 +421,8 @@ final class ServerDownload {
         state == DownloadState.COMPLETED ? fileUri : null,
         state == DownloadState.COMPLETED ? sha256 : null, error, createdText, iso(updatedAt),
         node, state == DownloadState.COMPLETED && nodeUrl != null ? nodeUrl + "files/" + id
-            : null);
+            : null, limitBps == 0 ? null : limitBps,
+        downloading && hostAllowance > 0 ? hostAllowance : null);
   }
 
   /** Whether a status of this download has been notified; called holding the notification lock. */
@@ -422,7 +453,8 @@ final class ServerDownload {
 
   synchronized StoredDownload stored() {
     return new StoredDownload(uri.toString(), options.threads(), options.chunkBytes(),
-        options.fileName(), options.sha256(), status(), options.headers());
+        options.fileName(), options.sha256(), status(), options.headers(),
+        limitBps == 0 ? null : limitBps);
   }
 
   /**
@@ -436,7 +468,7 @@ final class ServerDownload {
   static ServerDownload restore(StoredDownload stored, Limits limits) {
     StatusJson s = stored.status();
     AddCommand options = new AddCommand(stored.url(), stored.threads(), stored.chunkBytes(),
-        stored.fileName(), stored.expectedSha256(), stored.headers());
+        stored.fileName(), stored.expectedSha256(), stored.headers(), stored.limitBps());
     ServerDownload d = new ServerDownload(s.id(), URI.create(stored.url()), options, limits,
         Instant.parse(s.createdAt()));
     synchronized (d) {

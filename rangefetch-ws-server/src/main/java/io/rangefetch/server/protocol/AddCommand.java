@@ -16,13 +16,31 @@ import org.jspecify.annotations.Nullable;
  * @param sha256 the expected digest, 64 lower-case hex digits, or null
  * @param headers extra request headers, name to value, in order; empty for none. Checked by
  *     {@code DownloadRequest.Builder#header} when the download starts.
+ * @param limitBps the download's own rate limit in bytes per second, at least 1, or null for
+ *     none
  */
 public record AddCommand(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
-    @Nullable String fileName, @Nullable String sha256, Map<String, String> headers) {
+    @Nullable String fileName, @Nullable String sha256, Map<String, String> headers,
+    @Nullable Long limitBps) {
 
   /** Copies {@code headers}, keeping their order. */
   public AddCommand {
     headers = Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+  }
+
+  /**
+   * Returns an add without a rate limit.
+   *
+   * @param url the URL as sent
+   * @param threads the threads asked for, or null
+   * @param chunkBytes the request size asked for, or null
+   * @param fileName the file name asked for, or null
+   * @param sha256 the expected digest, or null
+   * @param headers extra request headers, name to value, in order
+   */
+  public AddCommand(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
+      @Nullable String fileName, @Nullable String sha256, Map<String, String> headers) {
+    this(url, threads, chunkBytes, fileName, sha256, headers, null);
   }
 
   /**

@@ -29,6 +29,9 @@ import org.jspecify.annotations.Nullable;
  * @param node the node that runs the download (or ran it last), in a cluster; null otherwise
  * @param fileUrl once completed in a cluster, the {@code /files/{id}} URL of the file on its
  *     node; null otherwise
+ * @param limitBps the download's own rate limit in bytes per second, or null for none
+ * @param hostAllowance while downloading, the connections the server's host may have now when
+ *     that is below the per-host cap (it answered 429 or 503 lately); null otherwise
  */
 @JsonSerialize(using = StatusJsonSerializer.class)
 public record StatusJson(String id, String url, @Nullable String finalUrl, String state,
@@ -36,7 +39,22 @@ public record StatusJson(String id, String url, @Nullable String finalUrl, Strin
     long chunkBytes, long bytesDone, @Nullable Double progress, @Nullable Long speedBps,
     @Nullable Long etaSeconds, @Nullable String fileName, @Nullable String file,
     @Nullable String sha256, @Nullable ErrorJson error, String createdAt, String updatedAt,
-    @Nullable String node, @Nullable String fileUrl) {
+    @Nullable String node, @Nullable String fileUrl, @Nullable Long limitBps,
+    @Nullable Integer hostAllowance) {
+
+  /**
+   * A status without traffic limits: {@code limitBps} and {@code hostAllowance} null.
+   */
+  public StatusJson(String id, String url, @Nullable String finalUrl, String state,
+      @Nullable Long size, @Nullable Boolean rangesSupported, int threads, int maxThreads,
+      long chunkBytes, long bytesDone, @Nullable Double progress, @Nullable Long speedBps,
+      @Nullable Long etaSeconds, @Nullable String fileName, @Nullable String file,
+      @Nullable String sha256, @Nullable ErrorJson error, String createdAt, String updatedAt,
+      @Nullable String node, @Nullable String fileUrl) {
+    this(id, url, finalUrl, state, size, rangesSupported, threads, maxThreads, chunkBytes,
+        bytesDone, progress, speedBps, etaSeconds, fileName, file, sha256, error, createdAt,
+        updatedAt, node, fileUrl, null, null);
+  }
 
   /**
    * A status of a server that is not part of a cluster: {@code node} and {@code fileUrl} null.

@@ -65,6 +65,8 @@ public final class StatusJsonSerializer extends StdSerializer<StatusJson> {
     out.writeStringField("updatedAt", s.updatedAt());
     out.writeStringField("node", s.node());
     out.writeStringField("fileUrl", s.fileUrl());
+    writeNullable(out, "limitBps", s.limitBps());
+    writeNullable(out, "hostAllowance", s.hostAllowance());
     out.writeEndObject();
   }
 
@@ -76,6 +78,8 @@ public final class StatusJsonSerializer extends StdSerializer<StatusJson> {
       out.writeNull();
     } else if (value instanceof Long number) {
       out.writeNumber(number.longValue());
+    } else if (value instanceof Integer number) {
+      out.writeNumber(number.intValue());
     } else if (value instanceof Double number) {
       out.writeNumber(number.doubleValue());
     } else if (value instanceof Boolean flag) {

@@ -17,16 +17,46 @@ import org.jspecify.annotations.Nullable;
  * @param status the last status, as the protocol shows it
  * @param headers the extra request headers asked for; empty for none (and in state files written
  *     before headers were kept)
+ * @param limitBps the download's own rate limit, as added or last updated; null for none
  */
 public record StoredDownload(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
     @Nullable String fileName, @Nullable String expectedSha256, StatusJson status,
     // Left out when empty: the state file of a download without headers stays as it was.
-    @JsonInclude(JsonInclude.Include.NON_EMPTY) @Nullable Map<String, String> headers) {
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) @Nullable Map<String, String> headers,
+    @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable Long limitBps) {
 
   /** An absent {@code headers} (an older state file) is none. */
   public StoredDownload {
     headers = headers == null ? Map.of()
         : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+  }
+
+  /**
+   * Returns a download kept without a rate limit.
+   *
+   * @param url the URL as added
+   * @param threads the threads asked for, or null
+   * @param chunkBytes the request size asked for, or null
+   * @param fileName the file name asked for, or null
+   * @param expectedSha256 the digest asked for, or null
+   * @param status the last status
+   * @param headers the extra request headers asked for
+   */
+  public StoredDownload(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
+      @Nullable String fileName, @Nullable String expectedSha256, StatusJson status,
+      @Nullable Map<String, String> headers) {
+    this(url, threads, chunkBytes, fileName, expectedSha256, status, headers, null);
+  }
+
+  /**
+   * Returns this download with another last status, everything asked for kept.
+   *
+   * @param changed the new status
+   * @return the record
+   */
+  public StoredDownload withStatus(StatusJson changed) {
+    return new StoredDownload(url, threads, chunkBytes, fileName, expectedSha256, changed,
+        headers, limitBps);
   }
 
   /**
