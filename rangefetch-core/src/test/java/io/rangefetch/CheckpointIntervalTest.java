@@ -69,8 +69,8 @@ class CheckpointIntervalTest {
 
   /**
    * Starts a one-thread download into {@link #dir} whose origin sends three chunks and then
-   * stalls on the fourth, and returns once the fourth is asked for: the first three are then
-   * written and handed to the checkpointer.
+   * stalls on the fourth, and returns once the fourth is asked for and the third has ended: the
+   * first three are then written and handed to the checkpointer.
    */
   private DownloadHandle startStallingAfterThreeChunks(RangeDownloader downloader)
       throws Exception {
@@ -79,6 +79,10 @@ class CheckpointIntervalTest {
         .ifExists(IfExists.RENAME).threads(1).listener(listener).build());
     assertNotNull(files.awaitRequest(rangeStartingAt(3L * CHUNK), Outcome.PATIENCE),
         files.exchanges()::toString);
+    // The fourth request may be sent ahead while the third body is still being read: wait
+    // for the third chunk's end too.
+    listener.await(e -> e.name().equals("chunkEnd") && e.range().last() == 3L * CHUNK - 1,
+        "the end of the third chunk", Outcome.PATIENCE);
     return download;
   }
 

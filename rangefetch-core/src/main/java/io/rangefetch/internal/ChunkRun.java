@@ -61,6 +61,8 @@ final class ChunkRun {
   final DownloadTraffic traffic;
   final Host host;
   final ChunkScheduler scheduler;
+  /** The most connections this run opens at once. */
+  final int maxThreads;
   // Cleared for the rest of the run when a server breaks pipelined requests.
   private volatile boolean pipelining = true;
   // Set once a pipelined response arrived intact on this run.
@@ -78,6 +80,7 @@ final class ChunkRun {
     this.part = part;
     this.counters = counters;
     this.traffic = traffic;
+    this.maxThreads = maxThreads;
     this.host = host;
     this.scheduler = new ChunkScheduler(chunkBytes, maxThreads, engine.retryPolicy(),
         System::nanoTime, counters, new ChunkScheduler.Observer() {

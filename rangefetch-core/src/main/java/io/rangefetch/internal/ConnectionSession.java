@@ -139,7 +139,7 @@ final class ConnectionSession implements BodyCopier.Progress {
     if (limit > 0 && connection instanceof ManagedHttpClientConnection managed) {
       Socket socket = managed.getSocket();
       if (socket != null) {
-        socket.setReceiveBufferSize(DownloadTraffic.receiveBuffer(limit));
+        socket.setReceiveBufferSize(DownloadTraffic.receiveBuffer(limit, run.maxThreads));
         paced = true;
       }
     }

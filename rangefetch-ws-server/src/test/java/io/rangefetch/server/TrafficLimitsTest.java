@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.Limits;
 import io.rangefetch.server.protocol.Json;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -137,6 +138,38 @@ class TrafficLimitsTest {
     JsonNode lifted = client.request("n", "{\"op\":\"setLimits\",\"downloadBps\":null}");
     assertTrue(lifted.get("limits").get("downloadBps").isNull(), lifted.toString());
     assertEquals(2, lifted.get("limits").get("maxConnectionsPerHost").asInt());
+  }
+
+  @Test
+  void aHostAnswering503ShowsItsCutAllowanceAndTheMetricsCountTheBackOff() throws Exception {
+    origin.file("/g.bin", 1024 * KIB, 128 * KIB);
+    origin.failLaterChunks("/g.bin", 1);
+
+    String id = add("/g.bin", ",\"threads\":4").get("id").asText();
+    JsonNode cut = client.awaitJson(node -> node.path("download").path("id").asText().equals(id)
+        && node.path("download").path("hostAllowance").isInt(), "a status with hostAllowance")
+        .get("download");
+    client.awaitState(id, "completed");
+    String metrics = new String(server.get("/metrics").body(), StandardCharsets.UTF_8);
+
+    assertTrue(cut.get("hostAllowance").asInt() < HOST_CAP, cut.toString());
+    assertEquals("downloading", cut.get("state").asText());
+    assertTrue(metrics.contains("rangefetch_traffic_backoffs_total 1.0"), metrics);
+    assertTrue(metrics.contains("rangefetch_traffic_host_connections_cap " + HOST_CAP + ".0"),
+        metrics);
+    assertTrue(metrics.contains("rangefetch_traffic_rate_limit_bytes 0.0"), metrics);
+  }
+
+  @Test
+  void theMetricsShowTheGlobalLimitSetBySetLimits() throws Exception {
+    client.request("s", "{\"op\":\"setLimits\",\"downloadBps\":262144,"
+        + "\"maxConnectionsPerHost\":3}");
+
+    String metrics = new String(server.get("/metrics").body(), StandardCharsets.UTF_8);
+
+    assertTrue(metrics.contains("rangefetch_traffic_rate_limit_bytes 262144.0"), metrics);
+    assertTrue(metrics.contains("rangefetch_traffic_host_connections_cap 3.0"), metrics);
+    assertTrue(metrics.contains("rangefetch_traffic_hosts_throttled 0.0"), metrics);
   }
 
   @Test

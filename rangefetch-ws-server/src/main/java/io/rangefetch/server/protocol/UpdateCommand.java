@@ -11,9 +11,6 @@ import org.jspecify.annotations.Nullable;
  */
 public record UpdateCommand(@Nullable Long limitBps) {
 
-  /** An update that changes nothing. */
-  public static final UpdateCommand NONE = new UpdateCommand(null);
-
   /**
    * Returns an update of the download's own rate limit only.
    *
