@@ -2,6 +2,7 @@ package io.rangefetch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rangefetch.testing.Outcome;
@@ -209,8 +210,8 @@ class TrafficTest {
   void theHostCapChangesWithinTheBuiltOneAndTheTrafficStatusShowsTheLimitsInForce() {
     try (RangeDownloader downloader = RangeDownloader.newBuilder()
         .limits(Limits.newBuilder().maxConnectionsPerHost(4).build()).build()) {
-      IllegalArgumentException above = org.junit.jupiter.api.Assertions.assertThrows(
-          IllegalArgumentException.class, () -> downloader.limitConnectionsPerHost(5));
+      IllegalArgumentException above = assertThrows(IllegalArgumentException.class,
+          () -> downloader.limitConnectionsPerHost(5));
       assertTrue(above.getMessage().contains("between 1 and 4"), above.getMessage());
 
       downloader.limitConnectionsPerHost(2);
