@@ -704,10 +704,13 @@ public final class DownloadService implements AutoCloseable {
     }
   }
 
-  /** A command changed the download: recorded and shown at once. */
+  /**
+   * A command changed the download: recorded and shown at once, not coalesced like progress,
+   * as in a cluster the reply is read from the shared list that the notification updates.
+   */
   void changedByCommand(ServerDownload download) {
     persist(download);
-    notifyChanged(download, false);
+    notifyChanged(download, true);
   }
 
   /** Records the download's state now, in the journal (see {@link DownloadStore}). */

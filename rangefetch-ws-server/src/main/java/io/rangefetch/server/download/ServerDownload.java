@@ -64,8 +64,7 @@ final class ServerDownload {
   private @Nullable String sha256;
   private @Nullable ErrorJson error;
   private Instant updatedAt;
-  // guarded by this: the download's own rate limit in bytes per second, 0 for none; and the
-  // core's last word on its host's connection allowance, -1 when not cut
+  // guarded by this: its own rate limit (bytes/s, 0: none); its host's cut allowance, or -1
   private long limitBps;
   private int hostAllowance = -1;
   // guarded by this: in a cluster, the node that runs it and that node's base URL; else null
@@ -115,12 +114,9 @@ final class ServerDownload {
   }
 
   /**
-   * Sets the download's own rate limit, and the running core download's. The core is called
-   * under this lock, against the rule of the service, so that a run attached meanwhile cannot
-   * keep an older limit: {@code limitRate} only sets a token bucket's rate, takes none of the
-   * server's locks and calls nothing back.
-   *
-   * @param bytesPerSecond at least 1024, or 0 for none
+   * Sets the download's own rate limit (at least 1024, or 0 for none), and its run's. The core
+   * is called under this lock so that a run attached meanwhile keeps no older limit: it only
+   * sets a token bucket's rate, and takes none of the server's locks.
    */
   synchronized void limitRate(long bytesPerSecond) {
     limitBps = bytesPerSecond;
