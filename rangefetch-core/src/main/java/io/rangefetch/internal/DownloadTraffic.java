@@ -21,7 +21,7 @@ final class DownloadTraffic {
   /** The paced connections of a download share receive buffers of this share of a second... */
   static final int BUFFER_PER_SECOND = 16;
   /** ...within these bounds. */
-  static final int MIN_BUFFER = 16 * 1024;
+  static final int MIN_BUFFER = 32 * 1024;
   static final int MAX_BUFFER = 256 * 1024;
 
   /** Waits unless the download stops; false if it stopped. */

@@ -29,7 +29,7 @@ class TrafficLimitsTest {
    * receive buffers of 4 connections, and what the downloader asks ahead); the rate is measured
    * after them.
    */
-  private static final long BUFFERED = 512 * KIB;
+  private static final long BUFFERED = 640 * KIB;
   private static final int HOST_CAP = 4;
 
   @TempDir Path dir;
