@@ -23,6 +23,10 @@
 #            long-mid   64 MiB over a 40 ms round trip (a delay line between two network
 #                       namespaces, bench/delayline.py), 20 MiB/s per connection; -t 8 / -x8 / -n8
 #            long-big   1 GiB over the same link, unthrottled
+#          limit (issue 13): 64 MiB at a rate limit of LIMIT_RATE (4M): rangefetch --limit-rate,
+#            aria2c --max-download-limit, curl --limit-rate; each run through bench/meter.py, a
+#            relay that counts the bytes handed to the tool per second (the origin's side),
+#            for the achieved rate and its evenness; its own section of docs/benchmarks.md
 #          Rerun just these on another build:
 #            RF_JAR=/path/to/rangefetch-cli.jar bench/run.sh --only straggler,long-mid,long-big
 # Tools:   rangefetch aria2c axel curl wget2
@@ -34,6 +38,7 @@
 #          RF_SERVER_ARGS (default "--port {port} --download-dir {dir} --max-concurrent-downloads 8")
 #          NGINX_WORKERS (2)  RELAY_RATE (20971520 bytes/s per connection)
 #          STRAG_RATE (5000000)  STRAG_SLOW_CONN (2)  STRAG_SLOW_RATE (200000)  STRAG_MIB (128)
+#          LIMIT_RATE (4M, the limit case's rate; 1024-based)
 #          LONG_DELAY_MS (20, one way)  LONG_RATE (20971520 per connection, long-mid)  LONG_MTU (1500)
 #          MANY_WARMUP (40; 3 with --quick): the most untimed rounds of the many-files list through the
 #                       server before its timed runs; MANY_WARMUP_MIN (10; 3 with --quick): the
@@ -61,7 +66,7 @@ PY=/usr/bin/python3
 MODE=full
 PAIRS=""
 RUNS=""
-ONLY="lo-mid,lo-big,relay-big,norange,small,mem,many,straggler,long-mid,long-big"
+ONLY="lo-mid,lo-big,relay-big,norange,small,mem,many,straggler,long-mid,long-big,limit"
 TOOLS="rangefetch,aria2c,axel,curl,wget2"
 DOCS=""
 INSTALL=1
@@ -123,6 +128,7 @@ LONG_DELAY_MS=${LONG_DELAY_MS:-20}           # one way: the round trip is twice 
 LONG_RATE=${LONG_RATE:-20971520}             # per connection in long-mid
 LONG_MTU=${LONG_MTU:-1500}
 LONG_THREADS=8
+LIMIT_RATE=${LIMIT_RATE:-4M}
 LONG_SRV_ADDR=10.77.0.1
 LONG_CLI_ADDR=10.77.0.2
 
@@ -334,11 +340,20 @@ data_size() {  # OUT -> bytes of the generated file of the same name
 # Per-case settings, empty for the issue-6 cases (their commands stay as they were):
 # IN_NS=(ip netns exec NS) runs the tool in the long link's client namespace; CASE_ARIA (the
 # aria2c split options), CASE_AXEL_N, CASE_CHUNK (rangefetch -c).
+# CASE_LIMIT (the limit case) gives each tool its own rate-limit option, before the URL.
 IN_NS=()
-CASE_ARIA="" CASE_AXEL_N="" CASE_CHUNK=""
+CASE_ARIA="" CASE_AXEL_N="" CASE_CHUNK="" CASE_LIMIT=""
 
 tool_cmd() {
   tool_cmd_bare "$@"
+  if [[ -n $CASE_LIMIT ]]; then
+    local url=${CMD[-1]} opt=()
+    case $1 in
+      rangefetch|curl) opt=(--limit-rate "$CASE_LIMIT") ;;
+      aria2c) opt=("--max-download-limit=$CASE_LIMIT") ;;
+    esac
+    CMD=("${CMD[@]:0:${#CMD[@]}-1}" "${opt[@]}" "$url")
+  fi
   CMD=("${IN_NS[@]}" "${CMD[@]}")
 }
 
@@ -878,6 +893,45 @@ run_long_cases() {
   IN_NS=() CASE_ARIA="" CASE_AXEL_N="" CASE_CHUNK="" BEFORE_RUN="" AFTER_RUN="" OTHERS=()
 }
 
+# ---------------------------------------------------------------- rate limit (issue 13)
+# Every run goes through its own bench/meter.py, started before the timed part and stopped
+# after it; the meter's line (rate, evenness, per-second series) becomes the run's note.
+meter_start() {
+  METER_OUT=$LOGDIR/$RUNID-meter.txt
+  rm -f "$METER_OUT" "$METER_OUT.ready"
+  "$PY" "$BENCH/meter.py" --listen-port "$METER_PORT" --target-port "$NGINX_PORT" \
+    --out "$METER_OUT" --parent-pid $$ --max-seconds "$RUN_TIMEOUT" 2>>"$LOGDIR/meter.err" &
+  METER_PID=$!
+  PIDS+=($METER_PID)
+  local i
+  for ((i = 0; i < 200; i++)); do [[ -f $METER_OUT.ready ]] && return 0; sleep 0.05; done
+  log "  meter.py did not start: $(tail -c 200 "$LOGDIR/meter.err")"
+}
+
+meter_stop() {  # prints the meter's line
+  kill -TERM "$METER_PID" 2>/dev/null
+  local i
+  for ((i = 0; i < 200; i++)); do [[ -f $METER_OUT ]] && break; sleep 0.05; done
+  cat "$METER_OUT" 2>/dev/null || echo "meter: no result"
+}
+
+run_limit() {
+  METER_PORT=$(free_port)
+  log "case limit: $MID at $LIMIT_RATE/s through bench/meter.py (port $METER_PORT)"
+  echo "limit load_before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/load.txt"
+  CASE_LIMIT=$LIMIT_RATE BEFORE_RUN=meter_start AFTER_RUN=meter_stop
+  local r t
+  for ((r = 1; r <= RUNS; r++)); do
+    for t in rangefetch aria2c curl; do
+      has_tool "$t" || continue
+      if tool_available "$t"; then run_single limit "$t" "$r" - "http://127.0.0.1:$METER_PORT/$MID" "$MID"
+      elif (( r == 1 )); then record_skip limit "$t" "not available"; fi
+    done
+  done
+  CASE_LIMIT="" BEFORE_RUN="" AFTER_RUN=""
+  echo "limit load_after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/load.txt"
+}
+
 # ---------------------------------------------------------------- main
 ensure_tools
 mkdir -p "$WORK" "$LOGDIR"
@@ -928,6 +982,7 @@ T_START=$EPOCHREALTIME
   echo "strag_slow_conn=$STRAG_SLOW_CONN"; echo "strag_slow_rate=$STRAG_SLOW_RATE"
   echo "long_delay_ms=$LONG_DELAY_MS"; echo "long_rate=$LONG_RATE"; echo "long_mtu=$LONG_MTU"
   echo "long_threads=$LONG_THREADS"
+  echo "limit_rate=$LIMIT_RATE"
   echo "nproc=$(nproc)"
   echo "mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
   echo "kernel=$(uname -sr)"
@@ -1011,6 +1066,7 @@ fi
 has_case many && run_many
 has_case straggler && run_straggler
 if has_case long-mid || has_case long-big; then run_long_cases; fi
+has_case limit && run_limit
 
 # --jfr: one extra, untimed rangefetch run per case with a flight recording, summarised
 if [[ -n $JFR_CASES ]] && tool_available rangefetch; then
@@ -1040,12 +1096,12 @@ tail -n +"$((ACCESS_START + 1))" "$WORK/nginx/access.log" >"$WORK/access-run.log
 
 # Two generated sections: the issue-6 cases and issue 12's; a run rewrites only the section(s)
 # whose cases it ran, so `--only straggler,long-mid,long-big` leaves the issue-6 results alone
-REPORT=$WORK/report.md REPORT12=$WORK/report-issue12.md
-ran6=0 ran12=0
+REPORT=$WORK/report.md REPORT12=$WORK/report-issue12.md REPORT13=$WORK/report-limit.md
+ran6=0 ran12=0 ran13=0
 for c in ${ONLY//,/ }; do
-  case $c in straggler|long-mid|long-big) ran12=1 ;; *) ran6=1 ;; esac
+  case $c in straggler|long-mid|long-big) ran12=1 ;; limit) ran13=1 ;; *) ran6=1 ;; esac
 done
-: >"$REPORT"; : >"$REPORT12"
+: >"$REPORT"; : >"$REPORT12"; : >"$REPORT13"
 if [[ $ran6 == 1 ]]; then
   "$PY" "$BENCH/report.py" --work "$WORK" >"$REPORT" || die "report.py failed"
   cat "$REPORT"
@@ -1054,7 +1110,13 @@ if [[ $ran12 == 1 ]]; then
   "$PY" "$BENCH/report.py" --work "$WORK" --part issue12 >"$REPORT12" || die "report.py --part issue12 failed"
   cat "$REPORT12"
 fi
+if [[ $ran13 == 1 ]]; then
+  "$PY" "$BENCH/limit_report.py" --work "$WORK" >"$REPORT13" || die "limit_report.py failed"
+  cat "$REPORT13"
+fi
 if [[ $DOCS == 1 ]]; then
+  [[ $ran13 == 1 ]] && "$PY" "$BENCH/limit_report.py" --splice "$ROOT/docs/benchmarks.md" --report "$REPORT13" \
+    && log "wrote the generated rate-limit section of docs/benchmarks.md"
   [[ $ran6 == 1 ]] && "$PY" "$BENCH/report.py" --splice "$ROOT/docs/benchmarks.md" --report "$REPORT" \
     && log "wrote the generated section of docs/benchmarks.md"
   [[ $ran12 == 1 ]] && "$PY" "$BENCH/report.py" --splice "$ROOT/docs/benchmarks.md" --report "$REPORT12" --part issue12 \

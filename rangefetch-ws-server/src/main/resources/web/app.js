@@ -7,6 +7,9 @@
   const RECONNECT_FIRST_MS = 500;
   const RECONNECT_MAX_MS = 10000;
   const RUNNING = ['queued', 'probing', 'downloading'];
+  // A download's limit can change until it completes or is cancelled.
+  const LIMITABLE = (s) => s !== 'completed' && s !== 'cancelled';
+  const RATE = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?(?:\/s)?$/i;
   const ACTIONS = {
     pause: (s) => RUNNING.includes(s),
     resume: (s) => s === 'paused',
@@ -26,6 +29,10 @@
     url: document.getElementById('add-url'),
     threads: document.getElementById('add-threads'),
     chunk: document.getElementById('add-chunk'),
+    limit: document.getElementById('add-limit'),
+    limitsForm: document.getElementById('limits-form'),
+    globalLimit: document.getElementById('global-limit'),
+    globalLimitNow: document.getElementById('global-limit-now'),
     formError: document.getElementById('form-error'),
     rows: document.getElementById('rows'),
     empty: document.getElementById('empty'),
@@ -134,6 +141,13 @@
         break;
       case 'status':
       case 'ok':
+        if (message.limits) {
+          clearError();
+          applyLimits(message.limits);
+        }
+        if (message.download && String(message.requestId).startsWith('update-')) {
+          clearError();
+        }
         if (message.download && !removed.has(message.download.id)) {
           upsert(message.download);
         }
@@ -153,6 +167,13 @@
   }
 
   function applyLimits(limits) {
+    if ('downloadBps' in limits) {
+      els.globalLimitNow.textContent = 'now: '
+          + (Number.isInteger(limits.downloadBps) ? formatBytes(limits.downloadBps) + '/s'
+              : 'no limit')
+          + (Number.isInteger(limits.maxConnectionsPerHost)
+              ? ', at most ' + limits.maxConnectionsPerHost + ' connections per host' : '');
+    }
     if (Number.isInteger(limits.maxThreads)) {
       els.threads.max = String(limits.maxThreads);
       els.threads.placeholder = '1–' + limits.maxThreads;
@@ -340,6 +361,24 @@
     progressCell.append(c.bar, c.percent);
 
     c.speed = el('td', 'col-speed');
+    c.speedNow = el('span', 'speed-now');
+    c.limitNow = el('span', 'limit-now');
+    c.limitInput = el('input', 'limit');
+    c.limitInput.type = 'text';
+    c.limitInput.placeholder = 'no limit';
+    c.limitInput.title = 'bytes per second for this download: 512K, 4M; empty for no limit';
+    c.limitInput.setAttribute('aria-label', 'rate limit of this download');
+    c.limitSet = el('button', 'limit-set', 'Limit');
+    c.limitSet.type = 'button';
+    c.limitSet.addEventListener('click', () => {
+      const limit = parseRate(c.limitInput.value, 'The limit');
+      if (limit !== false && send({op: 'update', id: id, limitBps: limit})) {
+        c.limitInput.value = '';
+      }
+    });
+    const limitLine = el('div', 'limit-line');
+    limitLine.append(c.limitInput, c.limitSet);
+    c.speed.append(c.speedNow, c.limitNow, limitLine);
     c.eta = el('td', 'col-eta');
     c.threads = el('td', 'col-threads');
 
@@ -416,8 +455,17 @@
     setText(c.percent, percent === null ? '–' : percent.toFixed(1) + ' %');
 
     const running = RUNNING.includes(state);
-    setText(c.speed, running && typeof s.speedBps === 'number' ? formatBytes(s.speedBps) + '/s'
-        : '–');
+    setText(c.speedNow, running && typeof s.speedBps === 'number'
+        ? formatBytes(s.speedBps) + '/s' : '–');
+    setText(c.limitNow, typeof s.limitBps === 'number'
+        ? 'limit ' + formatBytes(s.limitBps) + '/s' : '');
+    c.limitNow.title = typeof s.hostAllowance === 'number' ? 'the server asks for fewer'
+        + ' connections: ' + s.hostAllowance + ' allowed now' : '';
+    const limitable = LIMITABLE(state);
+    if (c.limitSet.disabled === limitable) {
+      c.limitSet.disabled = !limitable;
+      c.limitInput.disabled = !limitable;
+    }
     setText(c.eta, running && typeof s.etaSeconds === 'number' ? formatDuration(s.etaSeconds)
         : '–');
     setText(c.threads, (s.threads || 0) + ' / ' + (s.maxThreads || 0));
@@ -501,8 +549,12 @@
     const message = {op: 'add', url: url};
     const threads = optionalInt(els.threads, 'Threads');
     const chunk = optionalInt(els.chunk, 'Bytes per request');
-    if (threads === false || chunk === false) {
+    const limit = parseRate(els.limit.value, 'Limit');
+    if (threads === false || chunk === false || limit === false) {
       return;
+    }
+    if (limit !== null) {
+      message.limitBps = limit;
     }
     if (threads !== null) {
       message.threads = threads;
@@ -515,6 +567,32 @@
       els.url.value = '';
     }
   });
+
+  els.limitsForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const limit = parseRate(els.globalLimit.value, 'The limit for all downloads');
+    if (limit !== false && send({op: 'setLimits', downloadBps: limit})) {
+      els.globalLimit.value = '';
+    }
+  });
+
+  // A rate as a person writes it: bytes per second, or with K, M or G (1024-based). Empty is
+  // no limit (null); anything else shows an error and gives false.
+  function parseRate(text, label) {
+    const raw = text.trim();
+    if (raw === '') {
+      return null;
+    }
+    const m = RATE.exec(raw);
+    const unit = m ? {'': 1, k: 1024, m: 1048576, g: 1073741824}[m[2].toLowerCase()] : 0;
+    const n = m ? Math.round(Number(m[1]) * unit) : 0;
+    if (!m || n < 1) {
+      showError(label + ' must be a rate such as 512K or 4M (bytes per second), was "' + raw
+          + '"; leave it empty for no limit.');
+      return false;
+    }
+    return n;
+  }
 
   // The server caps values above its limits itself; only what it would refuse is checked here.
   function optionalInt(input, label) {

@@ -178,6 +178,33 @@ public final class RangeDownloader implements AutoCloseable {
   }
 
   /**
+   * Changes the most connections to one host at once, over all downloads, within the cap the
+   * downloader was built with. Workers above a lowered cap finish their current request and let
+   * go one by one; a raised cap lets waiting workers connect at once.
+   *
+   * @param max between 1 and {@link Limits#maxConnectionsPerHost()}
+   * @throws IllegalArgumentException if {@code max} is out of that range
+   */
+  public void limitConnectionsPerHost(int max) {
+    int ceiling = limits().maxConnectionsPerHost();
+    if (max < 1 || max > ceiling) {
+      throw new IllegalArgumentException("maxConnectionsPerHost must be between 1 and " + ceiling
+          + " (the downloader's Limits.maxConnectionsPerHost), was " + max
+          + "; build the downloader with a higher cap to allow more");
+    }
+    engine.limitConnectionsPerHost(max);
+  }
+
+  /**
+   * Returns the traffic limits in force and how the hosts have answered.
+   *
+   * @return a snapshot
+   */
+  public TrafficStatus traffic() {
+    return engine.traffic();
+  }
+
+  /**
    * Returns the downloads started by this downloader that have not ended.
    *
    * @return the handles, oldest first

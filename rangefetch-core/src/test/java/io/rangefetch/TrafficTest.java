@@ -2,6 +2,7 @@ package io.rangefetch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rangefetch.testing.Outcome;
@@ -203,5 +204,20 @@ class TrafficTest {
     assertTrue(allowances.stream().anyMatch(a -> a >= 1 && a <= 2),
         () -> "host allowances seen: " + allowances);
     assertTrue(refused.size() <= 4, () -> refused.size() + " refusals: " + refused);
+  }
+
+  @Test
+  void theHostCapChangesWithinTheBuiltOneAndTheTrafficStatusShowsTheLimitsInForce() {
+    try (RangeDownloader downloader = RangeDownloader.newBuilder()
+        .limits(Limits.newBuilder().maxConnectionsPerHost(4).build()).build()) {
+      IllegalArgumentException above = assertThrows(IllegalArgumentException.class,
+          () -> downloader.limitConnectionsPerHost(5));
+      assertTrue(above.getMessage().contains("between 1 and 4"), above.getMessage());
+
+      downloader.limitConnectionsPerHost(2);
+      downloader.limitRate(2048);
+
+      assertEquals(new TrafficStatus(2048, 2, 0, 0), downloader.traffic());
+    }
   }
 }

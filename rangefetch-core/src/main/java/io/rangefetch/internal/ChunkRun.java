@@ -61,6 +61,8 @@ final class ChunkRun {
   final DownloadTraffic traffic;
   final Host host;
   final ChunkScheduler scheduler;
+  /** The most connections this run opens at once. */
+  final int maxThreads;
   // Cleared for the rest of the run when a server breaks pipelined requests; never set through
   // an HTTP proxy that reads the requests.
   private volatile boolean pipelining;
@@ -80,6 +82,7 @@ final class ChunkRun {
     this.part = part;
     this.counters = counters;
     this.traffic = traffic;
+    this.maxThreads = maxThreads;
     this.host = host;
     this.scheduler = new ChunkScheduler(chunkBytes, maxThreads, engine.retryPolicy(),
         System::nanoTime, counters, new ChunkScheduler.Observer() {

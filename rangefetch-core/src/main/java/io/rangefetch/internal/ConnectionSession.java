@@ -139,14 +139,14 @@ final class ConnectionSession implements BodyCopier.Progress {
     if (limit > 0 && connection instanceof ManagedHttpClientConnection managed) {
       Socket socket = managed.getSocket();
       if (socket != null) {
-        socket.setReceiveBufferSize(DownloadTraffic.receiveBuffer(limit));
+        socket.setReceiveBufferSize(DownloadTraffic.receiveBuffer(limit, run.maxThreads));
         paced = true;
       }
     }
   }
 
   private ChunkWorker.@Nullable Ask nextFromScheduler() {
-    if (run.host.stopping() || !permit.stillAllowed()) {
+    if (run.host.stopping() || !permit.keep()) {
       return null;
     }
     ChunkScheduler.Work work = run.scheduler.next(worker.slot);
@@ -226,6 +226,7 @@ final class ConnectionSession implements BodyCopier.Progress {
     if (ask.pipelined()) {
       run.pipeliningWorks();
     }
+    run.traffic.served(run.uri);
     if (served.last() < ask.range().last()) {
       run.scheduler.shortened(ask.lease(), served.last() + 1);
       run.host.wake(); // the rest waits for a connection

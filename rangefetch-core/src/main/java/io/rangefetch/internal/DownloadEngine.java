@@ -4,6 +4,7 @@ import io.rangefetch.ByteRange;
 import io.rangefetch.DownloadHandle;
 import io.rangefetch.DownloadRequest;
 import io.rangefetch.Probe;
+import io.rangefetch.TrafficStatus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -88,6 +89,17 @@ public final class DownloadEngine implements AutoCloseable {
   /** See {@link io.rangefetch.RangeDownloader#rateLimit}. */
   public long rateLimit() {
     return bandwidth.rate();
+  }
+
+  /** See {@link io.rangefetch.RangeDownloader#limitConnectionsPerHost}. */
+  public void limitConnectionsPerHost(int max) {
+    hosts.setCap(max);
+  }
+
+  /** See {@link io.rangefetch.RangeDownloader#traffic}. */
+  public TrafficStatus traffic() {
+    return new TrafficStatus(bandwidth.rate(), hosts.cap(), hosts.hostsBelowCap(),
+        hosts.overloads());
   }
 
   /** Returns the settings this engine was built with. */

@@ -18,10 +18,10 @@ final class DownloadTraffic {
   /** A limited read asks for at most this share of a second of the rate: smooth pacing. */
   static final int PIECES_PER_SECOND = 16;
 
-  /** A paced connection's receive buffer: this share of a second of the limit... */
+  /** The paced connections of a download share receive buffers of this share of a second... */
   static final int BUFFER_PER_SECOND = 16;
   /** ...within these bounds. */
-  static final int MIN_BUFFER = 16 * 1024;
+  static final int MIN_BUFFER = 32 * 1024;
   static final int MAX_BUFFER = 256 * 1024;
 
   /** Waits unless the download stops; false if it stopped. */
@@ -89,9 +89,21 @@ final class DownloadTraffic {
     }
   }
 
-  /** The receive buffer of a connection of a download limited to {@code limit} bytes/s. */
-  static int receiveBuffer(long limit) {
-    return (int) Math.max(MIN_BUFFER, Math.min(MAX_BUFFER, limit / BUFFER_PER_SECOND));
+  /**
+   * The receive buffer of one of {@code connections} connections of a download limited to
+   * {@code limit} bytes/s: together they hold about a sixteenth of a second of the limit, so
+   * that filling them at the start is no burst of a second's worth (eight connections of a
+   * quarter MiB each made the first second at 4 MiB/s take 7.6 MiB).
+   */
+  static int receiveBuffer(long limit, int connections) {
+    return (int) Math.max(MIN_BUFFER,
+        Math.min(MAX_BUFFER, limit / BUFFER_PER_SECOND / Math.max(1, connections)));
+  }
+
+  /** The receive buffer of this download's probe connection now: small when limited, else 0. */
+  int probeReceiveBuffer() {
+    long limit = limitInForce();
+    return limit > 0 ? receiveBuffer(limit, 1) : 0;
   }
 
   /** Gives back {@code bytes} admitted but not read: the body ended first. */
@@ -126,6 +138,11 @@ final class DownloadTraffic {
     if (code == 429 || code == 503) {
       hosts.overloaded(HostAllowances.keyOf(uri), failure.retryAfter());
     }
+  }
+
+  /** {@code uri}'s host answered a range request as asked: a cut allowance may grow. */
+  void served(URI uri) {
+    hosts.succeeded(HostAllowances.keyOf(uri));
   }
 
   /** {@code uri}'s host's connection allowance when cut below the cap, or -1. */

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.protocol.HttpClientContext;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
@@ -37,7 +38,21 @@ final class Prober {
    */
   FirstResponse open(URI uri, @Nullable ByteRange first, Requests requests, InFlight inFlight)
       throws FetchFailure {
-    InFlight.Open open = follow(uri, first, requests, inFlight);
+    return open(uri, first, requests, inFlight, 0);
+  }
+
+  /**
+   * As {@link #open(URI, ByteRange, Requests, InFlight)}, on connections whose receive buffer is
+   * {@code receiveBuffer} bytes (a rate-limited download's), or the system's when 0.
+   */
+  FirstResponse open(URI uri, @Nullable ByteRange first, Requests requests, InFlight inFlight,
+      int receiveBuffer) throws FetchFailure {
+    HttpClientContext context = null;
+    if (receiveBuffer > 0) {
+      context = HttpClientContext.create();
+      context.setAttribute(PipeliningRequestExecutor.RECEIVE_BUFFER, receiveBuffer);
+    }
+    InFlight.Open open = follow(uri, first, requests, inFlight, context);
     try {
       return read(open, first);
     } catch (FetchFailure | RuntimeException e) {
@@ -48,7 +63,7 @@ final class Prober {
   }
 
   private InFlight.Open follow(URI start, @Nullable ByteRange first, Requests requests,
-      InFlight inFlight) throws FetchFailure {
+      InFlight inFlight, @Nullable HttpClientContext context) throws FetchFailure {
     Set<URI> visited = new LinkedHashSet<>();
     URI uri = start;
     while (true) {
@@ -57,7 +72,7 @@ final class Prober {
       String what = Requests.describe(uri, first);
       InFlight.Open open;
       try {
-        open = inFlight.execute(requests.client(), get);
+        open = inFlight.execute(requests.client(), get, context);
       } catch (IOException | RuntimeException e) {
         throw FailureClassifier.classify(e, what);
       }

@@ -233,7 +233,8 @@ final class RunCoordinator {
     RetryPolicy policy = engine.retryPolicy();
     for (int attempt = 1; ; attempt++) {
       try {
-        return engine.prober().open(request.uri(), first, requests, inFlight);
+        return engine.prober().open(request.uri(), first, requests, inFlight,
+            task.traffic.probeReceiveBuffer());
       } catch (FetchFailure f) {
         if (!retryAfter(policy, f, attempt)) {
           throw f;

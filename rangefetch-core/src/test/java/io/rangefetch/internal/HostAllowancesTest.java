@@ -51,7 +51,7 @@ class HostAllowancesTest {
   }
 
   @Test
-  void a503HalvesTheAllowanceFromTheConnectionsInUseAndItGrowsBackOneASecond() {
+  void a503HalvesTheAllowanceFromTheConnectionsInUseAndSuccessesGrowItBackOneASecond() {
     List<HostAllowances.Permit> taken = takeAll(HOST);
     taken.get(3).close(); // three in use when the answer comes
 
@@ -64,10 +64,59 @@ class HostAllowancesTest {
     assertTrue(taken.get(2).stillAllowed());
     assertNull(hosts.tryAcquire(HOST));
     clock.addAndGet(SECOND);
+    assertEquals(1, hosts.allowance(HOST), "time alone does not grow a host in use");
+    hosts.succeeded(HOST);
     assertEquals(2, hosts.allowance(HOST));
+    hosts.succeeded(HOST);
+    assertEquals(2, hosts.allowance(HOST), "at most one more a second");
     assertNotNull(hosts.tryAcquire(HOST));
-    clock.addAndGet(2 * SECOND);
+    clock.addAndGet(SECOND);
+    hosts.succeeded(HOST);
+    clock.addAndGet(SECOND);
+    hosts.succeeded(HOST);
     assertEquals(-1, hosts.allowance(HOST), "back at the cap: nothing to show");
+  }
+
+  @Test
+  void aHostNobodyIsConnectedToGrowsBackOneASecond() {
+    List<HostAllowances.Permit> taken = takeAll(HOST);
+    hosts.overloaded(HOST, null);
+    taken.forEach(HostAllowances.Permit::close);
+    assertEquals(2, hosts.allowance(HOST));
+
+    clock.addAndGet(SECOND);
+
+    assertEquals(3, hosts.allowance(HOST));
+    assertEquals(1, hosts.hostsBelowCap());
+    clock.addAndGet(SECOND);
+    assertEquals(0, hosts.hostsBelowCap());
+  }
+
+  @Test
+  void onlyTheConnectionsAboveACutAllowanceLetGo() {
+    List<HostAllowances.Permit> taken = takeAll(HOST);
+
+    hosts.overloaded(HOST, null); // four in use: two allowed
+
+    long kept = taken.stream().filter(HostAllowances.Permit::keep).count();
+    assertEquals(2, kept, "two let go, two keep their connections");
+    assertEquals(2, hosts.inUse(HOST));
+    assertEquals(1, hosts.overloads());
+  }
+
+  @Test
+  void aLoweredCapLetsTheConnectionsAboveItGoAndARaisedOneLetsMoreIn() {
+    List<HostAllowances.Permit> taken = takeAll(HOST);
+
+    hosts.setCap(1);
+
+    assertEquals(1, taken.stream().filter(HostAllowances.Permit::keep).count());
+    assertNull(hosts.tryAcquire(HOST));
+    assertEquals(-1, hosts.allowance(HOST), "at the new cap: not cut");
+    hosts.setCap(3);
+    assertNotNull(hosts.tryAcquire(HOST));
+    assertNotNull(hosts.tryAcquire(HOST));
+    assertNull(hosts.tryAcquire(HOST));
   }
 
   @Test
@@ -97,6 +146,7 @@ class HostAllowancesTest {
     assertNotNull(hosts.tryAcquire(HOST));
     assertNull(hosts.tryAcquire(HOST), "the allowance was cut to one; it grows after the wait");
     clock.addAndGet(SECOND);
+    hosts.succeeded(HOST);
     assertNotNull(hosts.tryAcquire(HOST));
   }
 }

@@ -28,6 +28,8 @@ final class ConfigKeys {
   static final String MAX_THREADS = "limits.max-threads";
   static final String MAX_BYTES_PER_THREAD = "limits.max-bytes-per-thread";
   static final String MAX_CONCURRENT_DOWNLOADS = "limits.max-concurrent-downloads";
+  static final String MAX_DOWNLOAD_RATE = "limits.max-download-rate";
+  static final String MAX_CONNECTIONS_PER_HOST = "limits.max-connections-per-host";
   static final String TOKEN = "security.token";
   static final String ALLOWED_ORIGINS = "security.allowed-origins";
   static final String MAX_MESSAGE_BYTES = "security.max-message-bytes";
@@ -49,7 +51,8 @@ final class ConfigKeys {
 
   /** Every key, in the order the documentation lists them. */
   static final List<String> ALL = List.of(HOST, PORT, DOWNLOAD_DIR, MAX_THREADS,
-      MAX_BYTES_PER_THREAD, MAX_CONCURRENT_DOWNLOADS, TOKEN, ALLOWED_ORIGINS, MAX_MESSAGE_BYTES,
+      MAX_BYTES_PER_THREAD, MAX_CONCURRENT_DOWNLOADS, MAX_DOWNLOAD_RATE,
+      MAX_CONNECTIONS_PER_HOST, TOKEN, ALLOWED_ORIGINS, MAX_MESSAGE_BYTES,
       BLOCK_PRIVATE_NETWORKS, MAX_SESSIONS, MAX_DOWNLOADS, MAX_FINISHED, RPC_ALLOW_SHUTDOWN,
       PROXY, STORE, NODE_ID, LEASE, PASSWORD_FILE);
 
@@ -105,6 +108,10 @@ final class ConfigKeys {
         v -> limits.maxBytesPerThread(size(v)));
     apply(settings, MAX_CONCURRENT_DOWNLOADS, "a whole number from 1 to 1024",
         v -> limits.maxConcurrentDownloads(integer(v)));
+    apply(settings, MAX_DOWNLOAD_RATE, "a rate in bytes per second such as 512K, 4M or 1G,"
+        + " at least 1K, or 0 for no limit", v -> limits.maxBytesPerSecond(size(v)));
+    apply(settings, MAX_CONNECTIONS_PER_HOST, "a whole number from 1 to 1024",
+        v -> limits.maxConnectionsPerHost(integer(v)));
     apply(settings, TOKEN, "a secret without spaces", config::token);
     apply(settings, ALLOWED_ORIGINS, "a comma-separated list such as https://a.example,"
         + "http://localhost:3000, or *", v -> config.allowedOrigins(list(v)));

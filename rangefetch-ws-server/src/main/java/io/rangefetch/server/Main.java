@@ -62,6 +62,14 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--max-concurrent-downloads", paramLabel = "N", description = "default 4")
   private @Nullable String maxConcurrentDownloads;
 
+  @Option(names = "--max-download-rate", paramLabel = "RATE",
+      description = "bytes per second over all downloads: 512K, 4M (default 0, no limit)")
+  private @Nullable String maxDownloadRate;
+
+  @Option(names = "--max-connections-per-host", paramLabel = "N",
+      description = "connections to one host at once, over all downloads (default 16)")
+  private @Nullable String maxConnectionsPerHost;
+
   @Option(names = "--token", description = "secret WebSocket clients must send (default none)")
   private @Nullable String token;
 
@@ -158,6 +166,9 @@ public final class Main implements Callable<Integer> {
     flag(settings, ConfigKeys.MAX_BYTES_PER_THREAD, "--max-bytes-per-thread", maxBytesPerThread);
     flag(settings, ConfigKeys.MAX_CONCURRENT_DOWNLOADS, "--max-concurrent-downloads",
         maxConcurrentDownloads);
+    flag(settings, ConfigKeys.MAX_DOWNLOAD_RATE, "--max-download-rate", maxDownloadRate);
+    flag(settings, ConfigKeys.MAX_CONNECTIONS_PER_HOST, "--max-connections-per-host",
+        maxConnectionsPerHost);
     flag(settings, ConfigKeys.TOKEN, "--token", token);
     flag(settings, ConfigKeys.PROXY, "--proxy", proxy);
     flag(settings, ConfigKeys.STORE, "--store", store);

@@ -233,6 +233,7 @@ public final class RangefetchServer implements AutoCloseable {
           config.maxFinished(), urlPolicy, shared);
       downloads.addListener(new PushHub(sessions));
       metrics.watch(downloads::countByState, downloads::activeThreads, sessions::count);
+      metrics.watchTraffic(downloader::traffic);
 
       server = connector.getServer();
       connector.setHost(config.host());
@@ -255,7 +256,8 @@ public final class RangefetchServer implements AutoCloseable {
       context.setErrorHandler(new PlainErrorHandler());
       WebSocketRoutes ws = new WebSocketRoutes(
           guard, sessions, new CommandHandler(downloads), downloads,
-          Replies.hello(version, config.limits()), config.maxMessageBytes());
+          () -> Replies.hello(version, config.limits(), downloader.traffic()),
+          config.maxMessageBytes());
       WebSocketUpgradeHandler upgrade = WebSocketUpgradeHandler.from(server, context, container -> {
         container.setIdleTimeout(config.idleTimeout());
         ws.configure(container);

@@ -67,6 +67,16 @@ class ClusterLiveListTest {
         JsonNode onB = clientOfB.request("g", "{\"op\":\"get\",\"id\":\"" + id + "\"}");
         assertEquals("paused", onB.get("download").get("state").asText());
 
+        // update is not carried across the cluster: A says so and names the node; B takes it.
+        String update = "{\"op\":\"update\",\"id\":\"" + id + "\",\"limitBps\":1048576}";
+        JsonNode elsewhere = clientOfA.request("u", update);
+        assertEquals("conflict", elsewhere.path("code").asText(), elsewhere.toString());
+        assertTrue(elsewhere.get("message").asText().contains("node-b"), elsewhere.toString());
+        JsonNode here = clientOfB.request("v", update);
+        assertEquals(1048576, here.get("download").get("limitBps").asLong(), here.toString());
+        clientOfA.awaitJson(m -> isStatus(m, id, "paused")
+            && m.get("download").path("limitBps").asLong() == 1048576, "B's limit shown on A");
+
         origin.rate("/slow.bin", Long.MAX_VALUE);
         JsonNode resumed = clientOfA.request("r", "{\"op\":\"resume\",\"id\":\"" + id + "\"}");
         assertEquals("ok", resumed.get("type").asText(), resumed.toString());

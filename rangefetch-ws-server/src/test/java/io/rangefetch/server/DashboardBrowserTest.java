@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.Limits;
 import java.io.File;
 import java.net.URI;
@@ -239,6 +240,46 @@ class DashboardBrowserTest {
     wait.until(d -> error.isDisplayed());
     assertTrue(error.getText().contains("bad_url"), error.getText());
     assertEquals(List.of(), urlsShown());
+  }
+
+  @Test
+  void theGlobalLimitAndADownloadsLimitSetInThePageReachTheServer() throws Exception {
+    startServer(ServerConfig.newBuilder(), dir, 0);
+    origin.file("/limited.bin", 64 * CHUNK, 32 * 1024);
+    openDashboard("");
+    WebElement now = browser.findElement(By.id("global-limit-now"));
+    wait.until(d -> now.getText().contains("no limit"));
+
+    type("global-limit", "2M");
+    browser.findElement(By.id("global-limit-button")).click();
+    wait.until(d -> now.getText().contains("2.0 MiB/s"));
+    add(origin.uri("/limited.bin"), "", "");
+    WebElement row = rowOf(origin.uri("/limited.bin"));
+    awaitState(row, "downloading");
+    WebElement limit = row.findElement(By.cssSelector("input.limit"));
+    limit.sendKeys("64K");
+    row.findElement(By.cssSelector("button.limit-set")).click();
+    wait.until(d -> row.findElement(By.cssSelector(".limit-now")).getText()
+        .equals("limit 64 KiB/s"));
+
+    try (ProtocolClient client = ProtocolClient.connect(URI.create("ws://127.0.0.1:"
+        + server.port() + "/ws"))) {
+      JsonNode hello = client.nextJson();
+      assertEquals(2 * 1024 * 1024, hello.get("limits").get("downloadBps").asLong());
+      JsonNode download = client.await("list").get("downloads").get(0);
+      assertEquals(64 * 1024, download.get("limitBps").asLong());
+
+      type("global-limit", "");
+      browser.findElement(By.id("global-limit-button")).click();
+      wait.until(d -> now.getText().contains("no limit"));
+      assertTrue(client.request("s", "{\"op\":\"setLimits\"}").get("limits")
+          .get("downloadBps").isNull());
+    }
+    type("global-limit", "fast");
+    browser.findElement(By.id("global-limit-button")).click();
+    WebElement error = browser.findElement(By.id("form-error"));
+    wait.until(d -> error.isDisplayed());
+    assertTrue(error.getText().contains("512K or 4M"), error.getText());
   }
 
   @Test

@@ -116,16 +116,16 @@ class JsonRpcErrorsTest {
 
   @Test
   void optionsTheEngineCannotHonour_failedAndSayWhy() throws Exception {
-    assertError(rpc.call("aria2.addUri", List.of(url), Map.of("max-download-limit", "1M")), 1,
-        "speed limits are not available in rangefetch yet; send 0");
+    assertError(rpc.call("aria2.addUri", List.of(url), Map.of("max-download-limit", "1 MB/s")),
+        -32602, "option max-download-limit must be a size such as");
     assertError(rpc.call("aria2.addUri", List.of(url, url.replace("a.bin", "b.bin"))), 1,
         "mirrors (several URIs of one file) are not available in rangefetch yet");
     assertError(rpc.call("aria2.addUri", List.of(url), Map.of("checksum", "md5=0123")), 1,
         "SHA-256 only");
     assertError(rpc.call("aria2.addUri", List.of(url), Map.of("checksum", "sha-256=abc")), 1,
         "must be 64 hex digits");
-    assertError(rpc.call("aria2.changeGlobalOption", Map.of("max-overall-download-limit",
-        "100K")), 1, "speed limits are not available");
+    assertError(rpc.call("aria2.changeGlobalOption", Map.of("max-download-limit", "100K")), 1,
+        "no default limit for each new download");
     assertError(rpc.call("aria2.addTorrent", "ZDg6YW5ub3VuY2U="), 1, "BitTorrent is not supported");
     assertError(rpc.call("aria2.addUri", List.of(url), Map.of(), -1), 1, "0 or more");
     assertEquals("OK", rpc.result("aria2.changeGlobalOption",

@@ -92,6 +92,45 @@ class JsonRpcServerTest {
   }
 
   @Test
+  void speedLimits_theDownloadsAndTheServersRateLimitsAsWsShowsThem() throws Exception {
+    origin.file("/s.bin", SIZE);
+    var reached = origin.hold("/s.bin");
+    try (RunningServer server = start(ServerConfig.newBuilder());
+        Aria2RpcClient rpc = Aria2RpcClient.connect(server, SECRET);
+        ProtocolClient ws = ProtocolClient.connect(server.api(),
+            Map.of("Authorization", "Bearer " + SECRET))) {
+      ws.assertHello();
+      ws.await("list");
+      String gid = rpc.result("aria2.addUri", List.of(origin.uri("/s.bin").toString()),
+          Map.of("max-download-limit", "64K")).asText();
+      assertTrue(reached.await(60, TimeUnit.SECONDS));
+      String id = ws.request("l", "{\"op\":\"list\"}").get("downloads").get(0).get("id")
+          .asText();
+
+      assertEquals("65536", rpc.result("aria2.getOption", gid).get("max-download-limit")
+          .asText());
+      assertEquals("OK", rpc.result("aria2.changeOption", gid,
+          Map.of("max-download-limit", "128K")).asText());
+      assertEquals(131072, ws.request("g", "{\"op\":\"get\",\"id\":\"" + id + "\"}")
+          .get("download").get("limitBps").asLong());
+      rpc.result("aria2.changeOption", gid, Map.of("max-download-limit", "0"));
+      assertEquals("0", rpc.result("aria2.getOption", gid).get("max-download-limit").asText());
+
+      assertEquals("OK", rpc.result("aria2.changeGlobalOption",
+          Map.of("max-overall-download-limit", "2M")).asText());
+      assertEquals("2097152", rpc.result("aria2.getGlobalOption")
+          .get("max-overall-download-limit").asText());
+      assertEquals(2097152, ws.request("s", "{\"op\":\"setLimits\"}").get("limits")
+          .get("downloadBps").asLong());
+      rpc.result("aria2.changeGlobalOption", Map.of("max-overall-download-limit", "0"));
+      assertTrue(ws.request("t", "{\"op\":\"setLimits\"}").get("limits").get("downloadBps")
+          .isNull());
+      origin.release("/s.bin");
+      rpc.awaitNotification("aria2.onDownloadComplete", gid);
+    }
+  }
+
+  @Test
   void shutdown_allowedBySetting_repliesOkThenStops() throws Exception {
     RunningServer server = start(ServerConfig.newBuilder().rpcAllowShutdown(true));
     URI health = server.http("/healthz");

@@ -87,7 +87,22 @@ final class OriginServer implements AutoCloseable {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger maxInFlight = new AtomicInteger();
 
+  // per path: the moments (System.nanoTime) the slow responses' sums reached, slice by slice
+  private final Map<String, List<long[]>> timelines = new ConcurrentHashMap<>();
+  private final Map<String, Threshold> sentLatches = new ConcurrentHashMap<>();
+
   OriginServer() throws Exception {
+    this(0);
+  }
+
+  /**
+   * An origin whose connections have a send buffer of {@code sendBufferBytes} (0: the system's),
+   * so that a client reading slowly holds it back after that many bytes, not megabytes.
+   */
+  OriginServer(int sendBufferBytes) throws Exception {
+    if (sendBufferBytes > 0) {
+      connector.setAcceptedSendBufferSize(sendBufferBytes);
+    }
     connector.setHost("127.0.0.1");
     server.addConnector(connector);
     server.setHandler(new Handler.Abstract() {
@@ -213,6 +228,45 @@ final class OriginServer implements AutoCloseable {
   long completedBytes(String path) {
     var bytes = completedBytes.get(path);
     return bytes == null ? 0 : bytes.get();
+  }
+
+  /** Opens once the slow responses of {@code path} have handed {@code bytes} to the connection. */
+  CountDownLatch whenSent(String path, long bytes) {
+    CountDownLatch latch = new CountDownLatch(1);
+    sentLatches.put(path, new Threshold(bytes, latch));
+    if (sentBytes(path) >= bytes) {
+      latch.countDown();
+    }
+    return latch;
+  }
+
+  /**
+   * The bytes per second at which the slow responses of {@code path} were handed to the
+   * connection between the moments their sum reached {@code from} and {@code to}: the rate the
+   * origin saw, whatever the client's buffers held.
+   */
+  double rateBetween(String path, long from, long to) {
+    List<long[]> timeline = timelines.getOrDefault(path, List.of());
+    long start = -1;
+    long end = -1;
+    long startBytes = 0;
+    long endBytes = 0;
+    synchronized (timeline) {
+      for (long[] point : timeline) {
+        if (start < 0 && point[0] >= from) {
+          start = point[1];
+          startBytes = point[0];
+        }
+        if (end < 0 && point[0] >= to) {
+          end = point[1];
+          endBytes = point[0];
+        }
+      }
+    }
+    if (start < 0 || end <= start) {
+      throw new AssertionError(path + " was not sent from byte " + from + " to " + to);
+    }
+    return (endBytes - startBytes) * 1e9 / (end - start);
   }
 
   /** Sums the bytes of the slow responses of {@code path} handed to the connection. */
@@ -451,6 +505,14 @@ final class OriginServer implements AutoCloseable {
         long sent = sentBytes
             .computeIfAbsent(path, p -> new java.util.concurrent.atomic.AtomicLong())
             .addAndGet(length);
+        List<long[]> timeline = timelines.computeIfAbsent(path, p -> new java.util.ArrayList<>());
+        synchronized (timeline) {
+          timeline.add(new long[] {sent, System.nanoTime()});
+        }
+        Threshold latch = sentLatches.get(path);
+        if (latch != null && sent >= latch.bytes()) {
+          latch.reached().countDown();
+        }
         Threshold sentThreshold = freezeAfterSent.get(path);
         if (sentThreshold != null && sent >= sentThreshold.bytes()) {
           freezeAfterSent.remove(path);

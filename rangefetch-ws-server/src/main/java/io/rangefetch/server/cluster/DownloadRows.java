@@ -280,6 +280,7 @@ final class DownloadRows {
       return status;
     }
     StatusJson changed = withState(status, next);
+    // Everything asked for is kept: headers, directory and rate limit too.
     StoredDownload record = stored.withStatus(changed);
     // A resumed download goes back to the queue, for any node; the others keep their owner,
     // whose disk holds the part file.
@@ -313,7 +314,7 @@ final class DownloadRows {
         s.maxThreads(), s.chunkBytes(), s.bytesDone(), s.progress(), null, null, s.fileName(),
         s.file(), s.sha256(), s.error(), s.createdAt(),
         Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), s.node(), s.fileUrl(),
-        s.fileMissing());
+        s.fileMissing(), s.limitBps(), null);
   }
 
   /** Sends a notification on the cluster's channel when the transaction commits. */

@@ -68,6 +68,7 @@ final class CoreRuns {
     DownloadRequest.Builder request = DownloadRequest
         .newBuilder(download.uri(), target.path())
         .ifExists(target.ifExists())
+        .maxBytesPerSecond(download.limitBps())
         .listener(new Events(download, generation));
     if (options.threads() != null) {
       request.threads(options.threads());

@@ -9,6 +9,7 @@ import io.rangefetch.server.protocol.ErrorCode;
 import io.rangefetch.server.protocol.StateFile;
 import io.rangefetch.server.protocol.StatusJson;
 import io.rangefetch.server.protocol.StoredDownload;
+import io.rangefetch.server.protocol.UpdateCommand;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -56,6 +57,7 @@ public final class DownloadService implements AutoCloseable {
   private final CoreRuns runs;
   private final WaitingQueue queue;
   private final FileCheck fileCheck;
+  private final TrafficLimits traffic;
 
   /**
    * Creates the service; {@link #start()} loads the state file.
@@ -104,6 +106,7 @@ public final class DownloadService implements AutoCloseable {
       records.now(d);
       publisher.changed(d, false); // not a change of state: the history's order stays
     });
+    this.traffic = new TrafficLimits(downloader, this);
   }
 
   /**
@@ -369,6 +372,27 @@ public final class DownloadService implements AutoCloseable {
   }
 
   /**
+   * Changes a download's settings; {@link TrafficLimits#update} does the rate limit.
+   *
+   * @param id its id
+   * @param command the fields of the {@code update}
+   * @return its status afterwards
+   * @throws CommandException {@code not_found}, {@code conflict}
+   */
+  public StatusJson update(String id, UpdateCommand command) {
+    return traffic.update(id, command);
+  }
+
+  /**
+   * Returns the traffic limits of this server's downloads, for {@code setLimits}.
+   *
+   * @return the limits
+   */
+  public TrafficLimits traffic() {
+    return traffic;
+  }
+
+  /**
    * Cancels a download; the core deletes its partial file. Cancelling a cancelled one does
    * nothing.
    *
@@ -495,8 +519,17 @@ public final class DownloadService implements AutoCloseable {
     return Objects.requireNonNull(shared, "not in cluster mode");
   }
 
+  /**
+   * A command changed the download: recorded and shown at once, not coalesced like progress,
+   * as in a cluster the reply is read from the shared list that the notification updates.
+   */
+  void changedByCommand(ServerDownload download) {
+    records.now(download);
+    publisher.changed(download, true);
+  }
+
   /** Whether commands for {@code id} go to the cluster: this node does not hold it. */
-  private boolean elsewhere(String id) {
+  boolean elsewhere(String id) {
     return shared != null && !(shared.runsHere(id) && registry.get(id).isPresent());
   }
 
@@ -516,7 +549,7 @@ public final class DownloadService implements AutoCloseable {
     }
   }
 
-  private ServerDownload find(String id) {
+  ServerDownload find(String id) {
     return registry.get(id).orElseThrow(() -> notFound(id));
   }
 

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -67,6 +68,9 @@ final class ServerDownload {
   // guarded by this: a completed download's file is no longer on disk (FileCheck)
   private boolean fileMissing;
   private Instant updatedAt;
+  // guarded by this: its own rate limit (bytes/s, 0: none); its host's cut allowance, or -1
+  private long limitBps;
+  private int hostAllowance = -1;
   // guarded by this: in a cluster, the node that runs it and that node's base URL; else null
   private @Nullable String node;
   private @Nullable String nodeUrl;
@@ -85,6 +89,7 @@ final class ServerDownload {
     this.chunkBytes = options.chunkBytes() == null ? limits.maxBytesPerThread()
         : Math.min(options.chunkBytes(), limits.maxBytesPerThread());
     this.fileName = options.fileName();
+    this.limitBps = options.limitBps() == null ? 0 : options.limitBps();
   }
 
   String id() {
@@ -105,6 +110,23 @@ final class ServerDownload {
 
   synchronized DownloadState state() {
     return state;
+  }
+
+  /** The download's own rate limit in bytes per second, 0 for none. */
+  synchronized long limitBps() {
+    return limitBps;
+  }
+
+  /**
+   * Sets the download's own rate limit (at least 1024, or 0 for none), and its run's. The core
+   * is called under this lock so that a run attached meanwhile keeps no older limit: it only
+   * sets a token bucket's rate, and takes none of the server's locks.
+   */
+  synchronized void limitRate(long bytesPerSecond) {
+    limitBps = bytesPerSecond;
+    if (handle != null) {
+      handle.limitRate(bytesPerSecond);
+    }
   }
 
   synchronized int activeThreads() {
@@ -167,6 +189,9 @@ final class ServerDownload {
       return AfterAttach.CANCEL;
     }
     handle = next;
+    if (next.request().maxBytesPerSecond() != limitBps) {
+      next.limitRate(limitBps); // updated while the core was being asked (see limitRate)
+    }
     return pauseRequested ? AfterAttach.PAUSE : AfterAttach.NOTHING;
   }
 
@@ -220,6 +245,7 @@ final class ServerDownload {
     bytesDone = status.bytesDone();
     bytesPerSecond = status.bytesPerSecond();
     remaining = status.remaining().orElse(null);
+    hostAllowance = status.hostAllowance();
     chosenFile.ifPresent(path -> fileName = path.getFileName().toString());
     updatedAt = Instant.now();
     boolean stateChanged = before != state;
@@ -390,6 +416,7 @@ final class ServerDownload {
 
   private void endNow() {
     handle = null;
+    hostAllowance = -1;
     threads = 0;
     bytesPerSecond = 0;
     remaining = null;
@@ -413,7 +440,9 @@ final class ServerDownload {
         state == DownloadState.COMPLETED ? fileUri : null,
         state == DownloadState.COMPLETED ? sha256 : null, error, createdText, iso(updatedAt),
         node, state == DownloadState.COMPLETED && nodeUrl != null ? nodeUrl + "files/" + id
-            : null, state == DownloadState.COMPLETED && fileMissing);
+            : null, state == DownloadState.COMPLETED && fileMissing,
+        limitBps == 0 ? null : limitBps,
+        downloading && hostAllowance > 0 ? hostAllowance : null);
   }
 
   /** Whether a status of this download has been notified; called holding the notification lock. */
@@ -444,7 +473,8 @@ final class ServerDownload {
 
   synchronized StoredDownload stored() {
     return new StoredDownload(uri.toString(), options.threads(), options.chunkBytes(),
-        options.fileName(), options.sha256(), status(), options.headers(), options.dir());
+        options.fileName(), options.sha256(), status(), options.headers(), options.dir(),
+        limitBps == 0 ? null : limitBps, options.mirrors());
   }
 
   /**
@@ -459,7 +489,8 @@ final class ServerDownload {
     StatusJson s = stored.status();
     AddCommand options = new AddCommand(stored.url(), stored.threads(), stored.chunkBytes(),
         stored.fileName(), stored.expectedSha256(),
-        Objects.requireNonNullElse(stored.headers(), Map.of()), stored.dir());
+        Objects.requireNonNullElse(stored.headers(), Map.of()), stored.dir(), stored.limitBps(),
+        Objects.requireNonNullElse(stored.mirrors(), List.of()));
     ServerDownload d = new ServerDownload(s.id(), URI.create(stored.url()), options, limits,
         Instant.parse(s.createdAt()));
     synchronized (d) {

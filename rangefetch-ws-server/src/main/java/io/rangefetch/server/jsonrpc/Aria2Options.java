@@ -24,9 +24,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * aria2's download options, as {@code aria2.addUri}, {@code getOption} and the
  * {@code change*Option} methods use them, mapped onto an {@code add} of the server: each option
- * name has one rule that checks its value and writes it into a {@link Draft}, and
- * {@link #check(Draft)} refuses what the engine cannot do yet. When the engine gains a feature
- * (speed limits, mirrors), its rule stays and only that check goes. Immutable and thread-safe.
+ * name has one rule that checks its value and writes it into a {@link Draft}. The speed limits
+ * ({@code max-download-limit}, {@code max-overall-download-limit}) are the download's and the
+ * server's rate limits, in aria2's size syntax ({@code 0} for none). Immutable and thread-safe.
  */
 final class Aria2Options {
   /** The headers the protocol refuses on an {@code add} (PROTOCOL.md, optional add fields). */
@@ -116,19 +116,8 @@ final class Aria2Options {
         }
       }
     }
-    check(draft);
     return new AddCommand(url, draft.threads(), draft.chunkBytes, draft.fileName, draft.sha256,
-        draft.headers, draft.dir);
-  }
-
-  /**
-   * Refuses what the engine cannot do yet. Speed limits arrive with a later issue: then the
-   * draft's {@code limitBps} goes into the add and this check goes.
-   */
-  private static void check(Draft draft) {
-    if (draft.limitBps != 0) {
-      throw notYet("max-download-limit", draft.limitBps);
-    }
+        draft.headers, draft.dir, draft.limitBps == 0 ? null : draft.limitBps, List.of());
   }
 
   /** {@code aria2.getOption}: the values in force for one download, as strings. */
@@ -141,12 +130,17 @@ final class Aria2Options {
     out.put("split", Integer.toString(s.maxThreads()));
     out.put("max-connection-per-server", Integer.toString(s.maxThreads()));
     out.put("min-split-size", Long.toString(s.chunkBytes()));
-    out.put("max-download-limit", "0");
+    out.put("max-download-limit", s.limitBps() == null ? "0" : Long.toString(s.limitBps()));
     return out;
   }
 
-  /** {@code aria2.getGlobalOption}: the server's caps, which new downloads get. */
-  ObjectNode global() {
+  /**
+   * {@code aria2.getGlobalOption}: the server's caps, which new downloads get, and the rate limit
+   * over all downloads.
+   *
+   * @param overallBps the rate limit over all downloads now, 0 for none
+   */
+  ObjectNode global(long overallBps) {
     ObjectNode out = NODES.objectNode();
     out.put("dir", downloadDir.toString());
     out.put("split", Integer.toString(limits.maxThreads()));
@@ -154,30 +148,31 @@ final class Aria2Options {
     out.put("min-split-size", Long.toString(limits.maxBytesPerThread()));
     out.put("max-concurrent-downloads", Integer.toString(limits.maxConcurrentDownloads()));
     out.put("max-download-limit", "0");
-    out.put("max-overall-download-limit", "0");
+    out.put("max-overall-download-limit", Long.toString(overallBps));
     return out;
   }
 
   /**
-   * Checks an {@code aria2.changeOption} or {@code changeGlobalOption}: only the speed limits can
-   * be changed, and only to 0 (none) until the engine has limits. Other options are ignored, as
-   * aria2 ignores the options a method cannot change.
+   * Reads an {@code aria2.changeOption} or {@code changeGlobalOption}: only the speed limits can
+   * be changed; every other option is skipped, as aria2 skips the options a method cannot
+   * change. Every speed limit is checked before any is applied.
    *
    * @param options the struct
    * @param changeable the option names the method takes
+   * @return bytes per second by option name, 0 for none
+   * @throws RpcException naming the first option that cannot be changed or is not a size
    */
-  static void checkChange(JsonNode options, List<String> changeable) {
+  static Map<String, Long> change(JsonNode options, List<String> changeable) {
+    Map<String, Long> limits = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = options.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> option = it.next();
       String name = option.getKey();
       if (!changeable.contains(name)) {
         continue;
       }
-      long bps = size(name, option.getValue());
-      if (bps != 0) {
-        throw notYet(name, bps);
-      }
+      limits.put(name, size(name, option.getValue()));
     }
+    return limits;
   }
 
   /** The {@code dir} option: a directory inside the download directory, created if missing. */
@@ -296,11 +291,6 @@ final class Aria2Options {
     } catch (ArithmeticException e) {
       throw wrongType(name, value, "a size below 8 EiB");
     }
-  }
-
-  private static RpcException notYet(String name, long bps) {
-    return RpcException.failed("option " + name + " " + bps + " bytes/s: speed limits are not"
-        + " available in rangefetch yet; send 0 (no limit) or leave it out");
   }
 
   private static RpcException wrongType(String name, JsonNode value, String expected) {

@@ -9,6 +9,7 @@ import io.rangefetch.server.download.QueueAnchor;
 import io.rangefetch.server.protocol.CommandException;
 import io.rangefetch.server.protocol.ErrorCode;
 import io.rangefetch.server.protocol.StatusJson;
+import io.rangefetch.server.protocol.UpdateCommand;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -194,8 +195,12 @@ final class DownloadMethods {
 
   private JsonNode changeOption(Params p) {
     p.atMost(2);
-    find(p);
-    Aria2Options.checkChange(p.object(1, "options"), List.of("max-download-limit"));
+    StatusJson s = find(p);
+    Long bps = Aria2Options.change(p.object(1, "options"), List.of("max-download-limit"))
+        .get("max-download-limit");
+    if (bps != null) {
+      run(() -> service.update(s.id(), UpdateCommand.limit(bps)));
+    }
     return OK;
   }
 

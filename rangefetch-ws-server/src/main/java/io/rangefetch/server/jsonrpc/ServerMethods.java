@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.rangefetch.server.download.DownloadService;
+import io.rangefetch.server.protocol.SetLimitsCommand;
 import io.rangefetch.server.protocol.StatusJson;
 import java.security.SecureRandom;
 import java.util.HexFormat;
@@ -46,14 +47,32 @@ final class ServerMethods {
     this.sessionId = HexFormat.of().formatHex(id);
   }
 
+  /**
+   * {@code max-overall-download-limit} is the server's rate limit over all downloads. aria2's
+   * global {@code max-download-limit} is a default for each new download, which rangefetch does
+   * not have: only 0 is taken.
+   */
+  private JsonNode changeGlobalOption(Params p) {
+    Map<String, Long> limits = Aria2Options.change(p.atMost(1).object(0, "options"),
+        List.of("max-overall-download-limit", "max-download-limit"));
+    Long perDownload = limits.get("max-download-limit");
+    if (perDownload != null && perDownload != 0) {
+      throw RpcException.failed("option max-download-limit " + perDownload + " bytes/s: rangefetch"
+          + " has no default limit for each new download; limit all downloads together with"
+          + " max-overall-download-limit, or one download with aria2.changeOption");
+    }
+    Long overall = limits.get("max-overall-download-limit");
+    if (overall != null) {
+      service.traffic().set(new SetLimitsCommand(overall, null));
+    }
+    return OK;
+  }
+
   void register(Map<String, RpcMethod> table) {
     table.put("aria2.getGlobalStat", p -> globalStat(p.atMost(0)));
-    table.put("aria2.getGlobalOption", p -> options.global());
-    table.put("aria2.changeGlobalOption", p -> {
-      Aria2Options.checkChange(p.atMost(1).object(0, "options"),
-          List.of("max-overall-download-limit", "max-download-limit"));
-      return OK;
-    });
+    table.put("aria2.getGlobalOption",
+        p -> options.global(service.traffic().now().limitBytesPerSecond()));
+    table.put("aria2.changeGlobalOption", this::changeGlobalOption);
     table.put("aria2.getVersion", p -> versionStruct(p.atMost(0)));
     table.put("aria2.getSessionInfo", p -> {
       p.atMost(0);

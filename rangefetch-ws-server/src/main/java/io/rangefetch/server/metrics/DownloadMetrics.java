@@ -1,6 +1,7 @@
 package io.rangefetch.server.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.rangefetch.ByteRange;
@@ -10,6 +11,7 @@ import io.rangefetch.DownloadListener;
 import io.rangefetch.DownloadResult;
 import io.rangefetch.DownloadState;
 import io.rangefetch.DownloadStatus;
+import io.rangefetch.TrafficStatus;
 import io.rangefetch.TransferStats;
 import java.io.IOException;
 import java.util.List;
@@ -23,7 +25,7 @@ import java.util.function.Supplier;
 /**
  * The server's meters: downloads by state, bytes downloaded, active threads, chunk retries,
  * what the chunk scheduler did (requests, pipelined, steals, races, reconnects, short answers)
- * and open WebSocket sessions. As a {@link DownloadListener} of the downloader it counts bytes and
+ * open WebSocket sessions, and the traffic limits with the hosts' back-offs. As a {@link DownloadListener} of the downloader it counts bytes and
  * retries. Thread-safe.
  */
 public final class DownloadMetrics implements DownloadListener {
@@ -76,6 +78,29 @@ public final class DownloadMetrics implements DownloadListener {
         .description("Workers fetching chunks right now, over all downloads").register(registry);
     Gauge.builder("rangefetch.websocket.sessions", sessions::getAsInt)
         .description("Open WebSocket sessions").register(registry);
+  }
+
+  /**
+   * Registers the meters of the traffic limits: the rate limit over all downloads, the per-host
+   * connection cap, the hosts whose allowance is cut below it, and the 429/503 back-offs.
+   *
+   * @param traffic reads the downloader's traffic limits now
+   */
+  public void watchTraffic(Supplier<TrafficStatus> traffic) {
+    Gauge.builder("rangefetch.traffic.rate.limit", () -> traffic.get().limitBytesPerSecond())
+        .description("The rate limit over all downloads in bytes per second; 0 when there is"
+            + " none").baseUnit("bytes").register(registry);
+    Gauge.builder("rangefetch.traffic.host.connections.cap",
+            () -> traffic.get().maxConnectionsPerHost())
+        .description("The most connections to one host at once, over all downloads")
+        .register(registry);
+    Gauge.builder("rangefetch.traffic.hosts.throttled", () -> traffic.get().hostsBelowCap())
+        .description("Hosts whose connection allowance is cut below the cap now, as they"
+            + " answered 429 or 503 lately").register(registry);
+    FunctionCounter.builder("rangefetch.traffic.backoffs", traffic,
+            t -> t.get().overloadAnswers())
+        .description("429 and 503 answers, each of which cut its host's allowance or held"
+            + " requests to it until its Retry-After").register(registry);
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.rangefetch.server.protocol;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -19,18 +20,22 @@ import org.jspecify.annotations.Nullable;
  * @param dir the directory inside the download directory to write into, relative to it and
  *     {@code /}-separated as {@code DirectoryPolicy#check} returns it, or null for the download
  *     directory itself
+ * @param limitBps the download's own rate limit in bytes per second, at least 1, or null for
+ *     none
+ * @param mirrors other URLs of the same file, as sent, in order; empty for none
  */
 public record AddCommand(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
     @Nullable String fileName, @Nullable String sha256, Map<String, String> headers,
-    @Nullable String dir) {
+    @Nullable String dir, @Nullable Long limitBps, List<String> mirrors) {
 
-  /** Copies {@code headers}, keeping their order. */
+  /** Copies {@code headers}, keeping their order, and {@code mirrors}. */
   public AddCommand {
     headers = Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+    mirrors = List.copyOf(mirrors);
   }
 
   /**
-   * Returns an add into the download directory itself.
+   * Returns an add into the download directory itself, without a rate limit or mirrors.
    *
    * @param url the URL as sent
    * @param threads the threads asked for, or null
@@ -41,7 +46,7 @@ public record AddCommand(String url, @Nullable Integer threads, @Nullable Long c
    */
   public AddCommand(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
       @Nullable String fileName, @Nullable String sha256, Map<String, String> headers) {
-    this(url, threads, chunkBytes, fileName, sha256, headers, null);
+    this(url, threads, chunkBytes, fileName, sha256, headers, null, null, List.of());
   }
 
   /**
@@ -56,6 +61,18 @@ public record AddCommand(String url, @Nullable Integer threads, @Nullable Long c
   public AddCommand(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
       @Nullable String fileName, @Nullable String sha256) {
     this(url, threads, chunkBytes, fileName, sha256, Map.of());
+  }
+
+  /**
+   * Returns this add with another URL and other mirrors: the sources an {@code update} gave.
+   *
+   * @param newUrl the URL
+   * @param newMirrors the mirrors
+   * @return the changed add
+   */
+  public AddCommand withSources(String newUrl, List<String> newMirrors) {
+    return new AddCommand(newUrl, threads, chunkBytes, fileName, sha256, headers, dir, limitBps,
+        newMirrors);
   }
 
   /**

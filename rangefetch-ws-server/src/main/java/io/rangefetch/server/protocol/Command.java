@@ -7,32 +7,65 @@ import org.jspecify.annotations.Nullable;
  *
  * @param op what to do
  * @param requestId the id to echo in the reply, or null
- * @param id the download's id for {@code get pause resume cancel remove}, else null
+ * @param id the download's id for {@code get pause resume cancel remove update}, else null
  * @param add the fields of an {@code add}, else null
+ * @param update the fields of an {@code update}, else null
+ * @param limits the fields of a {@code setLimits}, else null
  */
 public record Command(Op op, @Nullable String requestId, @Nullable String id,
-    @Nullable AddCommand add) {
+    @Nullable AddCommand add, @Nullable UpdateCommand update, @Nullable SetLimitsCommand limits) {
+
+  /**
+   * A command without the fields of {@code update} and {@code setLimits}.
+   *
+   * @param op what to do
+   * @param requestId the id to echo, or null
+   * @param id the download's id, or null
+   * @param add the fields of an {@code add}, or null
+   */
+  public Command(Op op, @Nullable String requestId, @Nullable String id, @Nullable AddCommand add) {
+    this(op, requestId, id, add, null, null);
+  }
 
   /** The operations of the protocol. */
   public enum Op {
     /** Start a download, or return the one with the same URL. */
-    ADD,
+    ADD("add"),
     /** All downloads, newest first. */
-    LIST,
+    LIST("list"),
     /** One download. */
-    GET,
+    GET("get"),
     /** Pause one download. */
-    PAUSE,
+    PAUSE("pause"),
     /** Resume one download. */
-    RESUME,
+    RESUME("resume"),
     /** Cancel one download. */
-    CANCEL,
+    CANCEL("cancel"),
     /** Forget one download, cancelling it first if it runs. */
-    REMOVE,
+    REMOVE("remove"),
     /** Receive status pushes. */
-    SUBSCRIBE,
+    SUBSCRIBE("subscribe"),
     /** Stop receiving status pushes. */
-    UNSUBSCRIBE
+    UNSUBSCRIBE("unsubscribe"),
+    /** Change settings of one download while it runs (its rate limit). */
+    UPDATE("update"),
+    /** Change the server's traffic limits over all downloads. */
+    SET_LIMITS("setLimits");
+
+    private final String wireName;
+
+    Op(String wireName) {
+      this.wireName = wireName;
+    }
+
+    /**
+     * Returns the op as messages spell it.
+     *
+     * @return for example {@code setLimits}
+     */
+    public String wireName() {
+      return wireName;
+    }
   }
 
   /**
@@ -46,6 +79,32 @@ public record Command(Op op, @Nullable String requestId, @Nullable String id,
       throw new IllegalStateException(op + " carries no id");
     }
     return id;
+  }
+
+  /**
+   * Returns the fields of an {@code update}.
+   *
+   * @return the fields
+   * @throws IllegalStateException if this is not an update
+   */
+  public UpdateCommand requireUpdate() {
+    if (update == null) {
+      throw new IllegalStateException(op + " is not an update");
+    }
+    return update;
+  }
+
+  /**
+   * Returns the fields of a {@code setLimits}.
+   *
+   * @return the fields
+   * @throws IllegalStateException if this is not a setLimits
+   */
+  public SetLimitsCommand requireLimits() {
+    if (limits == null) {
+      throw new IllegalStateException(op + " is not a setLimits");
+    }
+    return limits;
   }
 
   /**

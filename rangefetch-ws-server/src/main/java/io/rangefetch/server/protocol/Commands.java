@@ -7,9 +7,12 @@ import io.rangefetch.server.protocol.Command.Op;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -20,7 +23,10 @@ public final class Commands {
 
   private static final int MAX_REQUEST_ID_CHARS = 64;
   private static final String OPS = Arrays.stream(Op.values())
-      .map(op -> op.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "));
+      .map(Op::wireName).collect(Collectors.joining(", "));
+  private static final Set<String> UPDATE_FIELDS = Set.of("op", "requestId", "id", "limitBps");
+  private static final Set<String> SET_LIMITS_FIELDS = Set.of("op", "requestId", "downloadBps",
+      "maxConnectionsPerHost");
 
   private Commands() {}
 
@@ -40,17 +46,65 @@ public final class Commands {
       throw badRequest("a message needs an \"op\" string, one of: " + OPS
           + "; for example {\"op\":\"list\"}");
     }
-    Op op;
-    try {
-      op = Op.valueOf(opNode.asText().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw badRequest("unknown op \"" + shorten(opNode.asText()) + "\"; use one of: " + OPS);
-    }
+    Op op = Arrays.stream(Op.values())
+        .filter(known -> known.wireName().equalsIgnoreCase(opNode.asText())).findFirst()
+        .orElseThrow(() -> badRequest("unknown op \"" + shorten(opNode.asText())
+            + "\"; use one of: " + OPS));
     return switch (op) {
       case ADD -> new Command(op, requestId, null, add(root));
       case GET, PAUSE, RESUME, CANCEL, REMOVE -> new Command(op, requestId, id(root, op), null);
       case LIST, SUBSCRIBE, UNSUBSCRIBE -> new Command(op, requestId, null, null);
+      case UPDATE -> new Command(op, requestId, id(root, op), null, update(root), null);
+      case SET_LIMITS -> new Command(op, requestId, null, null, null, setLimits(root));
     };
+  }
+
+  private static UpdateCommand update(JsonNode root) {
+    onlyFields(root, "update", UPDATE_FIELDS, "\"id\" and \"limitBps\" (a whole number of bytes"
+        + " per second of at least 1, or null for no limit)");
+    return new UpdateCommand(rate(root, "limitBps"));
+  }
+
+  private static SetLimitsCommand setLimits(JsonNode root) {
+    onlyFields(root, "setLimits", SET_LIMITS_FIELDS, "\"downloadBps\" (a whole number of bytes"
+        + " per second of at least 1, or null for no limit) and \"maxConnectionsPerHost\"");
+    JsonNode cap = root.get("maxConnectionsPerHost");
+    Integer maxConnectionsPerHost = null;
+    if (cap != null) {
+      if (!cap.isIntegralNumber() || !cap.canConvertToInt() || cap.asInt() < 1) {
+        throw badRequest("maxConnectionsPerHost must be a whole number of at least 1, was "
+            + shorten(cap.toString()) + "; leave it out to keep the one in force");
+      }
+      maxConnectionsPerHost = cap.asInt();
+    }
+    return new SetLimitsCommand(rate(root, "downloadBps"), maxConnectionsPerHost);
+  }
+
+  /** Refuses a field the op does not know: a client must not believe it took effect. */
+  private static void onlyFields(JsonNode root, String op, Set<String> known, String takes) {
+    for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!known.contains(name)) {
+        throw badRequest(op + " does not know the field \"" + shorten(name)
+            + "\", so nothing was changed; it takes " + takes);
+      }
+    }
+  }
+
+  /** A rate limit field: null when absent, 0 for JSON null (no limit), else at least 1. */
+  private static @Nullable Long rate(JsonNode root, String field) {
+    JsonNode node = root.get(field);
+    if (node == null) {
+      return null;
+    }
+    if (node.isNull()) {
+      return 0L;
+    }
+    if (!node.isIntegralNumber() || !node.canConvertToLong() || node.asLong() < 1) {
+      throw badRequest(field + " must be a whole number of bytes per second of at least 1, or"
+          + " null for no limit, was " + shorten(node.toString()));
+    }
+    return node.asLong();
   }
 
   /**
@@ -99,7 +153,7 @@ public final class Commands {
 
   private static String id(JsonNode root, Op op) {
     JsonNode node = root.get("id");
-    String name = op.name().toLowerCase(Locale.ROOT);
+    String name = op.wireName();
     // A number is accepted too: ids look like numbers and a script may send them as such.
     if (node != null && (node.isTextual() || node.canConvertToLong() && node.isIntegralNumber())) {
       String id = node.asText();
@@ -119,8 +173,10 @@ public final class Commands {
     }
     Long threads = positive(root, "threads", Integer.MAX_VALUE);
     Long chunkBytes = positive(root, "chunkBytes", Long.MAX_VALUE);
+    Long limitBps = root.path("limitBps").isNull() ? null : rate(root, "limitBps");
     return new AddCommand(url.asText().strip(), threads == null ? null : threads.intValue(),
-        chunkBytes, optionalText(root, "fileName"), sha256(root), headers(root));
+        chunkBytes, optionalText(root, "fileName"), sha256(root), headers(root), null, limitBps,
+        List.of());
   }
 
   /** The optional {@code headers} object, each checked by the core's rules before the add. */

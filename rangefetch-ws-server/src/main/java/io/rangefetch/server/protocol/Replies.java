@@ -3,6 +3,7 @@ package io.rangefetch.server.protocol;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.rangefetch.Limits;
+import io.rangefetch.TrafficStatus;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -16,9 +17,20 @@ public final class Replies {
   /** The protocol version in {@code hello}. */
   public static final int PROTOCOL_VERSION = 1;
 
-  record LimitsJson(int maxThreads, long maxBytesPerThread, int maxConcurrentDownloads) {}
+  record LimitsJson(int maxThreads, long maxBytesPerThread, int maxConcurrentDownloads,
+      @Nullable Long downloadBps, int maxConnectionsPerHost) {
+    static LimitsJson of(Limits caps, TrafficStatus traffic) {
+      return new LimitsJson(caps.maxThreads(), caps.maxBytesPerThread(),
+          caps.maxConcurrentDownloads(),
+          traffic.limitBytesPerSecond() == 0 ? null : traffic.limitBytesPerSecond(),
+          traffic.maxConnectionsPerHost());
+    }
+  }
 
   record Hello(String type, int protocol, String server, String version, LimitsJson limits) {}
+
+  record LimitsReply(String type,
+      @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String requestId, LimitsJson limits) {}
 
   record DownloadList(String type, @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String requestId,
       List<StatusJson> downloads) {}
@@ -38,12 +50,25 @@ public final class Replies {
    * The first message of every session.
    *
    * @param version the project version
-   * @param limits the caps in force
+   * @param caps the caps the server was configured with
+   * @param traffic the traffic limits in force now
    * @return {@code {"type":"hello",...}}
    */
-  public static String hello(String version, Limits limits) {
-    return Json.write(new Hello("hello", PROTOCOL_VERSION, "rangefetch", version, new LimitsJson(
-        limits.maxThreads(), limits.maxBytesPerThread(), limits.maxConcurrentDownloads())));
+  public static String hello(String version, Limits caps, TrafficStatus traffic) {
+    return Json.write(new Hello("hello", PROTOCOL_VERSION, "rangefetch", version,
+        LimitsJson.of(caps, traffic)));
+  }
+
+  /**
+   * The reply to {@code setLimits}: the limits in force afterwards, the object of {@code hello}.
+   *
+   * @param requestId the request's id, or null
+   * @param caps the caps the server was configured with
+   * @param traffic the traffic limits in force now
+   * @return {@code {"type":"ok","limits":{...}}}
+   */
+  public static String limits(@Nullable String requestId, Limits caps, TrafficStatus traffic) {
+    return Json.write(new LimitsReply("ok", requestId, LimitsJson.of(caps, traffic)));
   }
 
   /**
@@ -80,7 +105,8 @@ public final class Replies {
   }
 
   /**
-   * The reply to {@code pause}, {@code resume}, {@code cancel} and {@code remove}.
+   * The reply to {@code pause}, {@code resume}, {@code cancel}, {@code remove} and
+   * {@code update}.
    *
    * @param requestId the request's id, or null
    * @param download the status after the command

@@ -31,6 +31,9 @@ import org.jspecify.annotations.Nullable;
  *     node; null otherwise
  * @param fileMissing whether a completed download's file is no longer on disk (deleted or
  *     moved); {@code file} still says where it was
+ * @param limitBps the download's own rate limit in bytes per second, or null for none
+ * @param hostAllowance while downloading, the connections the server's host may have now when
+ *     that is below the per-host cap (it answered 429 or 503 lately); null otherwise
  */
 @JsonSerialize(using = StatusJsonSerializer.class)
 public record StatusJson(String id, String url, @Nullable String finalUrl, String state,
@@ -38,10 +41,12 @@ public record StatusJson(String id, String url, @Nullable String finalUrl, Strin
     long chunkBytes, long bytesDone, @Nullable Double progress, @Nullable Long speedBps,
     @Nullable Long etaSeconds, @Nullable String fileName, @Nullable String file,
     @Nullable String sha256, @Nullable ErrorJson error, String createdAt, String updatedAt,
-    @Nullable String node, @Nullable String fileUrl, boolean fileMissing) {
+    @Nullable String node, @Nullable String fileUrl, boolean fileMissing,
+    @Nullable Long limitBps, @Nullable Integer hostAllowance) {
 
   /**
-   * A status whose file, if any, is on disk: {@code fileMissing} false.
+   * A status whose file, if any, is on disk ({@code fileMissing} false), without traffic limits
+   * ({@code limitBps} and {@code hostAllowance} null).
    */
   public StatusJson(String id, String url, @Nullable String finalUrl, String state,
       @Nullable Long size, @Nullable Boolean rangesSupported, int threads, int maxThreads,
@@ -51,7 +56,7 @@ public record StatusJson(String id, String url, @Nullable String finalUrl, Strin
       @Nullable String node, @Nullable String fileUrl) {
     this(id, url, finalUrl, state, size, rangesSupported, threads, maxThreads, chunkBytes,
         bytesDone, progress, speedBps, etaSeconds, fileName, file, sha256, error, createdAt,
-        updatedAt, node, fileUrl, false);
+        updatedAt, node, fileUrl, false, null, null);
   }
 
   /**

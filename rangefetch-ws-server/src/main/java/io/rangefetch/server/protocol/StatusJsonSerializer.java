@@ -66,6 +66,8 @@ public final class StatusJsonSerializer extends StdSerializer<StatusJson> {
     out.writeStringField("node", s.node());
     out.writeStringField("fileUrl", s.fileUrl());
     out.writeBooleanField("fileMissing", s.fileMissing());
+    writeNullable(out, "limitBps", s.limitBps());
+    writeNullable(out, "hostAllowance", s.hostAllowance());
     out.writeEndObject();
   }
 
@@ -77,6 +79,8 @@ public final class StatusJsonSerializer extends StdSerializer<StatusJson> {
       out.writeNull();
     } else if (value instanceof Long number) {
       out.writeNumber(number.longValue());
+    } else if (value instanceof Integer number) {
+      out.writeNumber(number.intValue());
     } else if (value instanceof Double number) {
       out.writeNumber(number.doubleValue());
     } else if (value instanceof Boolean flag) {

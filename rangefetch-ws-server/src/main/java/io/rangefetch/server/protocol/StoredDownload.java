@@ -3,6 +3,7 @@ package io.rangefetch.server.protocol;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -19,21 +20,27 @@ import org.jspecify.annotations.Nullable;
  *     before headers were kept)
  * @param dir the directory inside the download directory asked for ({@code AddCommand#dir}),
  *     or null for the download directory itself
+ * @param limitBps the download's own rate limit, as added or last updated; null for none
+ * @param mirrors the mirrors asked for; empty for none (and in state files written before
+ *     mirrors were kept)
  */
 public record StoredDownload(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
     @Nullable String fileName, @Nullable String expectedSha256, StatusJson status,
-    // Left out when empty: the state file of a download without headers stays as it was.
+    // Left out when empty or null: the state file of a download without them stays as it was.
     @JsonInclude(JsonInclude.Include.NON_EMPTY) @Nullable Map<String, String> headers,
-    @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String dir) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String dir,
+    @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable Long limitBps,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) @Nullable List<String> mirrors) {
 
-  /** An absent {@code headers} (an older state file) is none. */
+  /** An absent {@code headers} or {@code mirrors} (an older state file) is none. */
   public StoredDownload {
     headers = headers == null ? Map.of()
         : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+    mirrors = mirrors == null ? List.of() : List.copyOf(mirrors);
   }
 
   /**
-   * Returns a download kept in the download directory itself.
+   * Returns a download kept in the download directory itself, without a rate limit or mirrors.
    *
    * @param url the URL as added
    * @param threads the threads asked for, or null
@@ -46,18 +53,19 @@ public record StoredDownload(String url, @Nullable Integer threads, @Nullable Lo
   public StoredDownload(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
       @Nullable String fileName, @Nullable String expectedSha256, StatusJson status,
       @Nullable Map<String, String> headers) {
-    this(url, threads, chunkBytes, fileName, expectedSha256, status, headers, null);
+    this(url, threads, chunkBytes, fileName, expectedSha256, status, headers, null, null,
+        List.of());
   }
 
   /**
-   * Returns the same download with another status.
+   * Returns this download with another last status, everything asked for kept.
    *
    * @param changed the new status
    * @return the record
    */
   public StoredDownload withStatus(StatusJson changed) {
     return new StoredDownload(url, threads, chunkBytes, fileName, expectedSha256, changed,
-        headers, dir);
+        headers, dir, limitBps, mirrors);
   }
 
   /**

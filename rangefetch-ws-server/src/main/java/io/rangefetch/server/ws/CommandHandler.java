@@ -1,6 +1,7 @@
 package io.rangefetch.server.ws;
 
 import io.rangefetch.server.download.DownloadService;
+import io.rangefetch.server.download.TrafficLimits;
 import io.rangefetch.server.protocol.Command;
 import io.rangefetch.server.protocol.CommandException;
 import io.rangefetch.server.protocol.Commands;
@@ -81,6 +82,12 @@ public final class CommandHandler {
       case RESUME -> reply(service.resume(command.requireId()), s -> Replies.ok(rid, s), sender);
       case CANCEL -> reply(service.cancel(command.requireId()), s -> Replies.ok(rid, s), sender);
       case REMOVE -> reply(service.remove(command.requireId()), s -> Replies.ok(rid, s), sender);
+      case UPDATE -> reply(service.update(command.requireId(), command.requireUpdate()),
+          s -> Replies.ok(rid, s), sender);
+      case SET_LIMITS -> {
+        TrafficLimits traffic = service.traffic();
+        sender.send(Replies.limits(rid, traffic.caps(), traffic.set(command.requireLimits())));
+      }
       case SUBSCRIBE -> service.withListSnapshot(list -> {
         sender.send(Replies.ok(rid));
         sender.subscribed(true);

@@ -3,6 +3,7 @@ package io.rangefetch.server.ws;
 import io.rangefetch.server.download.DownloadService;
 import java.net.InetSocketAddress;
 import java.util.Objects;
+import java.util.function.Supplier;
 import org.eclipse.jetty.http.pathmap.ServletPathSpec;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.server.ServerUpgradeRequest;
@@ -20,7 +21,7 @@ public final class WebSocketRoutes {
   private final OpenSessions sessions;
   private final CommandHandler commands;
   private final DownloadService downloads;
-  private final String hello;
+  private final Supplier<String> hello;
   private final int maxMessageBytes;
 
   /**
@@ -30,11 +31,11 @@ public final class WebSocketRoutes {
    * @param sessions the open sessions
    * @param commands runs JSON commands
    * @param downloads the downloads, for the console
-   * @param hello the first frame of every session
+   * @param hello makes the first frame of a session, with the limits in force then
    * @param maxMessageBytes the largest text message accepted
    */
   public WebSocketRoutes(UpgradeGuard guard, OpenSessions sessions, CommandHandler commands,
-      DownloadService downloads, String hello, int maxMessageBytes) {
+      DownloadService downloads, Supplier<String> hello, int maxMessageBytes) {
     this.guard = Objects.requireNonNull(guard, "guard");
     this.sessions = Objects.requireNonNull(sessions, "sessions");
     this.commands = Objects.requireNonNull(commands, "commands");
@@ -56,11 +57,11 @@ public final class WebSocketRoutes {
     // One frame of ours is in flight at a time; the rest are pings. More means a stuck client.
     container.setMaxOutgoingFrames(64);
     container.addMapping("/ws", (request, response, callback) -> admit(request, response,
-        callback) ? new ApiEndpoint(sessions, maxMessageBytes, hello, commands) : null);
+        callback) ? new ApiEndpoint(sessions, maxMessageBytes, hello.get(), commands) : null);
     // "" is the servlet path spec of exactly "/": the console must not catch /healthz upgrades.
     container.addMapping(new ServletPathSpec(""), (request, response, callback) ->
         admit(request, response, callback)
-            ? new ConsoleEndpoint(sessions, maxMessageBytes, hello, commands, downloads) : null);
+            ? new ConsoleEndpoint(sessions, maxMessageBytes, hello.get(), commands, downloads) : null);
   }
 
   private boolean admit(ServerUpgradeRequest request, ServerUpgradeResponse response,

@@ -73,11 +73,18 @@ class Aria2OptionsTest {
   }
 
   @Test
-  void maxDownloadLimit_nonZero() {
+  void maxDownloadLimit_theDownloadsRateLimitAndZeroForNone() {
+    assertEquals(10240L, add(Map.of("max-download-limit", "10K")).limitBps());
+    assertEquals(4L << 20, add(Map.of("max-download-limit", "4M")).limitBps());
+    assertNull(add(Map.of("max-download-limit", "0")).limitBps());
+  }
+
+  @Test
+  void maxDownloadLimit_notASize() {
     RpcException e = assertThrows(RpcException.class,
-        () -> add(Map.of("max-download-limit", "10K")));
-    assertTrue(e.getMessage().contains("10240 bytes/s: speed limits are not available"),
-        e.getMessage());
+        () -> add(Map.of("max-download-limit", "fast")));
+    assertEquals(RpcException.INVALID_PARAMS, e.code());
+    assertTrue(e.getMessage().contains("a size such as"), e.getMessage());
   }
 
   @Test
@@ -108,11 +115,12 @@ class Aria2OptionsTest {
 
   @Test
   void globalOptions_theServersCaps() {
-    JsonNode global = options.global();
+    JsonNode global = options.global(0);
     assertEquals("8", global.get("split").asText());
     assertEquals("4194304", global.get("min-split-size").asText());
     assertEquals(DIR.toString(), global.get("dir").asText());
     assertEquals("0", global.get("max-overall-download-limit").asText());
+    assertEquals("4194304", options.global(4 << 20).get("max-overall-download-limit").asText());
   }
 
   private AddCommand add(Map<String, Object> values) {
