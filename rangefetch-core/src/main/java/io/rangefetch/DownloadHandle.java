@@ -89,6 +89,23 @@ public interface DownloadHandle {
   void limitRate(long bytesPerSecond);
 
   /**
+   * Replaces the URL this download fetches from with {@code uri}, a new URL of the same file
+   * (a signed link issued anew, a file that moved). On a running download it applies to the
+   * next requests; on a paused or queued one when it runs. The new URL is asked for the first
+   * byte first: when it serves the same file (same length; the same {@code ETag} and
+   * {@code Last-Modified} where both give them) the bytes already fetched are kept; otherwise
+   * the download starts over from the new URL, and the first of
+   * {@link DownloadStatus#sources()} says why in its note ({@link DownloadListener#sourceChanged}
+   * tells a listener). Mirrors stay as they are. A failed download has ended: start a new one
+   * of the new URL with the same target and {@link IfExists#OVERWRITE} to continue its part file.
+   *
+   * @param uri absolute {@code http} or {@code https} URI
+   * @throws IllegalArgumentException if {@code uri} is not an absolute http(s) URI with a host
+   * @throws IllegalStateException if the download is completed, failed or cancelled
+   */
+  void replaceUri(URI uri);
+
+  /**
    * Stops the download for good and deletes its partial file. Idempotent; cancelling a
    * finished download does nothing.
    */

@@ -146,7 +146,9 @@ final class ConnectionSession implements BodyCopier.Progress {
   }
 
   private ChunkWorker.@Nullable Ask nextFromScheduler() {
-    if (run.host.stopping() || !permit.stillAllowed()) {
+    if (run.host.stopping() || !permit.stillAllowed() || !worker.at.equals(worker.source.fetchUri())
+        || run.sources.shouldMove(worker.source)) {
+      // Its source was dropped or given a new URL, or others need the connection more.
       return null;
     }
     ChunkScheduler.Work work = run.scheduler.next(worker.slot);
@@ -185,7 +187,7 @@ final class ConnectionSession implements BodyCopier.Progress {
       if (current.pipelined()) {
         // A server that ignores requests sent ahead, or a slow one: the next attempts are
         // sent one at a time, and this one counts as failed.
-        run.pipeliningBroke("no answer within " + c.getSocketTimeout());
+        run.pipeliningBroke(worker.source, "no answer within " + c.getSocketTimeout());
       }
       throw e;
     } catch (IOException e) {
@@ -195,7 +197,7 @@ final class ConnectionSession implements BodyCopier.Progress {
         // attempt, as HttpClient's own retry strategy does. A request sent ahead that meets
         // this shows a server that does not keep them.
         if (current.pipelined()) {
-          run.pipeliningBroke(e.toString());
+          run.pipeliningBroke(worker.source, e.toString());
         }
         throw new Unanswered(e.toString());
       }
@@ -213,10 +215,10 @@ final class ConnectionSession implements BodyCopier.Progress {
 
   private ByteRange check(ClassicHttpResponse response) throws IOException {
     ChunkWorker.Ask ask = current;
-    String what = Requests.describe(run.uri, ask.range());
+    String what = Requests.describe(worker.at, ask.range());
     ByteRange served;
     try {
-      served = ResponseCheck.served(response, ask.range(), run.validators, what);
+      served = ResponseCheck.served(response, ask.range(), worker.source.requireValidators(), what);
     } catch (FetchFailure f) {
       if (ask.pipelined() && f.isRetryable() && f.statusCode() < 0 && run.pipelining()) {
         throw pipelineBroke(f.getMessage());
@@ -238,7 +240,7 @@ final class ConnectionSession implements BodyCopier.Progress {
     InputStream body = response.getEntity().getContent();
     mayAhead = keepAlive && run.pipelining();
     long stopped = BodyCopier.copy(body, served, current.lease(), run.part, worker.buffer, this,
-        Requests.describe(run.uri, current.range()));
+        Requests.describe(worker.at, current.range()));
     worker.finished(current);
     currentEnded = true;
     long left = served.last() + 1 - stopped;
@@ -341,7 +343,7 @@ final class ConnectionSession implements BodyCopier.Progress {
   }
 
   private IOException pipelineBroke(String why) {
-    run.pipeliningBroke(why);
+    run.pipeliningBroke(worker.source, why);
     return new Unanswered(why);
   }
 

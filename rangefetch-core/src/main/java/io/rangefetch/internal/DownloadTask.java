@@ -7,11 +7,13 @@ import io.rangefetch.DownloadResult;
 import io.rangefetch.DownloadState;
 import io.rangefetch.DownloadStatus;
 import io.rangefetch.RangeSupport;
+import io.rangefetch.SourceStatus;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,8 +37,11 @@ final class DownloadTask implements DownloadHandle {
   private final DownloadRequest request;
   private final URI uri;
   final DownloadEngine engine;
-  final Requests requests;
   final InFlight inFlight = new InFlight();
+  final Sources sources;
+  final MirrorChecks mirrorChecks;
+  final SourceFailures sourceFailures;
+  final UriReplacement replacement;
   final EventDispatcher events;
   final Lifecycle lifecycle;
   final RunFiles files;
@@ -63,7 +68,7 @@ final class DownloadTask implements DownloadHandle {
     this.engine = engine;
     this.uri = Redaction.redact(request.uri());
     this.finalUri = uri;
-    this.requests = new Requests(request.uri(), request.headers());
+    this.sources = new Sources(request);
     List<DownloadListener> listeners = new ArrayList<>(engine.settings().listeners());
     listeners.add(request.listener());
     this.events = new EventDispatcher(this, List.copyOf(listeners), engine.callbackExecutor());
@@ -78,7 +83,15 @@ final class DownloadTask implements DownloadHandle {
         events.post((l, d) -> l.downloadResumed(d));
       }
     });
-    this.files = new RunFiles(id, uri.toString(), request, engine);
+    SourceCheck check = new SourceCheck(engine, inFlight);
+    this.mirrorChecks = new MirrorChecks(id, sources, check, engine.workers());
+    this.sourceFailures = new SourceFailures(id, this, sources, check, request.urlRefresher(),
+        this::sourceChanged);
+    this.replacement = new UriReplacement(id, sources.main(), check, this::sourceChanged);
+    this.files = new RunFiles(id, uri.toString(), request, engine, why -> {
+      sources.main().noted(why);
+      sourceChanged(sources.main().status(false));
+    });
     this.maxThreads = Math.min(request.threads().orElse(Integer.MAX_VALUE),
         engine.settings().limits().maxThreads());
     this.chunkBytes = Math.min(request.chunkBytes().orElse(Long.MAX_VALUE),
@@ -87,6 +100,7 @@ final class DownloadTask implements DownloadHandle {
     this.ticker = new ProgressTicker(engine.timer(),
         engine.settings().progressInterval().toNanos(), bytesDone::get, this::activeThreads,
         speed, () -> {
+          sources.sample(System.nanoTime());
           DownloadStatus now = status();
           events.post((l, d) -> l.progress(d, now));
         });
@@ -122,7 +136,31 @@ final class DownloadTask implements DownloadHandle {
     return new DownloadStatus(now, finalUri, size, ranges, moving ? activeThreads() : 0,
         maxThreads, chunkBytes, bytesDone.get(), moving ? speed.bytesPerSecond() : 0,
         Instant.now(), counters.snapshot(), traffic.limitInForce(),
-        moving ? traffic.hostAllowance(finalUri) : -1);
+        moving ? traffic.hostAllowance(finalUri) : -1, sources.statuses(moving));
+  }
+
+  private void sourceChanged(SourceStatus source) {
+    events.post((l, d) -> l.sourceChanged(d, source));
+  }
+
+  @Override
+  public void replaceUri(URI uri) {
+    URI fresh = UriReplacement.checked(Objects.requireNonNull(uri, "uri"));
+    if (lifecycle.isTerminal()) {
+      throw new IllegalStateException("download " + id + " is " + lifecycle.state()
+          + "; a new URL applies to a running, paused or queued download. Continue a failed one"
+          + " with a new download of the new URL into the same file, with IfExists.OVERWRITE");
+    }
+    replacement.offer(fresh);
+    Source main = sources.main();
+    Validators expected = main.validators();
+    if (lifecycle.state() == DownloadState.DOWNLOADING && expected != null) {
+      engine.workers().execute(() -> replacement.applyNow(expected, f -> {
+        if (lifecycle.fail(f, null)) {
+          inFlight.abortAll();
+        }
+      }, lifecycle::stopping));
+    }
   }
 
   @Override

@@ -102,6 +102,11 @@ final class DownloadTraffic {
     }
   }
 
+  /** A connection to {@code uri}'s host if its allowance has room now, else null. */
+  HostAllowances.@Nullable Permit tryConnection(URI uri) {
+    return hosts.tryAcquire(HostAllowances.keyOf(uri));
+  }
+
   /**
    * A connection to {@code uri}'s host, once its allowance has room and it asks no wait.
    *

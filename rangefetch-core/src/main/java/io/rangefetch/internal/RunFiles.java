@@ -25,6 +25,7 @@ final class RunFiles {
   private final String url;
   private final DownloadRequest request;
   private final DownloadEngine engine;
+  private final java.util.function.Consumer<String> startedOver;
 
   // Written by the coordinator, read by anyone.
   private volatile @Nullable Path file;
@@ -35,8 +36,11 @@ final class RunFiles {
   // Ranges a control file of an earlier run lists as done, until the run takes them.
   private @Nullable RangeSet onDisk;
 
-  RunFiles(String id, String url, DownloadRequest request, DownloadEngine engine) {
+  /** @param startedOver told why a part file on disk was not continued */
+  RunFiles(String id, String url, DownloadRequest request, DownloadEngine engine,
+      java.util.function.Consumer<String> startedOver) {
     this.id = id;
+    this.startedOver = startedOver;
     this.url = url;
     this.request = request;
     this.engine = engine;
@@ -70,7 +74,7 @@ final class RunFiles {
     }
     Path target = requireFile();
     if (part == null && kind == FirstResponse.Kind.RANGED) {
-      onDisk = ControlFile.continuable(target, url, probe, id);
+      onDisk = ControlFile.continuable(target, url, probe, id, startedOver);
       if (onDisk != null) {
         part = PartFile.reopen(target);
       }

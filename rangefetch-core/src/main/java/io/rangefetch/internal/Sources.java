@@ -1,0 +1,108 @@
+package io.rangefetch.internal;
+
+import io.rangefetch.DownloadRequest;
+import io.rangefetch.SourceStatus;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The URLs one download fetches from, the request's own first, and how many connections each
+ * has now. New connections go to the active source with the fewest; a connection on a source
+ * that has more than its share moves at its next chunk. Since free connections take the next
+ * chunk and the tails of slow ones, a faster source then gets more of the work by itself.
+ * Thread-safe: the counts are guarded by this.
+ */
+final class Sources {
+  private final List<Source> all;
+  // Guarded by this: connections open now, per source.
+  private final Map<Source, Integer> connections = new IdentityHashMap<>();
+
+  Sources(DownloadRequest request) {
+    List<Source> list = new ArrayList<>();
+    list.add(new Source(request.uri(), request.headers(), true));
+    for (URI mirror : request.mirrors()) {
+      list.add(new Source(mirror, request.headers(), false));
+    }
+    this.all = List.copyOf(list);
+  }
+
+  /** The request's own URL (or the one that replaced it). */
+  Source main() {
+    return all.get(0);
+  }
+
+  List<Source> all() {
+    return all;
+  }
+
+  /** Whether the request named mirrors. */
+  boolean hasMirrors() {
+    return all.size() > 1;
+  }
+
+  /** Whether any source may be fetched from. */
+  boolean anyActive() {
+    return all.stream().anyMatch(Source::active);
+  }
+
+  /** The active sources, the one with the fewest connections first. */
+  synchronized List<Source> byLoad() {
+    List<Source> active = new ArrayList<>();
+    for (Source s : all) {
+      if (s.active()) {
+        active.add(s);
+      }
+    }
+    active.sort(Comparator.comparingInt(this::count));
+    return active;
+  }
+
+  synchronized void connected(Source source) {
+    connections.merge(source, 1, Integer::sum);
+  }
+
+  synchronized void disconnected(Source source) {
+    connections.merge(source, -1, Integer::sum);
+  }
+
+  /**
+   * Whether a connection on {@code source} should end after its current chunk: the source is
+   * no longer used, or it has two connections more than another active source (a mirror
+   * checked while every connection was on the first URL).
+   */
+  synchronized boolean shouldMove(Source source) {
+    if (!source.active()) {
+      return true;
+    }
+    int mine = count(source);
+    for (Source other : all) {
+      if (other != source && other.active() && count(other) < mine - 1) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private int count(Source source) {
+    return connections.getOrDefault(source, 0);
+  }
+
+  /** Takes a sample of each source's bytes, for its rate. */
+  void sample(long now) {
+    for (Source s : all) {
+      s.sample(now);
+    }
+  }
+
+  List<SourceStatus> statuses(boolean moving) {
+    List<SourceStatus> list = new ArrayList<>(all.size());
+    for (Source s : all) {
+      list.add(s.status(moving));
+    }
+    return list;
+  }
+}
