@@ -96,8 +96,8 @@ public interface DownloadHandle {
    * {@code Last-Modified} where both give them) the bytes already fetched are kept; otherwise
    * the download starts over from the new URL, and the first of
    * {@link DownloadStatus#sources()} says why in its note ({@link DownloadListener#sourceChanged}
-   * tells a listener). Mirrors stay as they are. A failed download has ended: start a new one
-   * of the new URL with the same target and {@link IfExists#OVERWRITE} to continue its part file.
+   * tells a listener). Mirrors stay as they are. A failed download has ended and takes no new
+   * URL.
    *
    * @param uri absolute {@code http} or {@code https} URI
    * @throws IllegalArgumentException if {@code uri} is not an absolute http(s) URI with a host

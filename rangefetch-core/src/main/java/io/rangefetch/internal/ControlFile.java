@@ -106,11 +106,7 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
    * that {@code probe} describes, or null when there is nothing to continue: no control file,
    * or one that does not match (logged with the reason). Then the download starts over. The
    * ranges are those the control file lists as {@code done}, and, if the process died in this
-   * boot, those its {@link LiveRecord} lists: the page cache kept them. A control file of
-   * another URL (the download's URL was replaced) is continued when that URL serves the same
-   * file: the same length, and the same {@code ETag} and {@code Last-Modified} where both give
-   * them; a run reaches it only with {@link io.rangefetch.IfExists#OVERWRITE}, or as the run
-   * that wrote it.
+   * boot, those its {@link LiveRecord} lists: the page cache kept them.
    *
    * @param ignored told why a control file that was there is not continued
    */
@@ -143,12 +139,7 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
 
   private @Nullable String mismatch(String requested, Probe probe, RangeSet done, long partSize) {
     if (!url.equals(requested)) {
-      // Another URL of the same download (its URL was replaced): the part file is continued
-      // when the new URL serves the same file, as a replacement on a running download is.
-      String difference = SourceCheck.difference(new Validators(size, etag, lastModified), probe);
-      return difference == null && done.end() < partSize ? null
-          : "it belongs to another URL (" + url + ")"
-              + (difference == null ? "" : " and " + requested + " serves another file: " + difference);
+      return "it belongs to another URL (" + url + ")";
     }
     if (size != probe.size()) {
       return "the file is now " + probe.size() + " bytes, not " + size;

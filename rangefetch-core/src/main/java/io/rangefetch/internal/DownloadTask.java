@@ -148,8 +148,7 @@ final class DownloadTask implements DownloadHandle {
     URI fresh = UriReplacement.checked(Objects.requireNonNull(uri, "uri"));
     if (lifecycle.isTerminal()) {
       throw new IllegalStateException("download " + id + " is " + lifecycle.state()
-          + "; a new URL applies to a running, paused or queued download. Continue a failed one"
-          + " with a new download of the new URL into the same file, with IfExists.OVERWRITE");
+          + "; a new URL applies to a running, paused or queued download only");
     }
     replacement.offer(fresh);
     Source main = sources.main();

@@ -50,6 +50,9 @@ final class SourceFailures {
 
   /** A request to {@code asked} (then {@code source}'s URL) failed with {@code failure}. */
   Verdict after(Source source, URI asked, FetchFailure failure) {
+    if (source.state() == SourceStatus.State.DROPPED) {
+      return Verdict.DROPPED; // by another worker's failure meanwhile
+    }
     int code = failure.statusCode();
     if ((code == 401 || code == 403 || code == 410) && refreshed(source, asked, code)) {
       return Verdict.REFRESHED;
