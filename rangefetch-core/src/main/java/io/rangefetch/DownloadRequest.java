@@ -49,6 +49,7 @@ public final class DownloadRequest {
   private final DownloadListener listener;
   private final List<URI> mirrors;
   private final UrlRefresher urlRefresher;
+  private final Optional<URI> formerUri;
 
   private DownloadRequest(Builder builder) {
     this.uri = builder.uri;
@@ -63,6 +64,7 @@ public final class DownloadRequest {
     this.listener = builder.listener;
     this.mirrors = List.copyOf(builder.mirrors);
     this.urlRefresher = builder.urlRefresher;
+    this.formerUri = Optional.ofNullable(builder.formerUri);
   }
 
   /**
@@ -195,6 +197,16 @@ public final class DownloadRequest {
     return urlRefresher;
   }
 
+  /**
+   * Returns the URL an earlier download of the same file used.
+   *
+   * @return that URL, or empty
+   * @see Builder#formerUri(URI)
+   */
+  public Optional<URI> formerUri() {
+    return formerUri;
+  }
+
   @Override
   public String toString() {
     return "DownloadRequest{uri=" + Redaction.redact(uri) + ", target=" + target + "}";
@@ -214,6 +226,7 @@ public final class DownloadRequest {
     private DownloadListener listener = DownloadListener.NONE;
     private final List<URI> mirrors = new ArrayList<>();
     private UrlRefresher urlRefresher = NO_REFRESH;
+    private URI formerUri;
 
     private Builder(URI uri, Path target) {
       this.uri = checkUri(Objects.requireNonNull(uri, "uri"));
@@ -413,6 +426,24 @@ public final class DownloadRequest {
      */
     public Builder urlRefresher(UrlRefresher refresher) {
       this.urlRefresher = Objects.requireNonNull(refresher, "refresher");
+      return this;
+    }
+
+    /**
+     * Names the URL an earlier download into the same target used, when this one continues it
+     * from a new URL (a signed link issued anew, a file that moved, a failed download given a
+     * new URL). The part file that download left is continued when this request's URI serves
+     * the same file: the same length, and the same {@code ETag} and {@code Last-Modified} where
+     * both give them; otherwise the download starts over, and the first of
+     * {@link DownloadStatus#sources()} says why. Without it, a part file of another URL is never
+     * continued.
+     *
+     * @param former the earlier download's URI. Default: none.
+     * @return this builder
+     * @throws IllegalArgumentException if {@code former} is not an absolute http(s) URI
+     */
+    public Builder formerUri(URI former) {
+      this.formerUri = checkUri(Objects.requireNonNull(former, "former"));
       return this;
     }
 

@@ -96,9 +96,12 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
         probe.etag(), probe.lastModified(), chunkBytes, List.of());
   }
 
-  /** Whether the control file beside {@code target} belongs to a download of {@code url}. */
-  static boolean isFor(Path target, String url) {
-    return read(target).map(c -> c.url().equals(url)).orElse(false);
+  /**
+   * Whether the control file beside {@code target} belongs to a download of {@code url} or of
+   * {@code former}, the URL it had before it was replaced; null for none.
+   */
+  static boolean isFor(Path target, String url, @Nullable String former) {
+    return read(target).map(c -> c.url().equals(url) || c.url().equals(former)).orElse(false);
   }
 
   /**
@@ -110,8 +113,8 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
    *
    * @param ignored told why a control file that was there is not continued
    */
-  static @Nullable RangeSet continuable(Path target, String url, Probe probe, String downloadId,
-      java.util.function.Consumer<String> ignored) {
+  static @Nullable RangeSet continuable(Path target, String url, @Nullable String former,
+      Probe probe, String downloadId, java.util.function.Consumer<String> ignored) {
     ControlFile saved = read(target).orElse(null);
     if (saved == null) {
       return null;
@@ -123,7 +126,8 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
     long partSize = -1;
     try {
       partSize = Files.size(partPath);
-      mismatch = saved.mismatch(url, probe, done, partSize);
+      mismatch = saved.url().equals(former) ? saved.replacedBy(url, probe, done, partSize)
+          : saved.mismatch(url, probe, done, partSize);
     } catch (IOException e) {
       mismatch = "its part file " + partPath + " is missing";
     }
@@ -135,6 +139,21 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
       return null;
     }
     return done;
+  }
+
+  /**
+   * Why the download of {@code requested}, which replaced this control file's URL, cannot
+   * continue it: another file (length, or validators where both give them), or a short part.
+   */
+  private @Nullable String replacedBy(String requested, Probe probe, RangeSet done,
+      long partSize) {
+    String difference = SourceCheck.difference(new Validators(size, etag, lastModified), probe);
+    if (difference != null) {
+      return "it belongs to " + url + ", and the new URL " + requested + " serves another file ("
+          + difference + ")";
+    }
+    return done.end() >= partSize
+        ? "its part file is shorter (" + partSize + " bytes) than the ranges it lists" : null;
   }
 
   private @Nullable String mismatch(String requested, Probe probe, RangeSet done, long partSize) {

@@ -74,7 +74,7 @@ final class RunFiles {
     }
     Path target = requireFile();
     if (part == null && kind == FirstResponse.Kind.RANGED) {
-      onDisk = ControlFile.continuable(target, url, probe, id, startedOver);
+      onDisk = ControlFile.continuable(target, url, former(), probe, id, startedOver);
       if (onDisk != null) {
         part = PartFile.reopen(target);
       }
@@ -282,7 +282,11 @@ final class RunFiles {
 
   /** Whether the part file beside {@code target} was left by an earlier run of this URL. */
   private boolean resumable(Path target) {
-    return ControlFile.isFor(target, url);
+    return ControlFile.isFor(target, url, former());
+  }
+
+  private @Nullable String former() {
+    return request.formerUri().map(u -> Redaction.redact(u).toString()).orElse(null);
   }
 
   private static void checkFreeSpace(Path dir, long needed) throws FetchFailure {
