@@ -106,6 +106,19 @@ public interface DownloadHandle {
   void replaceUri(URI uri);
 
   /**
+   * Replaces the mirrors of this download ({@link DownloadRequest.Builder#mirror(URI)}): those
+   * it has already stay as they are, new ones are checked before their bytes are used (at once
+   * on a running download, else when it runs), and those not named any more are no longer used
+   * after their current requests.
+   *
+   * @param mirrors the mirrors, each once; empty for none
+   * @throws IllegalArgumentException if a mirror is not an absolute http(s) URI with a host,
+   *     or is given twice
+   * @throws IllegalStateException if the download is completed, failed or cancelled
+   */
+  void replaceMirrors(java.util.List<URI> mirrors);
+
+  /**
    * Stops the download for good and deletes its partial file. Idempotent; cancelling a
    * finished download does nothing.
    */

@@ -289,6 +289,31 @@ class MirrorsTest {
   }
 
   @Test
+  void mirrorAddedToARunningDownloadIsCheckedAndUsed() throws Exception {
+    // given a running download from a slow URL, without mirrors
+    serve(first, CONTENT).throttle(8 * 1024, Duration.ofMillis(30));
+    RangeDispatcher added = serve(second, CONTENT);
+    Path target = dir.resolve("file.bin");
+    DownloadStatus last;
+    try (RangeDownloader downloader = downloader()) {
+      DownloadHandle download = downloader.start(DownloadRequest
+          .newBuilder(at(first, "/file.bin"), target).listener(listener).build());
+      listener.await("chunkEnd", Outcome.PATIENCE);
+
+      // when a mirror is added
+      download.replaceMirrors(List.of(at(second, "/file.bin")));
+      Outcome.of(download).completed();
+      last = download.status();
+    }
+
+    // then it was checked, and served part of the file
+    assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+    assertTrue(added.rangedExchanges().size() > 1, () -> added.exchanges().toString());
+    assertEquals(SourceStatus.State.ACTIVE, last.sources().get(1).state());
+    assertTrue(last.sources().get(1).bytes() > 0, last.sources()::toString);
+  }
+
+  @Test
   void mirrorAndNewUrlAreChecked() {
     DownloadRequest.Builder builder = DownloadRequest.newBuilder(at(first, "/a"), dir);
     assertThrows(IllegalArgumentException.class, () -> builder.mirror(URI.create("ftp://h/a")));

@@ -53,7 +53,7 @@ final class ChunkRun {
   final DownloadEngine engine;
   final InFlight inFlight;
   final Sources sources;
-  final SourceFailures sourceFailures;
+  final SourceControl sourceControl;
   final PartFile part;
   final TransferCounters counters;
   final DownloadTraffic traffic;
@@ -64,14 +64,14 @@ final class ChunkRun {
   // Set once a pipelined response arrived intact on this run.
   private volatile boolean pipeliningProven;
 
-  ChunkRun(String downloadId, DownloadEngine engine, InFlight inFlight, Sources sources,
-      SourceFailures sourceFailures, PartFile part, long chunkBytes, int maxThreads,
+  ChunkRun(String downloadId, DownloadEngine engine, InFlight inFlight,
+      SourceControl sourceControl, PartFile part, long chunkBytes, int maxThreads,
       TransferCounters counters, DownloadTraffic traffic, Host host) {
     this.downloadId = downloadId;
     this.engine = engine;
     this.inFlight = inFlight;
-    this.sources = sources;
-    this.sourceFailures = sourceFailures;
+    this.sources = sourceControl.sources();
+    this.sourceControl = sourceControl;
     this.part = part;
     this.counters = counters;
     this.traffic = traffic;

@@ -54,6 +54,10 @@ final class ChunkWorker implements BodyCopier.Progress {
         firstPermit.close();
       }
       while (!run.host.stopping()) {
+        if (run.sourceControl.checkOne(run.traffic, run.host,
+            f -> run.host.fail(f, new ByteRange(0, 0)))) {
+          continue; // a mirror or a new URL was checked on this worker's turn
+        }
         // A worker waits for a connection only while chunks wait for one: the workers that
         // hold connections take what is queued later, so this one leaves, and a download
         // that is done does not wait for another download's connections to end.
@@ -210,7 +214,7 @@ final class ChunkWorker implements BodyCopier.Progress {
     }
     FetchFailure f = FailureClassifier.classify(e, Requests.describe(at, ask.range()));
     run.traffic.answered(at, f);
-    SourceFailures.Verdict verdict = run.sourceFailures.after(source, at, f);
+    SourceFailures.Verdict verdict = run.sourceControl.failures().after(source, at, f);
     if (verdict != SourceFailures.Verdict.USUAL) {
       released(ask, verdict == SourceFailures.Verdict.REFRESHED
           ? "URL refreshed after: " + f.getMessage() : "source dropped after: " + f.getMessage());

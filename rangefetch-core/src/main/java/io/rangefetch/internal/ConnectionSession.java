@@ -147,8 +147,9 @@ final class ConnectionSession implements BodyCopier.Progress {
 
   private ChunkWorker.@Nullable Ask nextFromScheduler() {
     if (run.host.stopping() || !permit.stillAllowed() || !worker.at.equals(worker.source.fetchUri())
-        || run.sources.shouldMove(worker.source)) {
-      // Its source was dropped or given a new URL, or others need the connection more.
+        || run.sources.shouldMove(worker.source) || run.sourceControl.checkPending()) {
+      // Its source was dropped or given a new URL, others need the connection more, or a
+      // source waits for its check.
       return null;
     }
     ChunkScheduler.Work work = run.scheduler.next(worker.slot);

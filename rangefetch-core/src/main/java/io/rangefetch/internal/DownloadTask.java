@@ -39,9 +39,7 @@ final class DownloadTask implements DownloadHandle {
   final DownloadEngine engine;
   final InFlight inFlight = new InFlight();
   final Sources sources;
-  final MirrorChecks mirrorChecks;
-  final SourceFailures sourceFailures;
-  final UriReplacement replacement;
+  final SourceControl sourceControl;
   final EventDispatcher events;
   final Lifecycle lifecycle;
   final RunFiles files;
@@ -84,10 +82,10 @@ final class DownloadTask implements DownloadHandle {
       }
     });
     SourceCheck check = new SourceCheck(engine, inFlight);
-    this.mirrorChecks = new MirrorChecks(id, sources, check, engine.workers());
-    this.sourceFailures = new SourceFailures(id, this, sources, check, request.urlRefresher(),
-        this::sourceChanged);
-    this.replacement = new UriReplacement(id, sources.main(), check, this::sourceChanged);
+    this.sourceControl = new SourceControl(sources,
+        new SourceFailures(id, this, sources, check, request.urlRefresher(), this::sourceChanged),
+        new MirrorChecks(id, sources, check),
+        new UriReplacement(id, sources.main(), check, this::sourceChanged));
     this.files = new RunFiles(id, uri.toString(), request, engine, why -> {
       sources.main().noted(why);
       sourceChanged(sources.main().status(false));
@@ -144,22 +142,33 @@ final class DownloadTask implements DownloadHandle {
   }
 
   @Override
+  public void replaceMirrors(List<URI> mirrors) {
+    List<URI> checked = new ArrayList<>();
+    for (URI mirror : Objects.requireNonNull(mirrors, "mirrors")) {
+      URI one = UriReplacement.checked(Objects.requireNonNull(mirror, "mirror"));
+      if (checked.contains(one)) {
+        throw new IllegalArgumentException("mirror " + Redaction.redact(one)
+            + " is given twice; give each URL of the file once");
+      }
+      checked.add(one);
+    }
+    if (lifecycle.isTerminal()) {
+      throw new IllegalStateException("download " + id + " is " + lifecycle.state()
+          + "; mirrors apply to a running, paused or queued download only");
+    }
+    sources.replaceMirrors(checked); // checked by the workers between two connections
+  }
+
+  @Override
   public void replaceUri(URI uri) {
     URI fresh = UriReplacement.checked(Objects.requireNonNull(uri, "uri"));
     if (lifecycle.isTerminal()) {
       throw new IllegalStateException("download " + id + " is " + lifecycle.state()
           + "; a new URL applies to a running, paused or queued download only");
     }
-    replacement.offer(fresh);
-    Source main = sources.main();
-    Validators expected = main.validators();
-    if (lifecycle.state() == DownloadState.DOWNLOADING && expected != null) {
-      engine.workers().execute(() -> replacement.applyNow(expected, f -> {
-        if (lifecycle.fail(f, null)) {
-          inFlight.abortAll();
-        }
-      }, lifecycle::stopping));
-    }
+    // A running download's workers check it between two connections; else the next run does.
+    sourceControl.replacement().offer(fresh);
+    lifecycle.wake();
   }
 
   @Override

@@ -2,15 +2,14 @@ package io.rangefetch.internal;
 
 import io.rangefetch.Probe;
 import io.rangefetch.SourceStatus;
-import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks the mirrors of a download beside its transfer, so that the first URL is fetched from
- * at once: each mirror is asked for its first byte, and becomes active when it serves the same
- * file, or is dropped with a note. A check cut short by a pause is done again at the next run.
- * Thread-safe.
+ * Checks the mirrors of a download while the first URL is fetched from: each mirror is asked
+ * for its first byte by a worker between two connections, and becomes active when it serves
+ * the same file, or is dropped with a note. A check cut short by a pause is done again at the
+ * next run. Thread-safe.
  */
 final class MirrorChecks {
   private static final Logger LOG = LoggerFactory.getLogger(MirrorChecks.class);
@@ -18,22 +17,46 @@ final class MirrorChecks {
   private final String downloadId;
   private final Sources sources;
   private final SourceCheck check;
-  private final Executor executor;
 
-  MirrorChecks(String downloadId, Sources sources, SourceCheck check, Executor executor) {
+  MirrorChecks(String downloadId, Sources sources, SourceCheck check) {
     this.downloadId = downloadId;
     this.sources = sources;
     this.check = check;
-    this.executor = executor;
   }
 
-  /** Starts a check of each mirror not checked yet against {@code expected}, for {@code run}. */
-  void start(Validators expected, ChunkRun.Host run) {
+  /** Whether a mirror waits for its check. */
+  boolean pending() {
     for (Source source : sources.all()) {
-      if (!source.main && source.startCheck()) {
-        executor.execute(() -> check(source, expected, run));
+      if (!source.main && source.state() == SourceStatus.State.UNUSED) {
+        return true;
       }
     }
+    return false;
+  }
+
+  /**
+   * Checks one mirror that waits for it against {@code expected}, on the calling worker, so
+   * that the check is one of the download's requests and the caps hold; the worker's turn
+   * passes to it only when the mirror's host has room.
+   *
+   * @return whether a mirror was checked
+   */
+  boolean checkOne(Validators expected, DownloadTraffic traffic, ChunkRun.Host run) {
+    for (Source source : sources.all()) {
+      if (source.main || !source.startCheck()) {
+        continue;
+      }
+      HostAllowances.Permit permit = traffic.tryConnection(source.uri());
+      if (permit == null) {
+        source.checkAbandoned();
+        continue;
+      }
+      try (permit) {
+        check(source, expected, run);
+      }
+      return true;
+    }
+    return false;
   }
 
   private void check(Source source, Validators expected, ChunkRun.Host run) {

@@ -123,7 +123,7 @@ final class RunCoordinator {
       try {
         do {
           try {
-            if (!task.replacement.applyBeforeRun(validators)) {
+            if (!task.sourceControl.replacement().applyBeforeRun(validators)) {
               validators = null; // the new URL serves another file
             }
             if (validators == null) {
@@ -303,9 +303,8 @@ final class RunCoordinator {
   private void fetchChunks(List<ByteRange> gaps, InFlight.@Nullable Open first,
       @Nullable ByteRange firstRange, HostAllowances.@Nullable Permit permit) {
     lifecycle.moveTo(DownloadState.DOWNLOADING);
-    ChunkRun run = new ChunkRun(id, engine, inFlight, sources, task.sourceFailures,
-        files.requirePart(), chunkBytes, maxThreads, counters, task.traffic, chunkHost);
-    task.mirrorChecks.start(sources.main().requireValidators(), chunkHost);
+    ChunkRun run = new ChunkRun(id, engine, inFlight, task.sourceControl, files.requirePart(),
+        chunkBytes, maxThreads, counters, task.traffic, chunkHost);
     run.scheduler.plan(gaps);
     missing = List.of();
     task.chunkRun = run;

@@ -17,22 +17,47 @@ import java.util.Map;
  * Thread-safe: the counts are guarded by this.
  */
 final class Sources {
-  private final List<Source> all;
+  private final Source main;
+  private final java.util.Map<String, String> headers;
+  // Replaced whole under this, read without it.
+  private volatile List<Source> all;
   // Guarded by this: connections open now, per source.
   private final Map<Source, Integer> connections = new IdentityHashMap<>();
 
   Sources(DownloadRequest request) {
-    List<Source> list = new ArrayList<>();
-    list.add(new Source(request.uri(), request.headers(), true));
-    for (URI mirror : request.mirrors()) {
-      list.add(new Source(mirror, request.headers(), false));
-    }
-    this.all = List.copyOf(list);
+    this.headers = request.headers();
+    this.main = new Source(request.uri(), headers, true);
+    this.all = List.of(main);
+    replaceMirrors(request.mirrors());
   }
 
   /** The request's own URL (or the one that replaced it). */
   Source main() {
-    return all.get(0);
+    return main;
+  }
+
+  /**
+   * Takes {@code mirrors} as the download's mirrors: those it had already stay as they are,
+   * new ones wait for their check, and those not named any more are no longer used.
+   */
+  synchronized void replaceMirrors(List<URI> mirrors) {
+    List<Source> list = new ArrayList<>();
+    list.add(main);
+    for (URI mirror : mirrors) {
+      Source kept = null;
+      for (Source s : all) {
+        if (!s.main && s.uri().equals(mirror) && s.state() != SourceStatus.State.DROPPED) {
+          kept = s;
+        }
+      }
+      list.add(kept != null ? kept : new Source(mirror, headers, false));
+    }
+    for (Source s : all) {
+      if (!list.contains(s)) {
+        s.drop("removed from the mirrors"); // its connections move at their next chunk
+      }
+    }
+    all = List.copyOf(list);
   }
 
   List<Source> all() {

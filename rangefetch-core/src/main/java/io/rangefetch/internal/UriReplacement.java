@@ -5,6 +5,7 @@ import io.rangefetch.Probe;
 import io.rangefetch.SourceStatus;
 import java.net.URI;
 import java.util.Locale;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -57,6 +58,11 @@ final class UriReplacement {
     pending = new Pending(uri, "URL replaced");
   }
 
+  /** Whether a URL waits to be taken. */
+  synchronized boolean pending() {
+    return pending != null;
+  }
+
   private synchronized @Nullable Pending take() {
     Pending p = pending;
     pending = null;
@@ -95,18 +101,25 @@ final class UriReplacement {
   }
 
   /**
-   * While the download runs: checks the URL waiting against {@code expected} and takes it.
+   * While the download runs: checks the URL waiting against {@code expected} and takes it,
+   * on the calling worker, when its host has room.
    *
    * @param restart starts the run over, with the failure that says why
    * @param stopping whether the run is stopping (then the URL waits for the next run)
+   * @return whether a URL was checked
    */
-  void applyNow(Validators expected, Consumer<FetchFailure> restart,
-      java.util.function.BooleanSupplier stopping) {
+  boolean applyNow(Validators expected, DownloadTraffic traffic, Consumer<FetchFailure> restart,
+      BooleanSupplier stopping) {
     Pending p = take();
     if (p == null) {
-      return;
+      return false;
     }
-    try {
+    HostAllowances.Permit permit = traffic.tryConnection(p.uri());
+    if (permit == null) {
+      putBack(p);
+      return false;
+    }
+    try (permit) {
       if (!apply(p.uri(), expected)) {
         restart.accept(FetchFailure.fatal(Reason.RESOURCE_CHANGED, main.status(false).note()));
       }
@@ -116,6 +129,7 @@ final class UriReplacement {
         restart.accept(f);
       }
     }
+    return true;
   }
 
   /** Checks {@code fresh} against {@code expected}; false when the download starts over. */
