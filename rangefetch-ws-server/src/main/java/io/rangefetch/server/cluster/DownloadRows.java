@@ -312,7 +312,8 @@ final class DownloadRows {
     return new StatusJson(s.id(), s.url(), s.finalUrl(), state, s.size(), s.rangesSupported(), 0,
         s.maxThreads(), s.chunkBytes(), s.bytesDone(), s.progress(), null, null, s.fileName(),
         s.file(), s.sha256(), s.error(), s.createdAt(),
-        Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), s.node(), s.fileUrl());
+        Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), s.node(), s.fileUrl(),
+        s.mirrors());
   }
 
   /** Sends a notification on the cluster's channel when the transaction commits. */

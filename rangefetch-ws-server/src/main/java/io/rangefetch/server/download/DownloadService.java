@@ -17,6 +17,7 @@ import io.rangefetch.server.protocol.ErrorCode;
 import io.rangefetch.server.protocol.StateFile;
 import io.rangefetch.server.protocol.StatusJson;
 import io.rangefetch.server.protocol.StoredDownload;
+import io.rangefetch.server.protocol.UpdateCommand;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -72,6 +73,7 @@ public final class DownloadService implements AutoCloseable {
   private final Path downloadDir;
   private final int maxDownloads;
   private final UrlPolicy urlPolicy;
+  private final SourceUpdates sourceUpdates;
   private final DownloadStore store;
   // in cluster mode, where the list and the queue live instead of the store; else null
   private final @Nullable SharedStore shared;
@@ -126,6 +128,8 @@ public final class DownloadService implements AutoCloseable {
     this.urlPolicy = Objects.requireNonNull(urlPolicy, "urlPolicy");
     this.store = new DownloadStore(downloadDir, registry);
     this.shared = shared;
+    this.sourceUpdates = new SourceUpdates(urlPolicy, registry,
+        (download, generation) -> launch(download, generation, true), d -> ended(d, true));
   }
 
   /**
@@ -187,6 +191,7 @@ public final class DownloadService implements AutoCloseable {
   public StatusJson add(AddCommand command) {
     Objects.requireNonNull(command, "command");
     URI uri = urlPolicy.check(command.url());
+    SourceUpdates.checkMirrors(urlPolicy, uri, command.mirrors());
     FileNames.target(downloadDir, command.fileName());
     if (shared != null) {
       return addShared(uri, command);
@@ -361,6 +366,15 @@ public final class DownloadService implements AutoCloseable {
     update(download, handle);
     persist(download);
     return download.status();
+  }
+
+  /**
+   * Gives a download a new URL for the same file, or other mirrors: see {@link SourceUpdates}.
+   *
+   * @throws CommandException {@code not_found}, {@code bad_url}, {@code bad_request}, {@code conflict}
+   */
+  public StatusJson update(String id, UpdateCommand command) {
+    return sourceUpdates.apply(elsewhere(id) ? null : find(id), id, command);
   }
 
   /**
@@ -579,6 +593,8 @@ public final class DownloadService implements AutoCloseable {
       request.sha256(options.sha256());
     }
     options.headers().forEach(request::header);
+    options.mirrors().forEach(mirror -> request.mirror(URI.create(mirror)));
+    download.formerUri().ifPresent(request::formerUri);
     DownloadHandle handle;
     try {
       handle = downloader.start(request.build());

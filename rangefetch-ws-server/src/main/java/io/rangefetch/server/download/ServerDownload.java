@@ -7,6 +7,7 @@ import io.rangefetch.DownloadState;
 import io.rangefetch.DownloadStatus;
 import io.rangefetch.Limits;
 import io.rangefetch.RangeSupport;
+import io.rangefetch.SourceStatus;
 import io.rangefetch.server.protocol.AddCommand;
 import io.rangefetch.server.protocol.StatusJson;
 import io.rangefetch.server.protocol.StatusJson.ErrorJson;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -29,8 +31,13 @@ import org.jspecify.annotations.Nullable;
  */
 final class ServerDownload {
   private final String id;
-  private final URI uri;
-  private final AddCommand options;
+  // Guarded by this: an update replaces them.
+  private URI uri;
+  private AddCommand options;
+  // Guarded by this: the URL before the last update, for the next run to continue its part file.
+  private @Nullable URI formerUri;
+  // Guarded by this: the sources as the core last told them; empty before.
+  private List<SourceStatus> sources = List.of();
 
   // guarded by this: the core's download, null while none runs (restored, paused or ended)
   private @Nullable DownloadHandle handle;
@@ -88,11 +95,40 @@ final class ServerDownload {
     return id;
   }
 
-  URI uri() {
+  synchronized URI uri() {
     return uri;
   }
 
-  AddCommand options() {
+  /** The URL before the last {@code update}, whose part file the next run may continue. */
+  synchronized Optional<URI> formerUri() {
+    return Optional.ofNullable(formerUri);
+  }
+
+  /**
+   * Takes the sources of an {@code update}: {@code newUri} (or the same) and {@code mirrors}.
+   */
+  synchronized void changeSources(URI newUri, List<String> mirrors) {
+    if (!newUri.equals(uri)) {
+      formerUri = uri;
+      uri = newUri;
+    }
+    options = options.withSources(newUri.toString(), mirrors);
+    updatedAt = Instant.now();
+  }
+
+  /**
+   * Claims a new run for a failed download given a new URL: it is queued again.
+   *
+   * @return the generation of the new run, or 0 if it is not failed or was removed
+   */
+  synchronized long claimRetry() {
+    if (state != DownloadState.FAILED || removed) {
+      return 0;
+    }
+    return nextGeneration();
+  }
+
+  synchronized AddCommand options() {
     return options;
   }
 
@@ -216,6 +252,7 @@ final class ServerDownload {
     bytesDone = status.bytesDone();
     bytesPerSecond = status.bytesPerSecond();
     remaining = status.remaining().orElse(null);
+    sources = status.sources();
     chosenFile.ifPresent(path -> fileName = path.getFileName().toString());
     updatedAt = Instant.now();
     boolean stateChanged = before != state;
@@ -391,7 +428,7 @@ final class ServerDownload {
         state == DownloadState.COMPLETED ? fileUri : null,
         state == DownloadState.COMPLETED ? sha256 : null, error, createdText, iso(updatedAt),
         node, state == DownloadState.COMPLETED && nodeUrl != null ? nodeUrl + "files/" + id
-            : null);
+            : null, MirrorsJson.of(uri, options.mirrors(), sources, downloading));
   }
 
   /** Whether a status of this download has been notified; called holding the notification lock. */
@@ -422,7 +459,7 @@ final class ServerDownload {
 
   synchronized StoredDownload stored() {
     return new StoredDownload(uri.toString(), options.threads(), options.chunkBytes(),
-        options.fileName(), options.sha256(), status(), options.headers());
+        options.fileName(), options.sha256(), status(), options.headers(), options.mirrors());
   }
 
   /**
@@ -436,7 +473,7 @@ final class ServerDownload {
   static ServerDownload restore(StoredDownload stored, Limits limits) {
     StatusJson s = stored.status();
     AddCommand options = new AddCommand(stored.url(), stored.threads(), stored.chunkBytes(),
-        stored.fileName(), stored.expectedSha256(), stored.headers());
+        stored.fileName(), stored.expectedSha256(), stored.headers(), stored.mirrors());
     ServerDownload d = new ServerDownload(s.id(), URI.create(stored.url()), options, limits,
         Instant.parse(s.createdAt()));
     synchronized (d) {
@@ -451,6 +488,7 @@ final class ServerDownload {
       d.sha256 = s.sha256();
       d.error = s.error();
       d.updatedAt = Instant.parse(s.updatedAt());
+      d.sources = MirrorsJson.sources(s.mirrors());
     }
     return d;
   }

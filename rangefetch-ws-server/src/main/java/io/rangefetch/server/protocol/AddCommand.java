@@ -2,6 +2,7 @@ package io.rangefetch.server.protocol;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -16,13 +17,42 @@ import org.jspecify.annotations.Nullable;
  * @param sha256 the expected digest, 64 lower-case hex digits, or null
  * @param headers extra request headers, name to value, in order; empty for none. Checked by
  *     {@code DownloadRequest.Builder#header} when the download starts.
+ * @param mirrors other URLs of the same file, as sent, in order; empty for none
  */
 public record AddCommand(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
-    @Nullable String fileName, @Nullable String sha256, Map<String, String> headers) {
+    @Nullable String fileName, @Nullable String sha256, Map<String, String> headers,
+    List<String> mirrors) {
 
-  /** Copies {@code headers}, keeping their order. */
+  /** Copies {@code headers}, keeping their order, and {@code mirrors}. */
   public AddCommand {
     headers = Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+    mirrors = List.copyOf(mirrors);
+  }
+
+  /**
+   * Returns an add without mirrors.
+   *
+   * @param url the URL as sent
+   * @param threads the threads asked for, or null
+   * @param chunkBytes the request size asked for, or null
+   * @param fileName the file name asked for, or null
+   * @param sha256 the expected digest, or null
+   * @param headers extra request headers
+   */
+  public AddCommand(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
+      @Nullable String fileName, @Nullable String sha256, Map<String, String> headers) {
+    this(url, threads, chunkBytes, fileName, sha256, headers, List.of());
+  }
+
+  /**
+   * Returns this add with another URL and other mirrors: the sources an {@code update} gave.
+   *
+   * @param newUrl the URL
+   * @param newMirrors the mirrors
+   * @return the changed add
+   */
+  public AddCommand withSources(String newUrl, List<String> newMirrors) {
+    return new AddCommand(newUrl, threads, chunkBytes, fileName, sha256, headers, newMirrors);
   }
 
   /**

@@ -3,7 +3,9 @@ package io.rangefetch.server.protocol;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.server.protocol.Command.Op;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -14,6 +16,7 @@ public final class Commands {
   private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
 
   private static final int MAX_REQUEST_ID_CHARS = 64;
+  private static final int MAX_MIRRORS = 16;
   private static final String OPS = Arrays.stream(Op.values())
       .map(op -> op.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "));
 
@@ -43,6 +46,7 @@ public final class Commands {
     }
     return switch (op) {
       case ADD -> new Command(op, requestId, null, add(root));
+      case UPDATE -> new Command(op, requestId, id(root, op), null, update(root));
       case GET, PAUSE, RESUME, CANCEL, REMOVE -> new Command(op, requestId, id(root, op), null);
       case LIST, SUBSCRIBE, UNSUBSCRIBE -> new Command(op, requestId, null, null);
     };
@@ -115,7 +119,42 @@ public final class Commands {
     Long threads = positive(root, "threads", Integer.MAX_VALUE);
     Long chunkBytes = positive(root, "chunkBytes", Long.MAX_VALUE);
     return new AddCommand(url.asText().strip(), threads == null ? null : threads.intValue(),
-        chunkBytes, optionalText(root, "fileName"), sha256(root));
+        chunkBytes, optionalText(root, "fileName"), sha256(root), java.util.Map.of(),
+        urls(root, "mirrors", "add"));
+  }
+
+  /** An optional array of URL strings; empty when absent. */
+  private static List<String> urls(JsonNode root, String field, String op) {
+    JsonNode node = root.get(field);
+    if (node == null || node.isNull()) {
+      return List.of();
+    }
+    String example = " for example {\"op\":\"" + op + "\",\"" + field
+        + "\":[\"https://mirror.example.org/a.iso\"]}";
+    if (!node.isArray() || node.size() > MAX_MIRRORS) {
+      throw badRequest(field + " must be an array of at most " + MAX_MIRRORS + " URL strings,"
+          + example);
+    }
+    List<String> urls = new ArrayList<>();
+    for (JsonNode item : node) {
+      if (!item.isTextual() || item.asText().isBlank()) {
+        throw badRequest(field + " must hold URL strings, had " + shorten(item.toString()) + ";"
+            + example);
+      }
+      urls.add(item.asText().strip());
+    }
+    return urls;
+  }
+
+  private static UpdateCommand update(JsonNode root) {
+    String url = optionalText(root, "url");
+    boolean hasMirrors = root.has("mirrors") && !root.get("mirrors").isNull();
+    if ((url == null || url.isBlank()) && !hasMirrors) {
+      throw badRequest("update needs a \"url\" or \"mirrors\" to change, for example"
+          + " {\"op\":\"update\",\"id\":\"3\",\"url\":\"https://example.org/a.iso\"}");
+    }
+    return new UpdateCommand(url == null || url.isBlank() ? null : url.strip(),
+        hasMirrors ? urls(root, "mirrors", "update") : null);
   }
 
   private static @Nullable Long positive(JsonNode root, String field, long max) {

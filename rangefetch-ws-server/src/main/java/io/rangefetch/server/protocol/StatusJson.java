@@ -1,6 +1,7 @@
 package io.rangefetch.server.protocol;
 
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -29,6 +30,8 @@ import org.jspecify.annotations.Nullable;
  * @param node the node that runs the download (or ran it last), in a cluster; null otherwise
  * @param fileUrl once completed in a cluster, the {@code /files/{id}} URL of the file on its
  *     node; null otherwise
+ * @param mirrors the sources of a download with mirrors (or with a note about its URL), the
+ *     URL first; null otherwise
  */
 @JsonSerialize(using = StatusJsonSerializer.class)
 public record StatusJson(String id, String url, @Nullable String finalUrl, String state,
@@ -36,7 +39,26 @@ public record StatusJson(String id, String url, @Nullable String finalUrl, Strin
     long chunkBytes, long bytesDone, @Nullable Double progress, @Nullable Long speedBps,
     @Nullable Long etaSeconds, @Nullable String fileName, @Nullable String file,
     @Nullable String sha256, @Nullable ErrorJson error, String createdAt, String updatedAt,
-    @Nullable String node, @Nullable String fileUrl) {
+    @Nullable String node, @Nullable String fileUrl, @Nullable List<MirrorJson> mirrors) {
+
+  /** Copies {@code mirrors}. */
+  public StatusJson {
+    mirrors = mirrors == null ? null : List.copyOf(mirrors);
+  }
+
+  /**
+   * A status without {@code mirrors}.
+   */
+  public StatusJson(String id, String url, @Nullable String finalUrl, String state,
+      @Nullable Long size, @Nullable Boolean rangesSupported, int threads, int maxThreads,
+      long chunkBytes, long bytesDone, @Nullable Double progress, @Nullable Long speedBps,
+      @Nullable Long etaSeconds, @Nullable String fileName, @Nullable String file,
+      @Nullable String sha256, @Nullable ErrorJson error, String createdAt, String updatedAt,
+      @Nullable String node, @Nullable String fileUrl) {
+    this(id, url, finalUrl, state, size, rangesSupported, threads, maxThreads, chunkBytes,
+        bytesDone, progress, speedBps, etaSeconds, fileName, file, sha256, error, createdAt,
+        updatedAt, node, fileUrl, null);
+  }
 
   /**
    * A status of a server that is not part of a cluster: {@code node} and {@code fileUrl} null.

@@ -3,6 +3,7 @@ package io.rangefetch.server.protocol;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -17,16 +18,37 @@ import org.jspecify.annotations.Nullable;
  * @param status the last status, as the protocol shows it
  * @param headers the extra request headers asked for; empty for none (and in state files written
  *     before headers were kept)
+ * @param mirrors the mirrors asked for; empty for none (and in state files written before
+ *     mirrors were kept)
  */
 public record StoredDownload(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
     @Nullable String fileName, @Nullable String expectedSha256, StatusJson status,
     // Left out when empty: the state file of a download without headers stays as it was.
-    @JsonInclude(JsonInclude.Include.NON_EMPTY) @Nullable Map<String, String> headers) {
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) @Nullable Map<String, String> headers,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) @Nullable List<String> mirrors) {
 
-  /** An absent {@code headers} (an older state file) is none. */
+  /** An absent {@code headers} or {@code mirrors} (an older state file) is none. */
   public StoredDownload {
     headers = headers == null ? Map.of()
         : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+    mirrors = mirrors == null ? List.of() : List.copyOf(mirrors);
+  }
+
+  /**
+   * Returns a download kept without mirrors.
+   *
+   * @param url the URL as added
+   * @param threads the threads asked for, or null
+   * @param chunkBytes the request size asked for, or null
+   * @param fileName the file name asked for, or null
+   * @param expectedSha256 the digest asked for, or null
+   * @param status the last status
+   * @param headers the extra request headers
+   */
+  public StoredDownload(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
+      @Nullable String fileName, @Nullable String expectedSha256, StatusJson status,
+      @Nullable Map<String, String> headers) {
+    this(url, threads, chunkBytes, fileName, expectedSha256, status, headers, List.of());
   }
 
   /**
@@ -41,6 +63,6 @@ public record StoredDownload(String url, @Nullable Integer threads, @Nullable Lo
    */
   public StoredDownload(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
       @Nullable String fileName, @Nullable String expectedSha256, StatusJson status) {
-    this(url, threads, chunkBytes, fileName, expectedSha256, status, Map.of());
+    this(url, threads, chunkBytes, fileName, expectedSha256, status, Map.of(), List.of());
   }
 }

@@ -81,6 +81,8 @@ public final class CommandHandler {
       case RESUME -> reply(service.resume(command.requireId()), s -> Replies.ok(rid, s), sender);
       case CANCEL -> reply(service.cancel(command.requireId()), s -> Replies.ok(rid, s), sender);
       case REMOVE -> reply(service.remove(command.requireId()), s -> Replies.ok(rid, s), sender);
+      case UPDATE -> reply(service.update(command.requireId(), command.requireUpdate()),
+          s -> Replies.ok(rid, s), sender);
       case SUBSCRIBE -> service.withListSnapshot(list -> {
         sender.send(Replies.ok(rid));
         sender.subscribed(true);
