@@ -218,6 +218,45 @@ class MirrorsApiTest {
   }
 
   @Test
+  void mirrorsSurviveARestartAndAPausedDownloadTakesANewUrlAfterIt() throws Exception {
+    // given a paused download with a mirror, and a server restarted since
+    byte[] content = first.file("/a.bin", SIZE);
+    first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
+    second.file("/a.bin", SIZE);
+    countSent(second, "/a.bin");
+    String id = addAndGetId(add(first.uri("/a.bin"), second.uri("/a.bin")));
+    awaitBytes(id, CHUNK);
+    client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
+    client.awaitState(id, "paused");
+    client.close();
+    server.close();
+    server = RunningServer.start(dir, io.rangefetch.server.ServerConfig.newBuilder()
+        .limits(Limits.newBuilder().maxThreads(4).maxBytesPerThread(CHUNK).build()));
+    client = server.connectApi();
+    JsonNode restored = client.request("g", "{\"op\":\"get\",\"id\":\"" + id + "\"}")
+        .get("download");
+    long kept = restored.get("bytesDone").asLong();
+    long sentBefore = second.sentBytes("/a.bin");
+
+    // when its mirror becomes its URL, and it resumes
+    client.request("u", "{\"op\":\"update\",\"id\":\"" + id + "\",\"url\":\""
+        + second.uri("/a.bin") + "\",\"mirrors\":[]}");
+    client.request("r", "{\"op\":\"resume\",\"id\":\"" + id + "\"}");
+    JsonNode done = client.awaitState(id, "completed");
+
+    // then the restart kept the mirror, and the new URL continued the part file
+    assertEquals("paused", restored.get("state").asText());
+    assertEquals(second.uri("/a.bin").toString(),
+        restored.get("mirrors").get(1).get("url").asText(), restored.toString());
+    assertEquals(OriginServer.sha256(content), sha256Of(done));
+    assertEquals(second.uri("/a.bin").toString(), done.get("url").asText());
+    assertTrue(kept > 0);
+    long sent = second.sentBytes("/a.bin") - sentBefore;
+    assertTrue(sent > 0 && sent <= SIZE - kept + CHUNK,
+        () -> sent + " bytes sent after " + kept + " were on disk");
+  }
+
+  @Test
   void updateOfACompletedDownloadIsAConflictAndAnEmptyOneABadRequest() throws Exception {
     first.file("/a.bin", 10_000);
     String id = addAndGetId(add(first.uri("/a.bin")));
