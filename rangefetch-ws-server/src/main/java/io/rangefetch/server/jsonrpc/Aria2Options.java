@@ -96,6 +96,20 @@ final class Aria2Options {
    * @throws RpcException naming the first option that is unknown, ill-typed or not available
    */
   AddCommand add(String url, @Nullable JsonNode options) {
+    return add(url, List.of(), options);
+  }
+
+  /**
+   * Turns the URIs and options of an {@code addUri} into an {@code add}: the first URI is the
+   * download's URL, the others its mirrors, as aria2 takes several URIs of one file.
+   *
+   * @param url the download's URL
+   * @param mirrors the other URIs of the same file
+   * @param options the options struct, or null for none
+   * @return the add
+   * @throws RpcException naming the first option that is unknown, ill-typed or not available
+   */
+  AddCommand add(String url, List<String> mirrors, @Nullable JsonNode options) {
     Draft draft = new Draft();
     if (options != null) {
       for (Iterator<Map.Entry<String, JsonNode>> it = options.fields(); it.hasNext(); ) {
@@ -110,7 +124,7 @@ final class Aria2Options {
     }
     check(draft);
     return new AddCommand(url, draft.threads(), draft.chunkBytes, draft.fileName, draft.sha256,
-        draft.headers);
+        draft.headers, mirrors);
   }
 
   /**
