@@ -314,6 +314,33 @@ class MirrorsTest {
   }
 
   @Test
+  void perHostCapHoldsOverTheSourcesOfOneHost() throws Exception {
+    // given a URL and a mirror on one host, which allows 2 connections, and 4 threads
+    RangeDispatcher files = serve(first, CONTENT).throttle(16 * 1024, Duration.ofMillis(5));
+    RangeDispatcher other = serve(second, CONTENT);
+    Path target = dir.resolve("file.bin");
+    DownloadStatus last;
+    try (RangeDownloader downloader = TestDownloaders.newBuilder()
+        .limits(TestDownloaders.smallLimits().toBuilder().maxConnectionsPerHost(2).build())
+        .readTimeout(Duration.ofSeconds(10)).build()) {
+      // when downloaded from both paths of the first host and from a second host
+      DownloadHandle download = downloader.start(DownloadRequest
+          .newBuilder(at(first, "/file.bin"), target)
+          .mirrors(List.of(at(first, "/mirror/file.bin"), at(second, "/file.bin"))).build());
+      Outcome.of(download).completed();
+      last = download.status();
+    }
+
+    // then the first host never had more than 2 responses at once, and all 3 sources served
+    assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+    assertTrue(files.maxInFlight() <= 2, () -> "in flight on one host: " + files.maxInFlight());
+    assertTrue(gauge.max() <= THREADS, () -> "in flight over both hosts: " + gauge.max());
+    assertTrue(!files.exchangesTo("/mirror/file.bin").isEmpty(), files.exchanges()::toString);
+    assertTrue(!other.rangedExchanges().isEmpty());
+    assertEquals(SourceStatus.State.ACTIVE, last.sources().get(1).state());
+  }
+
+  @Test
   void mirrorAndNewUrlAreChecked() {
     DownloadRequest.Builder builder = DownloadRequest.newBuilder(at(first, "/a"), dir);
     assertThrows(IllegalArgumentException.class, () -> builder.mirror(URI.create("ftp://h/a")));

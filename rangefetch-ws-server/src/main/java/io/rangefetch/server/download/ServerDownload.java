@@ -31,12 +31,11 @@ import org.jspecify.annotations.Nullable;
  */
 final class ServerDownload {
   private final String id;
-  // Guarded by this: an update replaces them.
+  // Guarded by this: an update replaces them; formerUri is the URL before the last update
+  // (for the next run to continue its part file); sources as the core last told them.
   private URI uri;
   private AddCommand options;
-  // Guarded by this: the URL before the last update, for the next run to continue its part file.
   private @Nullable URI formerUri;
-  // Guarded by this: the sources as the core last told them; empty before.
   private List<SourceStatus> sources = List.of();
 
   // guarded by this: the core's download, null while none runs (restored, paused or ended)
@@ -104,9 +103,7 @@ final class ServerDownload {
     return Optional.ofNullable(formerUri);
   }
 
-  /**
-   * Takes the sources of an {@code update}: {@code newUri} (or the same) and {@code mirrors}.
-   */
+  /** Takes the sources of an {@code update}: {@code newUri} (or the same) and {@code mirrors}. */
   synchronized void changeSources(URI newUri, List<String> mirrors) {
     if (!newUri.equals(uri)) {
       formerUri = uri;
@@ -116,11 +113,7 @@ final class ServerDownload {
     updatedAt = Instant.now();
   }
 
-  /**
-   * Claims a new run for a failed download given a new URL: it is queued again.
-   *
-   * @return the generation of the new run, or 0 if it is not failed or was removed
-   */
+  /** Claims a new run of a failed download given a new URL; 0 if not failed, or removed. */
   synchronized long claimRetry() {
     if (state != DownloadState.FAILED || removed) {
       return 0;
