@@ -147,7 +147,7 @@ final class ConnectionSession implements BodyCopier.Progress {
 
   private ChunkWorker.@Nullable Ask nextFromScheduler() {
     if (run.host.stopping() || !permit.stillAllowed() || !worker.at.equals(worker.source.fetchUri())
-        || run.sources.shouldMove(worker.source) || run.sourceControl.checkPending()) {
+        || run.sources.shouldMove(worker.source) || run.sourceControl.checkPending(run.traffic)) {
       // Its source was dropped or given a new URL, others need the connection more, or a
       // source waits for its check.
       return null;

@@ -24,10 +24,10 @@ final class MirrorChecks {
     this.check = check;
   }
 
-  /** Whether a mirror waits for its check. */
-  boolean pending() {
+  /** Whether a mirror waits for its check, and its host would give a connection for it. */
+  boolean pending(DownloadTraffic traffic) {
     for (Source source : sources.all()) {
-      if (!source.main && source.state() == SourceStatus.State.UNUSED) {
+      if (!source.main && source.awaitsCheck() && traffic.hasRoom(source.uri())) {
         return true;
       }
     }

@@ -86,6 +86,11 @@ final class Source {
     return state == SourceStatus.State.ACTIVE;
   }
 
+  /** Whether this source waits for a check: unused, and none runs. */
+  synchronized boolean awaitsCheck() {
+    return state == SourceStatus.State.UNUSED && !checking;
+  }
+
   /** Whether a check of this source may start now: it is unused and none runs. */
   synchronized boolean startCheck() {
     if (state != SourceStatus.State.UNUSED || checking) {

@@ -13,9 +13,12 @@ package io.rangefetch.internal;
 record SourceControl(Sources sources, SourceFailures failures, MirrorChecks mirrors,
     UriReplacement replacement) {
 
-  /** Whether a check waits for a worker: a mirror, or a new URL. */
-  boolean checkPending() {
-    return replacement.pending() || mirrors.pending();
+  /**
+   * Whether a check waits for a worker: a new URL, or a mirror whose host would give a
+   * connection for it (sessions end at their next chunk for it, so not for one that cannot).
+   */
+  boolean checkPending(DownloadTraffic traffic) {
+    return replacement.pending() || mirrors.pending(traffic);
   }
 
   /**
