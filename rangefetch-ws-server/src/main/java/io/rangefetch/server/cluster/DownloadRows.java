@@ -280,7 +280,8 @@ final class DownloadRows {
     }
     StatusJson changed = withState(status, next);
     StoredDownload record = new StoredDownload(stored.url(), stored.threads(),
-        stored.chunkBytes(), stored.fileName(), stored.expectedSha256(), changed);
+        stored.chunkBytes(), stored.fileName(), stored.expectedSha256(), changed,
+        stored.headers(), stored.mirrors());
     // A resumed download goes back to the queue, for any node; the others keep their owner,
     // whose disk holds the part file.
     try (PreparedStatement ps = c.prepareStatement("UPDATE rangefetch_download SET record ="
