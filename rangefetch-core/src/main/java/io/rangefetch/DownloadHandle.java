@@ -2,6 +2,7 @@ package io.rangefetch;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -116,7 +117,7 @@ public interface DownloadHandle {
    *     or is given twice
    * @throws IllegalStateException if the download is completed, failed or cancelled
    */
-  void replaceMirrors(java.util.List<URI> mirrors);
+  void replaceMirrors(List<URI> mirrors);
 
   /**
    * Stops the download for good and deletes its partial file. Idempotent; cancelling a

@@ -15,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -114,7 +115,7 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
    * @param ignored told why a control file that was there is not continued
    */
   static @Nullable RangeSet continuable(Path target, String url, @Nullable String former,
-      Probe probe, String downloadId, java.util.function.Consumer<String> ignored) {
+      Probe probe, String downloadId, Consumer<String> ignored) {
     ControlFile saved = read(target).orElse(null);
     if (saved == null) {
       return null;

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +26,7 @@ final class RunFiles {
   private final String url;
   private final DownloadRequest request;
   private final DownloadEngine engine;
-  private final java.util.function.Consumer<String> startedOver;
+  private final Consumer<String> startedOver;
 
   // Written by the coordinator, read by anyone.
   private volatile @Nullable Path file;
@@ -38,7 +39,7 @@ final class RunFiles {
 
   /** @param startedOver told why a part file on disk was not continued */
   RunFiles(String id, String url, DownloadRequest request, DownloadEngine engine,
-      java.util.function.Consumer<String> startedOver) {
+      Consumer<String> startedOver) {
     this.id = id;
     this.startedOver = startedOver;
     this.url = url;

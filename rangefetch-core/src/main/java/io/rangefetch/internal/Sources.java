@@ -18,7 +18,7 @@ import java.util.Map;
  */
 final class Sources {
   private final Source main;
-  private final java.util.Map<String, String> headers;
+  private final Map<String, String> headers;
   // Replaced whole under this, read without it.
   private volatile List<Source> all;
   // Guarded by this: connections open now, per source.

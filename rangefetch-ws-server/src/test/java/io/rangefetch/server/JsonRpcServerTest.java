@@ -43,13 +43,15 @@ class JsonRpcServerTest {
   @Test
   void headerOption_sentWithEveryRequestAndKeptAcrossARestart() throws Exception {
     byte[] content = origin.file("/h.bin", SIZE);
-    origin.hold("/h.bin");
+    var reached = origin.hold("/h.bin");
     String gid;
     try (RunningServer server = start(ServerConfig.newBuilder());
         Aria2RpcClient rpc = Aria2RpcClient.connect(server, SECRET)) {
       gid = rpc.result("aria2.addUri", List.of(origin.uri("/h.bin").toString()),
           Map.of("header", List.of("X-Test-Header: kept"), "out", "h.bin")).asText();
       rpc.awaitNotification("aria2.onDownloadStart", gid);
+      // The first request has reached the origin (with its header) before the pause.
+      assertTrue(reached.await(60, java.util.concurrent.TimeUnit.SECONDS));
       rpc.result("aria2.pause", gid);
       rpc.awaitNotification("aria2.onDownloadPause", gid);
     }
