@@ -16,6 +16,8 @@
     cancel: (s) => RUNNING.includes(s) || s === 'paused',
     remove: () => true,
   };
+  // A new URL for the same file: on a running, paused or failed download.
+  const TAKES_NEW_URL = (s) => RUNNING.includes(s) || s === 'paused' || s === 'failed';
 
   const token = new URLSearchParams(window.location.search).get('token');
   const wsUrl = (window.location.protocol === 'https:' ? 'wss:' : 'ws:') + '//'
@@ -27,6 +29,7 @@
     banner: document.getElementById('banner'),
     form: document.getElementById('add-form'),
     url: document.getElementById('add-url'),
+    mirrors: document.getElementById('add-mirrors'),
     threads: document.getElementById('add-threads'),
     chunk: document.getElementById('add-chunk'),
     limit: document.getElementById('add-limit'),
@@ -342,7 +345,25 @@
     c.again.type = 'button';
     c.again.addEventListener('click', () => send({op: 'add', url: String(c.url.textContent)}));
     c.missing.append(c.missingText, c.again);
-    nameCell.append(c.name, c.url, c.error, c.done, c.missing);
+    c.sources = el('div', 'sources');
+    c.newUrlForm = el('form', 'new-url');
+    c.newUrlForm.hidden = true;
+    c.newUrl = el('input', 'new-url-input');
+    c.newUrl.type = 'url';
+    c.newUrl.placeholder = 'a new URL of the same file';
+    c.newUrl.setAttribute('aria-label', 'new URL of this download');
+    const apply = el('button', 'new-url-apply', 'Apply');
+    apply.type = 'submit';
+    c.newUrlForm.append(c.newUrl, apply);
+    c.newUrlForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const url = c.newUrl.value.trim();
+      if (url && send({op: 'update', id: id, url: url})) {
+        c.newUrl.value = '';
+        c.newUrlForm.hidden = true;
+      }
+    });
+    nameCell.append(c.name, c.url, c.sources, c.error, c.done, c.missing, c.newUrlForm);
 
     c.state = el('span', 'state');
     const stateCell = el('td', 'col-state');
@@ -393,6 +414,18 @@
       actionsCell.append(b);
     }
 
+    c.buttons.newUrl = el('button', 'action new-url-toggle', 'New URL');
+    c.buttons.newUrl.type = 'button';
+    c.buttons.newUrl.title = 'give a new URL of the same file: the bytes on disk are kept when it'
+        + ' serves the same file';
+    c.buttons.newUrl.addEventListener('click', () => {
+      c.newUrlForm.hidden = !c.newUrlForm.hidden;
+      if (!c.newUrlForm.hidden) {
+        c.newUrl.focus();
+      }
+    });
+    actionsCell.append(c.buttons.newUrl);
+
     tr.append(nameCell, stateCell, c.size, progressCell, c.speed, c.eta, c.threads, actionsCell);
     return {status: null, tr: tr, cells: c};
   }
@@ -416,6 +449,8 @@
     setText(c.name, s.fileName || nameFromUrl(s.url));
     setText(c.url, String(s.url));
     c.url.title = s.finalUrl && s.finalUrl !== s.url ? 'redirected to ' + s.finalUrl : '';
+
+    renderSources(c, s.mirrors);
 
     const failed = state === 'failed' && s.error;
     setText(c.error, failed ? String(s.error.message) : '');
@@ -476,6 +511,35 @@
         c.buttons[op].disabled = !enabled;
       }
     }
+    const takesUrl = TAKES_NEW_URL(state);
+    c.buttons.newUrl.disabled = !takesUrl;
+    if (!takesUrl) {
+      c.newUrlForm.hidden = true;
+    }
+  }
+
+  // One line per source (the URL, then its mirrors): state, bytes, and why, when there is a note.
+  function renderSources(c, mirrors) {
+    const list = Array.isArray(mirrors) ? mirrors : [];
+    c.sources.hidden = list.length === 0;
+    while (c.sources.children.length > list.length) {
+      c.sources.lastChild.remove();
+    }
+    list.forEach((m, i) => {
+      let line = c.sources.children[i];
+      if (!line) {
+        line = el('div', 'source');
+        line.append(el('span', 'source-url'), el('span', 'source-state'),
+            el('span', 'source-note'));
+        c.sources.append(line);
+      }
+      const state = String(m.state);
+      line.className = 'source source-' + state.replace(/[^a-z]/g, '');
+      setText(line.children[0], String(m.url));
+      setText(line.children[1], ' · ' + state + ' · ' + formatBytes(Number(m.bytes) || 0)
+          + (m.speedBps ? ' · ' + formatBytes(m.speedBps) + '/s' : ''));
+      setText(line.children[2], m.note ? ' · ' + String(m.note) : '');
+    });
   }
 
   function nameFromUrl(url) {
@@ -547,6 +611,10 @@
       return;
     }
     const message = {op: 'add', url: url};
+    const mirrors = els.mirrors.value.trim().split(/\s+/).filter((m) => m !== '');
+    if (mirrors.length > 0) {
+      message.mirrors = mirrors;
+    }
     const threads = optionalInt(els.threads, 'Threads');
     const chunk = optionalInt(els.chunk, 'Bytes per request');
     const limit = parseRate(els.limit.value, 'Limit');
@@ -565,6 +633,7 @@
     if (send(message)) {
       clearError();
       els.url.value = '';
+      els.mirrors.value = '';
     }
   });
 

@@ -2,6 +2,7 @@ package io.rangefetch;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -100,6 +101,36 @@ public interface DownloadHandle {
    * @throws IllegalArgumentException if {@code bytesPerSecond} is negative or below 1024
    */
   void limitRate(long bytesPerSecond);
+
+  /**
+   * Replaces the URL this download fetches from with {@code uri}, a new URL of the same file
+   * (a signed link issued anew, a file that moved). On a running download it applies to the
+   * next requests; on a paused or queued one when it runs. The new URL is asked for the first
+   * byte first: when it serves the same file (same length; the same {@code ETag} and
+   * {@code Last-Modified} where both give them) the bytes already fetched are kept; otherwise
+   * the download starts over from the new URL, and the first of
+   * {@link DownloadStatus#sources()} says why in its note ({@link DownloadListener#sourceChanged}
+   * tells a listener). Mirrors stay as they are. A failed download has ended and takes no new
+   * URL.
+   *
+   * @param uri absolute {@code http} or {@code https} URI
+   * @throws IllegalArgumentException if {@code uri} is not an absolute http(s) URI with a host
+   * @throws IllegalStateException if the download is completed, failed or cancelled
+   */
+  void replaceUri(URI uri);
+
+  /**
+   * Replaces the mirrors of this download ({@link DownloadRequest.Builder#mirror(URI)}): those
+   * it has already stay as they are, new ones are checked before their bytes are used (at once
+   * on a running download, else when it runs), and those not named any more are no longer used
+   * after their current requests.
+   *
+   * @param mirrors the mirrors, each once; empty for none
+   * @throws IllegalArgumentException if a mirror is not an absolute http(s) URI with a host,
+   *     or is given twice
+   * @throws IllegalStateException if the download is completed, failed or cancelled
+   */
+  void replaceMirrors(List<URI> mirrors);
 
   /**
    * Stops the download for good and deletes its partial file. Idempotent; cancelling a

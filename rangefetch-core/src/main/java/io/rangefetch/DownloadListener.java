@@ -13,6 +13,7 @@ import java.io.IOException;
  *   downloadContinued                           (only when a part file is continued)
  *   chunkStart, chunkEnd | chunkFailed          (repeated, several chunks at once)
  *   chunkSplit, chunkRaced                      (work moved between requests in flight)
+ *   sourceChanged                               (a mirror checked or dropped, a URL replaced)
  *   progress                                    (at any time after probeStart)
  *   downloadPaused, downloadResumed             (any number of pairs)
  * downloadEnd | downloadFailed | downloadCancelled   (exactly one, always last)
@@ -37,6 +38,18 @@ public interface DownloadListener {
 
   /** A listener that ignores every event. */
   DownloadListener NONE = new DownloadListener() {};
+
+  /**
+   * A source of the download changed: a mirror was shown to serve the same file and is used
+   * now, a source was dropped, a URL was refreshed or replaced
+   * ({@link DownloadHandle#replaceUri(java.net.URI)}), or a replaced URL serves another file
+   * and the download starts over. {@link SourceStatus#note()} says which. Fires at any time
+   * between {@code downloadQueued} and the last event.
+   *
+   * @param download the download
+   * @param source the source as it is now
+   */
+  default void sourceChanged(DownloadHandle download, SourceStatus source) {}
 
   /**
    * The download was accepted; it starts as soon as a slot is free. Always the first event.

@@ -3,8 +3,10 @@ package io.rangefetch;
 import io.rangefetch.internal.Rates;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -30,6 +32,7 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class DownloadRequest {
+  private static final UrlRefresher NO_REFRESH = (download, expired, code) -> Optional.empty();
   private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
   // Headers the engine sets itself: letting a caller override them would break the ranges.
   private static final Set<String> RESERVED_HEADERS = Set.of(
@@ -47,6 +50,9 @@ public final class DownloadRequest {
   private final boolean computeSha256;
   private final DownloadListener listener;
   private final @Nullable URI proxy;
+  private final List<URI> mirrors;
+  private final UrlRefresher urlRefresher;
+  private final Optional<URI> formerUri;
 
   private DownloadRequest(Builder builder) {
     this.uri = builder.uri;
@@ -60,6 +66,9 @@ public final class DownloadRequest {
     this.computeSha256 = builder.computeSha256;
     this.listener = builder.listener;
     this.proxy = builder.proxy;
+    this.mirrors = List.copyOf(builder.mirrors);
+    this.urlRefresher = builder.urlRefresher;
+    this.formerUri = Optional.ofNullable(builder.formerUri);
   }
 
   /**
@@ -182,6 +191,36 @@ public final class DownloadRequest {
     return Optional.ofNullable(proxy);
   }
 
+  /**
+   * Returns the mirrors: other URLs of the same file.
+   *
+   * @return the mirrors, in the order given; empty when there are none
+   * @see Builder#mirror(URI)
+   */
+  public List<URI> mirrors() {
+    return mirrors;
+  }
+
+  /**
+   * Returns what supplies a fresh URL when a source answers 401, 403 or 410.
+   *
+   * @return the refresher
+   * @see Builder#urlRefresher(UrlRefresher)
+   */
+  public UrlRefresher urlRefresher() {
+    return urlRefresher;
+  }
+
+  /**
+   * Returns the URL an earlier download of the same file used.
+   *
+   * @return that URL, or empty
+   * @see Builder#formerUri(URI)
+   */
+  public Optional<URI> formerUri() {
+    return formerUri;
+  }
+
   @Override
   public String toString() {
     return "DownloadRequest{uri=" + Redaction.redact(uri) + ", target=" + target + "}";
@@ -200,6 +239,9 @@ public final class DownloadRequest {
     private boolean computeSha256 = true;
     private DownloadListener listener = DownloadListener.NONE;
     private @Nullable URI proxy;
+    private final List<URI> mirrors = new ArrayList<>();
+    private UrlRefresher urlRefresher = NO_REFRESH;
+    private @Nullable URI formerUri;
 
     private Builder(URI uri, Path target) {
       this.uri = checkUri(Objects.requireNonNull(uri, "uri"));
@@ -365,6 +407,77 @@ public final class DownloadRequest {
      */
     public Builder listener(DownloadListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Adds a mirror: another URL of the same file. The download starts on the request's URI
+     * at once; each mirror is checked meanwhile, and its bytes are used only once it is shown
+     * to serve the same file (same length; the same {@code ETag} and {@code Last-Modified}
+     * where both give them). Connections are then spread over the sources, and faster ones get
+     * more of the work. A mirror that fails or lies is dropped with a note
+     * ({@link DownloadStatus#sources()}) and the download goes on with the others; it fails
+     * only when no source is left. The caps hold over all sources together: at most
+     * {@link #threads(int)} requests at once, each of at most {@link #chunkBytes(long)}, and
+     * {@link Limits#maxConnectionsPerHost()} per host. A server without ranges is read from
+     * the request's URI alone.
+     *
+     * @param mirror absolute {@code http} or {@code https} URI, not the request's own nor one
+     *     added before. Default: none.
+     * @return this builder
+     * @throws IllegalArgumentException if {@code mirror} is not an absolute http(s) URI with a
+     *     host, or is given twice
+     */
+    public Builder mirror(URI mirror) {
+      URI checked = checkUri(Objects.requireNonNull(mirror, "mirror"));
+      if (checked.equals(uri) || mirrors.contains(checked)) {
+        throw new IllegalArgumentException("mirror " + Redaction.redact(checked)
+            + " is given twice; give each URL of the file once");
+      }
+      mirrors.add(checked);
+      return this;
+    }
+
+    /**
+     * Adds mirrors, as {@link #mirror(URI)} does for each.
+     *
+     * @param mirrors the mirrors, in order
+     * @return this builder
+     * @throws IllegalArgumentException as {@link #mirror(URI)}
+     */
+    public Builder mirrors(List<URI> mirrors) {
+      Objects.requireNonNull(mirrors, "mirrors").forEach(this::mirror);
+      return this;
+    }
+
+    /**
+     * Sets what supplies a fresh URL when a source answers 401, 403 or 410 during the
+     * download, as signed links that expire do. The bytes already fetched are kept when the
+     * fresh URL serves the same file.
+     *
+     * @param refresher the refresher. Default: none, such an answer fails the source.
+     * @return this builder
+     */
+    public Builder urlRefresher(UrlRefresher refresher) {
+      this.urlRefresher = Objects.requireNonNull(refresher, "refresher");
+      return this;
+    }
+
+    /**
+     * Names the URL an earlier download into the same target used, when this one continues it
+     * from a new URL (a signed link issued anew, a file that moved, a failed download given a
+     * new URL). The part file that download left is continued when this request's URI serves
+     * the same file: the same length, and the same {@code ETag} and {@code Last-Modified} where
+     * both give them; otherwise the download starts over, and the first of
+     * {@link DownloadStatus#sources()} says why. Without it, a part file of another URL is never
+     * continued.
+     *
+     * @param former the earlier download's URI. Default: none.
+     * @return this builder
+     * @throws IllegalArgumentException if {@code former} is not an absolute http(s) URI
+     */
+    public Builder formerUri(URI former) {
+      this.formerUri = checkUri(Objects.requireNonNull(former, "former"));
       return this;
     }
 

@@ -3,6 +3,7 @@ package io.rangefetch;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -28,10 +29,14 @@ import java.util.OptionalDouble;
  * @param hostAllowance while downloading, the connections the server's host may have now when
  *     that is below {@link Limits#maxConnectionsPerHost()} (it answered 429 or 503 lately);
  *     otherwise -1
+ * @param sources the URLs the download fetches from, the request's URI first, then its
+ *     mirrors ({@link DownloadRequest.Builder#mirror(URI)}), each with its state, bytes and
+ *     rate; empty in snapshots made without them
  */
 public record DownloadStatus(DownloadState state, URI finalUri, long size, RangeSupport ranges,
     int activeThreads, int maxThreads, long chunkBytes, long bytesDone, long bytesPerSecond,
-    Instant updatedAt, TransferStats transfer, long limitBytesPerSecond, int hostAllowance) {
+    Instant updatedAt, TransferStats transfer, long limitBytesPerSecond, int hostAllowance,
+    List<SourceStatus> sources) {
 
   /**
    * Creates a snapshot and checks it.
@@ -49,9 +54,11 @@ public record DownloadStatus(DownloadState state, URI finalUri, long size, Range
    * @param transfer what the engine did to keep the download fast
    * @param limitBytesPerSecond the rate limit in force, 0 for none
    * @param hostAllowance the host's cut connection allowance, or -1
+   * @param sources the sources, the request's URI first
    * @throws IllegalArgumentException if a count is negative or {@code size < -1}
    */
   public DownloadStatus {
+    sources = List.copyOf(Objects.requireNonNull(sources, "sources"));
     Objects.requireNonNull(transfer, "transfer");
     Objects.requireNonNull(state, "state");
     Objects.requireNonNull(finalUri, "finalUri");
@@ -65,6 +72,31 @@ public record DownloadStatus(DownloadState state, URI finalUri, long size, Range
           + ", bytesDone=" + bytesDone + ", bytesPerSecond=" + bytesPerSecond
           + ", limitBytesPerSecond=" + limitBytesPerSecond + ", hostAllowance=" + hostAllowance);
     }
+  }
+
+  /**
+   * Creates a snapshot without sources.
+   *
+   * @param state where the download is
+   * @param finalUri the URI after redirects
+   * @param size total bytes, or {@code -1}
+   * @param ranges whether ranges work
+   * @param activeThreads workers fetching now
+   * @param maxThreads the thread count in force
+   * @param chunkBytes the largest request in force
+   * @param bytesDone bytes written so far
+   * @param bytesPerSecond the recent rate
+   * @param updatedAt when the snapshot was taken
+   * @param transfer what the engine did to keep the download fast
+   * @param limitBytesPerSecond the rate limit in force, 0 for none
+   * @param hostAllowance the host's cut connection allowance, or -1
+   * @throws IllegalArgumentException if a count is negative or {@code size < -1}
+   */
+  public DownloadStatus(DownloadState state, URI finalUri, long size, RangeSupport ranges,
+      int activeThreads, int maxThreads, long chunkBytes, long bytesDone, long bytesPerSecond,
+      Instant updatedAt, TransferStats transfer, long limitBytesPerSecond, int hostAllowance) {
+    this(state, finalUri, size, ranges, activeThreads, maxThreads, chunkBytes, bytesDone,
+        bytesPerSecond, updatedAt, transfer, limitBytesPerSecond, hostAllowance, List.of());
   }
 
   /**

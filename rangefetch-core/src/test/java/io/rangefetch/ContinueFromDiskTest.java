@@ -117,6 +117,53 @@ class ContinueFromDiskTest {
   }
 
   @Test
+  void continuesThePartFileOfItsFormerUrlWhenTheNewOneServesTheSameFile() throws Exception {
+    // given a part file of an old URL, and a new URL of the same file (same length and ETag)
+    String old = "http://expired.example/data.bin?sig=1";
+    leaveEarlierRun(old, "\"v1\"", 6 * CHUNK);
+
+    // when downloaded from the new URL, naming the old one
+    DownloadResult result = download(DownloadRequest.newBuilder(server.url("/data.bin").uri(),
+        target()).formerUri(java.net.URI.create(old)).ifExists(IfExists.OVERWRITE));
+
+    // then the 3 chunks on disk are kept: the probe and the 7 missing chunks are fetched
+    assertEquals(Sha256.of(CONTENT), Sha256.of(result.file()));
+    assertEquals(8, files.ranges().size(), files.ranges()::toString);
+  }
+
+  @Test
+  void startsOverWhenItsFormerUrlServedAnotherFileAndSaysWhy() throws Exception {
+    // given a part file of an old URL whose file had another ETag
+    String old = "http://expired.example/data.bin?sig=1";
+    leaveEarlierRun(old, "\"v0\"", 6 * CHUNK);
+
+    // when downloaded from the new URL, naming the old one
+    DownloadStatus[] last = new DownloadStatus[1];
+    DownloadResult result;
+    try (RangeDownloader downloader = RangeDownloader.newBuilder()
+        .limits(Limits.newBuilder().maxThreads(2).maxBytesPerThread(CHUNK).build()).build()) {
+      DownloadHandle handle = downloader.start(DownloadRequest.newBuilder(
+          server.url("/data.bin").uri(), target()).formerUri(java.net.URI.create(old))
+          .ifExists(IfExists.OVERWRITE).build());
+      result = handle.result().get(30, TimeUnit.SECONDS);
+      last[0] = handle.status();
+    }
+
+    // then every chunk is fetched again, and the status says why
+    assertEquals(Sha256.of(CONTENT), Sha256.of(result.file()));
+    assertEquals(SIZE / CHUNK, files.ranges().size(), files.ranges()::toString);
+    String note = last[0].sources().get(0).note();
+    assertTrue(note.contains("serves another file") && note.contains("started over"), note);
+  }
+
+  private DownloadResult download(DownloadRequest.Builder request) throws Exception {
+    try (RangeDownloader downloader = RangeDownloader.newBuilder()
+        .limits(Limits.newBuilder().maxThreads(2).maxBytesPerThread(CHUNK).build()).build()) {
+      return downloader.start(request.build()).result().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void startsOverWhenTheControlFileIsGarbled() throws Exception {
     leaveEarlierRun(server.url("/data.bin").uri().toString(), "\"v1\"", 6 * CHUNK);
     Path control = dir.resolve("data.bin.part.rangefetch");

@@ -3,7 +3,6 @@ package io.rangefetch.internal;
 import io.rangefetch.ByteRange;
 import io.rangefetch.DownloadHandle;
 import io.rangefetch.DownloadListener;
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -52,10 +51,9 @@ final class ChunkRun {
 
   final String downloadId;
   final DownloadEngine engine;
-  final Requests requests;
   final InFlight inFlight;
-  final URI uri;
-  final Validators validators;
+  final Sources sources;
+  final SourceControl sourceControl;
   final PartFile part;
   final TransferCounters counters;
   final DownloadTraffic traffic;
@@ -69,16 +67,18 @@ final class ChunkRun {
   // Set once a pipelined response arrived intact on this run.
   private volatile boolean pipeliningProven;
 
-  ChunkRun(String downloadId, DownloadEngine engine, Requests requests, InFlight inFlight,
-      URI uri, Validators validators, PartFile part, long chunkBytes, int maxThreads,
+  ChunkRun(String downloadId, DownloadEngine engine, InFlight inFlight,
+      SourceControl sourceControl, PartFile part, long chunkBytes, int maxThreads,
       TransferCounters counters, DownloadTraffic traffic, Host host) {
     this.downloadId = downloadId;
     this.engine = engine;
-    this.requests = requests;
-    this.pipelining = requests.pipelinable(uri);
+    // Off for the whole run when an HTTP proxy reads the main source's requests (a plain http
+    // URL through it); a mirror behind such a proxy is also never sent ahead (ConnectionSession).
+    this.pipelining = sourceControl.sources().main().requests()
+        .pipelinable(sourceControl.sources().main().uri());
     this.inFlight = inFlight;
-    this.uri = uri;
-    this.validators = validators;
+    this.sources = sourceControl.sources();
+    this.sourceControl = sourceControl;
     this.part = part;
     this.counters = counters;
     this.traffic = traffic;
@@ -134,11 +134,11 @@ final class ChunkRun {
   }
 
   /** A server broke a pipelined exchange: the rest of the run asks one request at a time. */
-  void pipeliningBroke(String why) {
+  void pipeliningBroke(Source source, String why) {
     if (pipelining) {
       pipelining = false;
       LOG.info("download {}: {} broke a request sent ahead ({}); sending one request at a time"
-          + " on each connection from now on", downloadId, uri, why);
+          + " on each connection from now on", downloadId, source, why);
     }
   }
 }

@@ -4,6 +4,8 @@ import io.rangefetch.ByteRange;
 import io.rangefetch.DownloadException.Reason;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.util.List;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
 import org.apache.hc.client5.http.protocol.HttpClientContext;
 import org.apache.hc.core5.http.HttpEntity;
@@ -22,10 +24,14 @@ final class ChunkWorker implements BodyCopier.Progress {
   final ChunkRun run;
   final ConnectionSlot slot;
   final WorkerBuffer buffer = WorkerBuffer.ofThisThread();
+  // The source of the connection in hand, and its URL when the connection was chosen.
+  Source source;
+  URI at;
 
   ChunkWorker(ChunkRun run) {
     this.run = run;
     this.slot = run.scheduler.join();
+    use(run.sources.main());
   }
 
   /**
@@ -36,20 +42,30 @@ final class ChunkWorker implements BodyCopier.Progress {
       HostAllowances.@Nullable Permit firstPermit) {
     try {
       if (first != null && firstRange != null) {
-        readFirst(first, firstRange);
+        use(run.sources.main());
+        run.sources.connected(source);
+        try {
+          readFirst(first, firstRange);
+        } finally {
+          run.sources.disconnected(source);
+        }
       }
       if (firstPermit != null) {
         firstPermit.close();
       }
       while (!run.host.stopping()) {
+        if (run.sourceControl.checkOne(run.traffic, run.host,
+            f -> run.host.fail(f, new ByteRange(0, 0)))) {
+          continue; // a mirror or a new URL was checked on this worker's turn
+        }
         // A worker waits for a connection only while chunks wait for one: the workers that
         // hold connections take what is queued later, so this one leaves, and a download
         // that is done does not wait for another download's connections to end.
-        HostAllowances.Permit permit = run.traffic.awaitConnection(run.uri,
-            nanos -> run.scheduler.hasPending() && run.host.await(nanos));
+        HostAllowances.Permit permit = connect();
         if (permit == null) {
           break;
         }
+        run.sources.connected(source);
         try (permit) {
           ChunkScheduler.Work work = run.scheduler.next(slot);
           if (work.done()) {
@@ -64,6 +80,8 @@ final class ChunkWorker implements BodyCopier.Progress {
             continue;
           }
           fetch(lease, permit);
+        } finally {
+          run.sources.disconnected(source);
         }
       }
     } catch (RuntimeException | Error e) {
@@ -77,6 +95,33 @@ final class ChunkWorker implements BodyCopier.Progress {
     }
   }
 
+  /**
+   * A connection's permit for the active source with the fewest connections whose host has
+   * room, or, when none has, the first one's once it has; null if the run stopped meanwhile.
+   * Sets {@link #source} and {@link #at}.
+   */
+  private HostAllowances.@Nullable Permit connect() {
+    List<Source> candidates = run.sources.byLoad();
+    if (candidates.isEmpty()) {
+      candidates = List.of(run.sources.main());
+    }
+    for (Source candidate : candidates) {
+      HostAllowances.Permit permit = run.traffic.tryConnection(candidate.fetchUri());
+      if (permit != null) {
+        use(candidate);
+        return permit;
+      }
+    }
+    use(candidates.get(0));
+    return run.traffic.awaitConnection(at,
+        nanos -> run.scheduler.hasPending() && run.host.await(nanos));
+  }
+
+  private void use(Source chosen) {
+    source = chosen;
+    at = chosen.fetchUri();
+  }
+
   /** The body of the probe's response: the first chunk, read as it is, not pipelined. */
   private void readFirst(InFlight.Open open, ByteRange range) {
     Lease lease = run.scheduler.assign(slot, range);
@@ -86,11 +131,11 @@ final class ChunkWorker implements BodyCopier.Progress {
       HttpEntity entity = open.response.getEntity();
       if (entity == null) {
         throw FetchFailure.retryable(Reason.SERVER_MISBEHAVED,
-            Requests.describe(run.uri, range) + " returned 206 without a body", null);
+            Requests.describe(at, range) + " returned 206 without a body", null);
       }
       InputStream body = entity.getContent();
       long stopped = BodyCopier.copy(body, range, lease, run.part, buffer, this,
-          Requests.describe(run.uri, range));
+          Requests.describe(at, range));
       if (stopped <= range.last()) {
         open.abort(); // the tail went to another connection: this one has unread bytes
       }
@@ -105,13 +150,13 @@ final class ChunkWorker implements BodyCopier.Progress {
   private void fetch(Lease lease, HostAllowances.Permit permit) {
     Ask ask = new Ask(lease, new ByteRange(lease.claimed(), lease.end() - 1), false);
     ConnectionSession session = new ConnectionSession(this, ask, permit);
-    HttpGet get = run.requests.ranged(run.uri, ask.range(), run.validators.ifRange());
+    HttpGet get = source.requests().ranged(at, ask.range(), source.requireValidators().ifRange());
     HttpClientContext context = HttpClientContext.create();
     context.setAttribute(PipeliningRequestExecutor.SESSION, session);
     started(ask);
-    try (InFlight.Open done = run.inFlight.execute(run.requests.client(), get, context)) {
+    try (InFlight.Open done = run.inFlight.execute(source.requests().client(), get, context)) {
       if (!session.ran()) {
-        throw FetchFailure.retryable(Reason.SERVER_MISBEHAVED, Requests.describe(run.uri,
+        throw FetchFailure.retryable(Reason.SERVER_MISBEHAVED, Requests.describe(at,
             ask.range()) + " was answered without reaching the connection", null);
       }
     } catch (IOException | RuntimeException e) {
@@ -144,6 +189,7 @@ final class ChunkWorker implements BodyCopier.Progress {
 
   /** This request is done with its lease: the lease is written, or others wrote the rest. */
   void finished(Ask ask) {
+    source.succeeded();
     run.scheduler.finished(slot, ask.lease());
     run.host.wake();
     ByteRange range = ask.range();
@@ -166,8 +212,14 @@ final class ChunkWorker implements BodyCopier.Progress {
       released(ask, "download stopped");
       return;
     }
-    FetchFailure f = FailureClassifier.classify(e, Requests.describe(run.uri, ask.range()));
-    run.traffic.answered(run.uri, f);
+    FetchFailure f = FailureClassifier.classify(e, Requests.describe(at, ask.range()));
+    run.traffic.answered(at, f);
+    SourceFailures.Verdict verdict = run.sourceControl.failures().after(source, at, f);
+    if (verdict != SourceFailures.Verdict.USUAL) {
+      released(ask, verdict == SourceFailures.Verdict.REFRESHED
+          ? "URL refreshed after: " + f.getMessage() : "source dropped after: " + f.getMessage());
+      return;
+    }
     boolean retry = run.scheduler.failed(slot, ask.lease(), f);
     run.host.wake();
     ByteRange range = ask.range();
@@ -180,6 +232,7 @@ final class ChunkWorker implements BodyCopier.Progress {
   @Override
   public void written(Lease lease, long position, int n) {
     run.host.written(position, n);
+    source.delivered(n);
     slot.recordBytes(n, System.nanoTime());
     if (lease.written(n)) {
       run.host.chunkWritten(lease.range());

@@ -146,7 +146,10 @@ final class ConnectionSession implements BodyCopier.Progress {
   }
 
   private ChunkWorker.@Nullable Ask nextFromScheduler() {
-    if (run.host.stopping() || !permit.keep()) {
+    if (run.host.stopping() || !permit.keep() || !worker.at.equals(worker.source.fetchUri())
+        || run.sources.shouldMove(worker.source) || run.sourceControl.checkPending(run.traffic)) {
+      // Its host has less room now, its source was dropped or given a new URL, others need the
+      // connection more, or a source waits for its check.
       return null;
     }
     ChunkScheduler.Work work = run.scheduler.next(worker.slot);
@@ -185,7 +188,7 @@ final class ConnectionSession implements BodyCopier.Progress {
       if (current.pipelined()) {
         // A server that ignores requests sent ahead, or a slow one: the next attempts are
         // sent one at a time, and this one counts as failed.
-        run.pipeliningBroke("no answer within " + c.getSocketTimeout());
+        run.pipeliningBroke(worker.source, "no answer within " + c.getSocketTimeout());
       }
       throw e;
     } catch (IOException e) {
@@ -195,7 +198,7 @@ final class ConnectionSession implements BodyCopier.Progress {
         // attempt, as HttpClient's own retry strategy does. A request sent ahead that meets
         // this shows a server that does not keep them.
         if (current.pipelined()) {
-          run.pipeliningBroke(e.toString());
+          run.pipeliningBroke(worker.source, e.toString());
         }
         throw new Unanswered(e.toString());
       }
@@ -213,10 +216,10 @@ final class ConnectionSession implements BodyCopier.Progress {
 
   private ByteRange check(ClassicHttpResponse response) throws IOException {
     ChunkWorker.Ask ask = current;
-    String what = Requests.describe(run.uri, ask.range());
+    String what = Requests.describe(worker.at, ask.range());
     ByteRange served;
     try {
-      served = ResponseCheck.served(response, ask.range(), run.validators, what);
+      served = ResponseCheck.served(response, ask.range(), worker.source.requireValidators(), what);
     } catch (FetchFailure f) {
       if (ask.pipelined() && f.isRetryable() && f.statusCode() < 0 && run.pipelining()) {
         throw pipelineBroke(f.getMessage());
@@ -226,7 +229,7 @@ final class ConnectionSession implements BodyCopier.Progress {
     if (ask.pipelined()) {
       run.pipeliningWorks();
     }
-    run.traffic.served(run.uri);
+    run.traffic.served(worker.at);
     if (served.last() < ask.range().last()) {
       run.scheduler.shortened(ask.lease(), served.last() + 1);
       run.host.wake(); // the rest waits for a connection
@@ -237,9 +240,9 @@ final class ConnectionSession implements BodyCopier.Progress {
   private void readBody(ClassicHttpResponse response, ByteRange served, boolean keepAlive)
       throws IOException {
     InputStream body = response.getEntity().getContent();
-    mayAhead = keepAlive && run.pipelining();
+    mayAhead = keepAlive && run.pipelining() && worker.source.requests().pipelinable(worker.at);
     long stopped = BodyCopier.copy(body, served, current.lease(), run.part, worker.buffer, this,
-        Requests.describe(run.uri, current.range()));
+        Requests.describe(worker.at, current.range()));
     worker.finished(current);
     currentEnded = true;
     long left = served.last() + 1 - stopped;
@@ -342,7 +345,7 @@ final class ConnectionSession implements BodyCopier.Progress {
   }
 
   private IOException pipelineBroke(String why) {
-    run.pipeliningBroke(why);
+    run.pipeliningBroke(worker.source, why);
     return new Unanswered(why);
   }
 

@@ -15,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,9 +96,12 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
         probe.etag(), probe.lastModified(), chunkBytes, List.of());
   }
 
-  /** Whether the control file beside {@code target} belongs to a download of {@code url}. */
-  static boolean isFor(Path target, String url) {
-    return read(target).map(c -> c.url().equals(url)).orElse(false);
+  /**
+   * Whether the control file beside {@code target} belongs to a download of {@code url} or of
+   * {@code former}, the URL it had before it was replaced; null for none.
+   */
+  static boolean isFor(Path target, String url, @Nullable String former) {
+    return read(target).map(c -> c.url().equals(url) || c.url().equals(former)).orElse(false);
   }
 
   /**
@@ -106,8 +110,11 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
    * or one that does not match (logged with the reason). Then the download starts over. The
    * ranges are those the control file lists as {@code done}, and, if the process died in this
    * boot, those its {@link LiveRecord} lists: the page cache kept them.
+   *
+   * @param ignored told why a control file that was there is not continued
    */
-  static @Nullable RangeSet continuable(Path target, String url, Probe probe, String downloadId) {
+  static @Nullable RangeSet continuable(Path target, String url, @Nullable String former,
+      Probe probe, String downloadId, Consumer<String> ignored) {
     ControlFile saved = read(target).orElse(null);
     if (saved == null) {
       return null;
@@ -119,16 +126,34 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
     long partSize = -1;
     try {
       partSize = Files.size(partPath);
-      mismatch = saved.mismatch(url, probe, done, partSize);
+      mismatch = saved.url().equals(former) ? saved.replacedBy(url, probe, done, partSize)
+          : saved.mismatch(url, probe, done, partSize);
     } catch (IOException e) {
       mismatch = "its part file " + partPath + " is missing";
     }
     if (mismatch != null) {
       LOG.warn("download {}: ignoring the control file of {}: {}; starting over", downloadId,
           target, mismatch);
+      ignored.accept("the part file on disk was not continued: " + mismatch
+          + "; the download started over");
       return null;
     }
     return done;
+  }
+
+  /**
+   * Why the download of {@code requested}, which replaced this control file's URL, cannot
+   * continue it: another file (length, or validators where both give them), or a short part.
+   */
+  private @Nullable String replacedBy(String requested, Probe probe, RangeSet done,
+      long partSize) {
+    String difference = SourceCheck.difference(new Validators(size, etag, lastModified), probe);
+    if (difference != null) {
+      return "it belongs to " + url + ", and the new URL " + requested + " serves another file ("
+          + difference + ")";
+    }
+    return done.end() >= partSize
+        ? "its part file is shorter (" + partSize + " bytes) than the ranges it lists" : null;
   }
 
   private @Nullable String mismatch(String requested, Probe probe, RangeSet done, long partSize) {

@@ -7,11 +7,13 @@ import io.rangefetch.DownloadResult;
 import io.rangefetch.DownloadState;
 import io.rangefetch.DownloadStatus;
 import io.rangefetch.RangeSupport;
+import io.rangefetch.SourceStatus;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -36,8 +38,9 @@ final class DownloadTask implements DownloadHandle {
   private final DownloadRequest request;
   private final URI uri;
   final DownloadEngine engine;
-  final Requests requests;
   final InFlight inFlight = new InFlight();
+  final Sources sources;
+  final SourceControl sourceControl;
   final EventDispatcher events;
   final Lifecycle lifecycle;
   final RunFiles files;
@@ -65,8 +68,7 @@ final class DownloadTask implements DownloadHandle {
     this.engine = engine;
     this.uri = Redaction.redact(request.uri());
     this.finalUri = uri;
-    this.requests = new Requests(request.uri(), request.headers(),
-        engine.routes().of(request.proxy().orElse(null)));
+    this.sources = new Sources(request, engine.routes().of(request.proxy().orElse(null)));
     List<DownloadListener> listeners = new ArrayList<>(engine.settings().listeners());
     listeners.add(request.listener());
     this.events = new EventDispatcher(this, List.copyOf(listeners), engine.callbackExecutor());
@@ -85,7 +87,15 @@ final class DownloadTask implements DownloadHandle {
     });
     // After the last event: a pause or resume still waiting learns that it never will be.
     resultFuture.whenComplete((result, failure) -> events.run(() -> waiters.ended(status())));
-    this.files = new RunFiles(id, uri.toString(), request, engine);
+    SourceCheck check = new SourceCheck(engine, inFlight);
+    this.sourceControl = new SourceControl(sources,
+        new SourceFailures(id, this, sources, check, request.urlRefresher(), this::sourceChanged),
+        new MirrorChecks(id, sources, check),
+        new UriReplacement(id, sources.main(), check, this::sourceChanged));
+    this.files = new RunFiles(id, uri.toString(), request, engine, why -> {
+      sources.main().noted(why);
+      sourceChanged(sources.main().status(false));
+    });
     this.maxThreads = Math.min(request.threads().orElse(Integer.MAX_VALUE),
         engine.settings().limits().maxThreads());
     this.chunkBytes = Math.min(request.chunkBytes().orElse(Long.MAX_VALUE),
@@ -94,6 +104,7 @@ final class DownloadTask implements DownloadHandle {
     this.ticker = new ProgressTicker(engine.timer(),
         engine.settings().progressInterval().toNanos(), bytesDone::get, this::activeThreads,
         speed, () -> {
+          sources.sample(System.nanoTime());
           DownloadStatus now = status();
           events.post((l, d) -> l.progress(d, now));
         });
@@ -129,7 +140,41 @@ final class DownloadTask implements DownloadHandle {
     return new DownloadStatus(now, finalUri, size, ranges, moving ? activeThreads() : 0,
         maxThreads, chunkBytes, bytesDone.get(), moving ? speed.bytesPerSecond() : 0,
         Instant.now(), counters.snapshot(), traffic.limitInForce(),
-        moving ? traffic.hostAllowance(finalUri) : -1);
+        moving ? traffic.hostAllowance(finalUri) : -1, sources.statuses(moving));
+  }
+
+  private void sourceChanged(SourceStatus source) {
+    events.post((l, d) -> l.sourceChanged(d, source));
+  }
+
+  @Override
+  public void replaceMirrors(List<URI> mirrors) {
+    List<URI> checked = new ArrayList<>();
+    for (URI mirror : Objects.requireNonNull(mirrors, "mirrors")) {
+      URI one = UriReplacement.checked(Objects.requireNonNull(mirror, "mirror"));
+      if (checked.contains(one)) {
+        throw new IllegalArgumentException("mirror " + Redaction.redact(one)
+            + " is given twice; give each URL of the file once");
+      }
+      checked.add(one);
+    }
+    if (lifecycle.isTerminal()) {
+      throw new IllegalStateException("download " + id + " is " + lifecycle.state()
+          + "; mirrors apply to a running, paused or queued download only");
+    }
+    sources.replaceMirrors(checked); // checked by the workers between two connections
+  }
+
+  @Override
+  public void replaceUri(URI uri) {
+    URI fresh = UriReplacement.checked(Objects.requireNonNull(uri, "uri"));
+    if (lifecycle.isTerminal()) {
+      throw new IllegalStateException("download " + id + " is " + lifecycle.state()
+          + "; a new URL applies to a running, paused or queued download only");
+    }
+    // A running download's workers check it between two connections; else the next run does.
+    sourceControl.replacement().offer(fresh);
+    lifecycle.wake();
   }
 
   @Override

@@ -114,6 +114,16 @@ final class DownloadTraffic {
     }
   }
 
+  /** Whether {@code uri}'s host would give a new connection now. */
+  boolean hasRoom(URI uri) {
+    return hosts.hasRoom(HostAllowances.keyOf(uri));
+  }
+
+  /** A connection to {@code uri}'s host if its allowance has room now, else null. */
+  HostAllowances.@Nullable Permit tryConnection(URI uri) {
+    return hosts.tryAcquire(HostAllowances.keyOf(uri));
+  }
+
   /**
    * A connection to {@code uri}'s host, once its allowance has room and it asks no wait.
    *

@@ -161,6 +161,17 @@ final class HostAllowances {
     return host == null ? 0 : host.inUse;
   }
 
+  /** Whether {@code key} would give a new connection now. */
+  synchronized boolean hasRoom(String key) {
+    Host host = hosts.get(key);
+    if (host == null) {
+      return true;
+    }
+    long now = clock.getAsLong();
+    host.grow(now, cap);
+    return now >= host.notBefore && host.inUse < host.allowance;
+  }
+
   private synchronized boolean allows(String key) {
     Host host = hosts.get(key);
     if (host == null) {

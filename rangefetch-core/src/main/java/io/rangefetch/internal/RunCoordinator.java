@@ -11,7 +11,6 @@ import io.rangefetch.DownloadState;
 import io.rangefetch.DownloadStatus;
 import io.rangefetch.Probe;
 import io.rangefetch.RangeSupport;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -43,8 +42,7 @@ final class RunCoordinator {
   private final String id;
   private final DownloadRequest request;
   private final DownloadEngine engine;
-  private final URI uri;
-  private final Requests requests;
+  private final Sources sources;
   private final InFlight inFlight;
   private final EventDispatcher events;
   private final Lifecycle lifecycle;
@@ -72,8 +70,7 @@ final class RunCoordinator {
     this.id = task.id();
     this.request = task.request();
     this.engine = task.engine;
-    this.uri = task.uri();
-    this.requests = task.requests;
+    this.sources = task.sources;
     this.inFlight = task.inFlight;
     this.events = task.events;
     this.lifecycle = task.lifecycle;
@@ -126,6 +123,9 @@ final class RunCoordinator {
       try {
         do {
           try {
+            if (!task.sourceControl.replacement().applyBeforeRun(validators)) {
+              validators = null; // the new URL serves another file
+            }
             if (validators == null) {
               probeAndFetch();
             } else {
@@ -157,7 +157,8 @@ final class RunCoordinator {
     files.startOver();
     files.reserveNamedTarget();
     events.post((l, d) -> l.probeStart(d));
-    HostAllowances.Permit permit = task.traffic.awaitConnection(request.uri(), lifecycle::await);
+    HostAllowances.Permit permit = task.traffic.awaitConnection(sources.main().uri(),
+        lifecycle::await);
     if (permit == null) {
       return; // stopped while the host had no room
     }
@@ -171,12 +172,13 @@ final class RunCoordinator {
     FirstResponse response = openWithRetries(first);
     if (response.kind() == FirstResponse.Kind.UNRELIABLE) {
       LOG.info("download {}: {} answered bytes={} with {} and a Content-Range that does not match;"
-          + " reading it as one stream", id, uri, first, response.open().code());
+          + " reading it as one stream", id, sources.main(), first, response.open().code());
       response.open().discard();
       response = openWithRetries(null);
     }
     try {
       Probe found = response.probe();
+      sources.main().probed(found.finalUri(), Validators.of(found));
       task.finalUri = found.finalUri();
       task.ranges = found.ranges();
       task.size = found.size();
@@ -233,7 +235,8 @@ final class RunCoordinator {
     RetryPolicy policy = engine.retryPolicy();
     for (int attempt = 1; ; attempt++) {
       try {
-        return engine.prober().open(request.uri(), first, requests, inFlight,
+        Source main = sources.main();
+        return engine.prober().open(main.uri(), first, main.requests(), inFlight,
             task.traffic.probeReceiveBuffer());
       } catch (FetchFailure f) {
         if (!retryAfter(policy, f, attempt)) {
@@ -246,7 +249,7 @@ final class RunCoordinator {
 
   /** The one retry decision of a run's own requests: policy, then back-off. */
   private boolean retryAfter(RetryPolicy policy, FetchFailure f, int attempt) {
-    task.traffic.answered(request.uri(), f);
+    task.traffic.answered(sources.main().uri(), f);
     return !lifecycle.stopping() && policy.shouldRetry(f, attempt)
         && lifecycle.await(policy.delay(f, attempt).toNanos());
   }
@@ -302,8 +305,8 @@ final class RunCoordinator {
   private void fetchChunks(List<ByteRange> gaps, InFlight.@Nullable Open first,
       @Nullable ByteRange firstRange, HostAllowances.@Nullable Permit permit) {
     lifecycle.moveTo(DownloadState.DOWNLOADING);
-    ChunkRun run = new ChunkRun(id, engine, requests, inFlight, task.finalUri, requireValidators(),
-        files.requirePart(), chunkBytes, maxThreads, counters, task.traffic, chunkHost);
+    ChunkRun run = new ChunkRun(id, engine, inFlight, task.sourceControl, files.requirePart(),
+        chunkBytes, maxThreads, counters, task.traffic, chunkHost);
     run.scheduler.plan(gaps);
     missing = List.of();
     task.chunkRun = run;
@@ -478,20 +481,11 @@ final class RunCoordinator {
     } else {
       files.discard();
     }
-    DownloadException cause = f.toDownloadException(uri, lifecycle.failedRange(), kept);
+    DownloadException cause = f.toDownloadException(Redaction.redact(sources.main().uri()),
+        lifecycle.failedRange(), kept);
     engine.ended(task, files.file());
     LOG.warn("download {} failed: {}", id, cause.getMessage());
     events.post((l, d) -> l.downloadFailed(d, cause));
     events.run(() -> result.completeExceptionally(cause));
-  }
-
-  // ---- Small things ----
-
-  private Validators requireValidators() {
-    Validators v = validators;
-    if (v == null) {
-      throw new IllegalStateException("no validators before the probe");
-    }
-    return v;
   }
 }

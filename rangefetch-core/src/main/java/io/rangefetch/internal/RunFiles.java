@@ -13,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +31,7 @@ final class RunFiles {
   private final String url;
   private final DownloadRequest request;
   private final DownloadEngine engine;
+  private final Consumer<String> startedOver;
 
   // Written by the coordinator, read by anyone.
   private volatile @Nullable Path file;
@@ -42,8 +44,11 @@ final class RunFiles {
   // What the server's first response says the whole file hashes to, if anything.
   private @Nullable ServerDigest serverDigest;
 
-  RunFiles(String id, String url, DownloadRequest request, DownloadEngine engine) {
+  /** @param startedOver told why a part file on disk was not continued */
+  RunFiles(String id, String url, DownloadRequest request, DownloadEngine engine,
+      Consumer<String> startedOver) {
     this.id = id;
+    this.startedOver = startedOver;
     this.url = url;
     this.request = request;
     this.engine = engine;
@@ -85,7 +90,7 @@ final class RunFiles {
     }
     Path target = requireFile();
     if (part == null && kind == FirstResponse.Kind.RANGED) {
-      onDisk = ControlFile.continuable(target, url, probe, id);
+      onDisk = ControlFile.continuable(target, url, former(), probe, id, startedOver);
       if (onDisk != null) {
         part = PartFile.reopen(target);
       }
@@ -323,7 +328,11 @@ final class RunFiles {
 
   /** Whether the part file beside {@code target} was left by an earlier run of this URL. */
   private boolean resumable(Path target) {
-    return ControlFile.isFor(target, url);
+    return ControlFile.isFor(target, url, former());
+  }
+
+  private @Nullable String former() {
+    return request.formerUri().map(u -> Redaction.redact(u).toString()).orElse(null);
   }
 
   private static void checkFreeSpace(@Nullable Path dir, long needed) throws FetchFailure {

@@ -95,6 +95,8 @@ public final class RangeDispatcher extends Dispatcher {
   private final Map<String, Redirect> redirects = new ConcurrentHashMap<>();
   private final java.util.Set<Integer> cutConnections = ConcurrentHashMap.newKeySet();
 
+  private volatile FlightGauge sharedGauge;
+
   // Observations.
   private final List<Exchange> exchanges = new CopyOnWriteArrayList<>();
   private final AtomicInteger requestCount = new AtomicInteger();
@@ -111,6 +113,35 @@ public final class RangeDispatcher extends Dispatcher {
   }
 
   // ---------------------------------------------------------------- configuration
+
+  /**
+   * Also counts this server's responses in flight on {@code gauge}, which several servers
+   * share: the mirrors of one file, whose caps hold together.
+   */
+  public RangeDispatcher shareFlightGauge(FlightGauge gauge) {
+    this.sharedGauge = gauge;
+    return this;
+  }
+
+  /** Responses in flight over several servers, and the most there were at once. */
+  public static final class FlightGauge {
+    private int now; // guarded by this
+    private int max; // guarded by this
+
+    synchronized void enter() {
+      now++;
+      max = Math.max(max, now);
+    }
+
+    synchronized void exit() {
+      now--;
+    }
+
+    /** The most responses that were being written at the same moment, over all servers. */
+    public synchronized int max() {
+      return max;
+    }
+  }
 
   /** Answers every request with {@code 200} and the whole body, while still advertising ranges. */
   public RangeDispatcher ignoreRange() {
@@ -696,6 +727,10 @@ public final class RangeDispatcher extends Dispatcher {
   }
 
   private void enterFlight() {
+    FlightGauge gauge = sharedGauge;
+    if (gauge != null) {
+      gauge.enter();
+    }
     flightLock.lock();
     try {
       inFlight++;
@@ -717,6 +752,10 @@ public final class RangeDispatcher extends Dispatcher {
   }
 
   private void exitFlight() {
+    FlightGauge gauge = sharedGauge;
+    if (gauge != null) {
+      gauge.exit();
+    }
     flightLock.lock();
     try {
       inFlight--;

@@ -121,6 +121,11 @@ public final class RecordingDownloadListener implements DownloadListener {
   }
 
   @Override
+  public void sourceChanged(DownloadHandle download, io.rangefetch.SourceStatus source) {
+    record("sourceChanged", download, source);
+  }
+
+  @Override
   public void downloadContinued(DownloadHandle download, long bytesOnDisk) {
     record("downloadContinued", download, bytesOnDisk);
   }

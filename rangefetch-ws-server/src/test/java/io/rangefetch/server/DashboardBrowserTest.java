@@ -149,6 +149,42 @@ class DashboardBrowserTest {
   }
 
   @Test
+  void showsEachSourceAndTakesANewUrlForAPausedDownload() throws Exception {
+    startServer(ServerConfig.newBuilder(), dir, 0);
+    byte[] content = origin.file("/iso.bin", 32 * CHUNK, 8 * 1024);
+    try (OriginServer mirror = new OriginServer(); OriginServer moved = new OriginServer()) {
+      // given a slow download with a mirror, added through the form
+      mirror.file("/iso.bin", 32 * CHUNK, 8 * 1024);
+      moved.file("/iso.bin", 32 * CHUNK);
+      openDashboard("");
+      type("add-mirrors", mirror.uri("/iso.bin").toString());
+      add(origin.uri("/iso.bin"), "", "");
+      WebElement row = rowOf(origin.uri("/iso.bin"));
+      wait.until(d -> row.findElements(By.cssSelector(".source")).size() == 2);
+      assertEquals(mirror.uri("/iso.bin").toString(),
+          row.findElements(By.cssSelector(".source-url")).get(1).getText());
+      awaitState(row, "downloading");
+      button(row, "pause").click();
+      awaitState(row, "paused");
+
+      // when a person gives it a new URL of the same file, and resumes it
+      row.findElement(By.cssSelector("button.new-url-toggle")).click();
+      row.findElement(By.cssSelector(".new-url-input")).sendKeys(moved.uri("/iso.bin").toString());
+      row.findElement(By.cssSelector("button.new-url-apply")).click();
+      wait.until(d -> row.findElement(By.cssSelector(".url")).getText()
+          .equals(moved.uri("/iso.bin").toString()));
+      button(row, "resume").click();
+      awaitState(row, "completed");
+
+      // then the file is right, and the row says the bytes on disk were kept
+      assertEquals(OriginServer.sha256(content),
+          OriginServer.sha256(Files.readAllBytes(dir.resolve("iso.bin"))));
+      wait.until(d -> row.findElements(By.cssSelector(".source-note")).get(0).getText()
+          .contains("kept"));
+    }
+  }
+
+  @Test
   void withoutTheClipboardApiCopySelectsTheLinkAndCopiesItTheOldWay() throws Exception {
     startServer(ServerConfig.newBuilder(), dir, 0);
     origin.file("/a.bin", CHUNK);

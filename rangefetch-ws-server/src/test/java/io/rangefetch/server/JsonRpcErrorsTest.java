@@ -118,8 +118,8 @@ class JsonRpcErrorsTest {
   void optionsTheEngineCannotHonour_failedAndSayWhy() throws Exception {
     assertError(rpc.call("aria2.addUri", List.of(url), Map.of("max-download-limit", "1 MB/s")),
         -32602, "option max-download-limit must be a size such as");
-    assertError(rpc.call("aria2.addUri", List.of(url, url.replace("a.bin", "b.bin"))), 1,
-        "mirrors (several URIs of one file) are not available in rangefetch yet");
+    assertError(rpc.call("aria2.addUri", List.of(url, "ftp://example.org/a.bin")), 1,
+        "ftp://example.org/a.bin");
     assertError(rpc.call("aria2.addUri", List.of(url), Map.of("checksum", "md5=0123")), 1,
         "SHA-256 only");
     assertError(rpc.call("aria2.addUri", List.of(url), Map.of("checksum", "sha-256=abc")), 1,

@@ -43,13 +43,15 @@ class JsonRpcServerTest {
   @Test
   void headerOption_sentWithEveryRequestAndKeptAcrossARestart() throws Exception {
     byte[] content = origin.file("/h.bin", SIZE);
-    origin.hold("/h.bin");
+    var reached = origin.hold("/h.bin");
     String gid;
     try (RunningServer server = start(ServerConfig.newBuilder());
         Aria2RpcClient rpc = Aria2RpcClient.connect(server, SECRET)) {
       gid = rpc.result("aria2.addUri", List.of(origin.uri("/h.bin").toString()),
           Map.of("header", List.of("X-Test-Header: kept"), "out", "h.bin")).asText();
       rpc.awaitNotification("aria2.onDownloadStart", gid);
+      // The first request has reached the origin (with its header) before the pause.
+      assertTrue(reached.await(60, java.util.concurrent.TimeUnit.SECONDS));
       rpc.result("aria2.pause", gid);
       rpc.awaitNotification("aria2.onDownloadPause", gid);
     }
@@ -69,6 +71,72 @@ class JsonRpcServerTest {
     assertEquals(List.of("kept"), sent.stream().distinct().toList());
     assertEquals(OriginServer.sha256(content),
         OriginServer.sha256(Files.readAllBytes(dir.resolve("h.bin"))));
+  }
+
+  @Test
+  void severalUris_areMirrorsOfOneFile_inGetUrisGetServersAndChangeUri() throws Exception {
+    // given the same file on a slow origin and a fast one
+    byte[] content = origin.file("/m.bin", SIZE);
+    origin.throttle("/m.bin", 8 * 1024, java.time.Duration.ofMillis(40));
+    try (OriginServer mirror = new OriginServer();
+        RunningServer server = start(ServerConfig.newBuilder());
+        Aria2RpcClient rpc = Aria2RpcClient.connect(server, SECRET)) {
+      mirror.file("/m.bin", SIZE);
+      String first = origin.uri("/m.bin").toString();
+      String second = mirror.uri("/m.bin").toString();
+
+      // when added with both URIs, paused, and a third URI added with changeUri
+      String gid = rpc.result("aria2.addUri", List.of(first, second)).asText();
+      rpc.awaitNotification("aria2.onDownloadStart", gid);
+      rpc.result("aria2.pause", gid);
+      rpc.awaitNotification("aria2.onDownloadPause", gid);
+      JsonNode uris = rpc.result("aria2.getUris", gid);
+      JsonNode changed = rpc.result("aria2.changeUri", gid, 1, List.of(),
+          List.of(origin.uri("/other-mirror.bin").toString()));
+      JsonNode files = rpc.result("aria2.getFiles", gid);
+      rpc.result("aria2.unpause", gid);
+      rpc.awaitNotification("aria2.onDownloadComplete", gid);
+
+      // then both URIs were listed in aria2's shapes, and the file is right
+      assertEquals(first, uris.get(0).get("uri").asText(), uris.toString());
+      assertEquals(second, uris.get(1).get("uri").asText(), uris.toString());
+      assertEquals("waiting", uris.get(0).get("status").asText(), uris.toString());
+      assertEquals(0, changed.get(0).asInt());
+      assertEquals(1, changed.get(1).asInt());
+      assertEquals(3, files.get(0).get("uris").size(), files.toString());
+      assertEquals(OriginServer.sha256(content),
+          OriginServer.sha256(Files.readAllBytes(dir.resolve("m.bin"))));
+      assertTrue(mirror.requests("/m.bin").size() > 1, () -> mirror.requests().toString());
+    }
+  }
+
+  @Test
+  void getServers_listsEachSourceFetchedFrom() throws Exception {
+    // given a slow download from two URIs of one file
+    origin.file("/s.bin", SIZE);
+    origin.throttle("/s.bin", 1024, java.time.Duration.ofMillis(100));
+    try (OriginServer mirror = new OriginServer();
+        RunningServer server = start(ServerConfig.newBuilder());
+        Aria2RpcClient rpc = Aria2RpcClient.connect(server, SECRET);
+        ProtocolClient watcher = ProtocolClient.connect(server.api(),
+            Map.of("Authorization", "Bearer " + SECRET))) {
+      mirror.file("/s.bin", SIZE);
+      mirror.throttle("/s.bin", 1024, java.time.Duration.ofMillis(100));
+      String gid = rpc.result("aria2.addUri", List.of(origin.uri("/s.bin").toString(),
+          mirror.uri("/s.bin").toString())).asText();
+
+      // when the mirror has been checked and is fetched from
+      watcher.awaitJson(node -> node.path("download").path("mirrors").path(1).path("state")
+          .asText().equals("active") && node.path("download").path("state").asText()
+          .equals("downloading"), "an active mirror");
+      JsonNode servers = rpc.result("aria2.getServers", gid);
+
+      // then both are listed, each with its URI
+      JsonNode listed = servers.get(0).get("servers");
+      assertEquals(2, listed.size(), servers.toString());
+      assertEquals(origin.uri("/s.bin").toString(), listed.get(0).get("uri").asText());
+      assertEquals(mirror.uri("/s.bin").toString(), listed.get(1).get("uri").asText());
+    }
   }
 
   @Test

@@ -293,6 +293,11 @@ final class OriginServer implements AutoCloseable {
     }
   }
 
+  /** Takes a file away: later requests for it get 404, as from a link that died. */
+  void remove(String path) {
+    files.remove(path);
+  }
+
   /** Answers the next {@code count} requests for a later chunk (not the first) with 503. */
   void failLaterChunks(String path, int count) {
     failures.put(path, new AtomicInteger(count));

@@ -147,8 +147,12 @@ public final class FetchCommand implements Callable<Integer> {
   @Option(names = {"-q", "--quiet"}, description = "No progress output; errors still show.")
   private boolean quiet;
 
-  @Parameters(paramLabel = "URL", description = "The http or https URL to download.")
-  private String url = "";
+  @Parameters(paramLabel = "URL", arity = "1..*", description = {
+      "The http or https URL to download. More than one URL are mirrors of one file, as with"
+          + " aria2c: each is checked to serve the same file (same length, same ETag and"
+          + " Last-Modified where both give them) before its bytes are used, the connections"
+          + " are spread over them, and one that fails or lies is dropped."})
+  private List<String> urls = new ArrayList<>();
 
   private final PrintStream out;
   private final PrintStream err;
@@ -209,14 +213,18 @@ public final class FetchCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     try {
-      URI uri = parseUrl(url);
+      URI uri = parseUrl(urls.get(0));
+      List<URI> mirrors = new ArrayList<>();
+      for (String mirror : urls.subList(1, urls.size())) {
+        mirrors.add(parseUrl(mirror));
+      }
       CliConfig cliConfig = CliConfig.load(config, workingDir, environment);
       Limits limits = limits(cliConfig);
       Optional<URI> proxyUri = proxy(uri);
       if (probe) {
         return probe(uri, limits, proxyUri);
       }
-      DownloadRequest request = request(uri, cliConfig);
+      DownloadRequest request = request(uri, mirrors, cliConfig);
       reportCaps(cliConfig);
       return download(request, limits, proxyUri);
     } catch (IllegalArgumentException e) {
@@ -269,9 +277,10 @@ public final class FetchCommand implements Callable<Integer> {
     }
   }
 
-  private DownloadRequest request(URI uri, CliConfig cliConfig) {
+  private DownloadRequest request(URI uri, List<URI> mirrors, CliConfig cliConfig) {
     DownloadRequest.Builder builder = DownloadRequest.newBuilder(uri, target())
-        .ifExists(overwrite ? IfExists.OVERWRITE : IfExists.FAIL);
+        .ifExists(overwrite ? IfExists.OVERWRITE : IfExists.FAIL)
+        .mirrors(mirrors);
     threads.ifPresent(builder::threads);
     chunkBytes.ifPresent(builder::chunkBytes);
     try {

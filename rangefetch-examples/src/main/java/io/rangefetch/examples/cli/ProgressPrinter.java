@@ -4,6 +4,7 @@ import io.rangefetch.DownloadHandle;
 import io.rangefetch.DownloadListener;
 import io.rangefetch.DownloadState;
 import io.rangefetch.DownloadStatus;
+import io.rangefetch.SourceStatus;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;
@@ -62,6 +63,25 @@ public final class ProgressPrinter implements DownloadListener {
       return;
     }
     printed = true;
+  }
+
+  /**
+   * Says that a source was dropped or changed, on a line of its own, with its note.
+   *
+   * @param download the download
+   * @param source the source as it is now
+   */
+  @Override
+  public synchronized void sourceChanged(DownloadHandle download, SourceStatus source) {
+    if (finished || source.note().isEmpty()) {
+      return;
+    }
+    if (terminal && lastWidth > 0) {
+      out.println();
+      lastWidth = 0;
+    }
+    out.println(source.uri() + ": " + source.note());
+    out.flush();
   }
 
   /**

@@ -36,7 +36,38 @@ class FetchCommandTest {
   private static final byte[] TEN_KIB = randomBytes(10 * 1024);
 
   @StartStop private final MockWebServer server = new MockWebServer();
+  @StartStop private final MockWebServer mirror = new MockWebServer();
   @TempDir Path workingDir;
+
+  @Test
+  void twoUrls_areMirrorsOfOneFile_andBothServeIt() {
+    // given a slow server and a fast mirror of the same 1 MiB file
+    byte[] file = randomBytes(1024 * 1024);
+    RangeDispatcher slow = serve(file).throttle(32 * 1024, Duration.ofMillis(50));
+    RangeDispatcher fast = new RangeDispatcher(file, "data.bin");
+    mirror.setDispatcher(fast);
+
+    // when both URLs are given, in 64 KiB requests
+    Run run = run(Map.of(), "-t", "4", "-c", "64K", url(),
+        mirror.url("/mirror/data.bin").toString());
+
+    // then one file is written, from both, in requests of at most a chunk
+    assertEquals(FetchCommand.OK, run.exitCode, run.err);
+    assertEquals(Sha256.of(file), Sha256.of(workingDir.resolve("data.bin")));
+    assertFalse(fast.rangeHeaders().isEmpty(), run.err);
+    assertTrue(fast.requestedSpans().size() > slow.requestedSpans().size(),
+        () -> "mirror " + fast.requestedSpans() + ", first URL " + slow.requestedSpans());
+    Stream.concat(fast.requestedSpans().stream(), slow.requestedSpans().stream())
+        .forEach(span -> assertTrue(span <= 64 * 1024, "span " + span));
+  }
+
+  @Test
+  void twoUrls_badMirror_isAUsageError() {
+    Run run = run(Map.of(), url(), "ftp://example.org/data.bin");
+
+    assertEquals(FetchCommand.USAGE, run.exitCode, run.err);
+    assertTrue(run.err.contains("ftp://example.org/data.bin"), run.err);
+  }
 
   @Test
   void download_printsTheFileUriAsTheLastLineAndExitsZero() {

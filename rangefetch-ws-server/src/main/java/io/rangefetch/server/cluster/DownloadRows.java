@@ -314,7 +314,7 @@ final class DownloadRows {
         s.maxThreads(), s.chunkBytes(), s.bytesDone(), s.progress(), null, null, s.fileName(),
         s.file(), s.sha256(), s.error(), s.createdAt(),
         Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), s.node(), s.fileUrl(),
-        s.fileMissing(), s.limitBps(), null);
+        s.fileMissing(), s.limitBps(), null, s.mirrors());
   }
 
   /** Sends a notification on the cluster's channel when the transaction commits. */

@@ -13,6 +13,7 @@ import io.rangefetch.RangeDownloader;
 import io.rangefetch.server.protocol.AddCommand;
 import io.rangefetch.server.protocol.CommandException;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -80,6 +81,8 @@ final class CoreRuns {
       request.sha256(options.sha256());
     }
     options.headers().forEach(request::header);
+    options.mirrors().forEach(mirror -> request.mirror(URI.create(mirror)));
+    download.formerUri().ifPresent(request::formerUri);
     DownloadHandle handle;
     try {
       handle = downloader.start(request.build());

@@ -68,6 +68,23 @@ final class DownloadRegistry {
     return true;
   }
 
+  /**
+   * Runs {@code change}, which gives {@code download} another URL, and files it under that URL
+   * from now on.
+   */
+  synchronized void changeUrl(ServerDownload download, Runnable change) {
+    String before = download.uri().toString();
+    change.run();
+    List<ServerDownload> same = byUrl.get(before);
+    if (same != null) {
+      same.remove(download);
+      if (same.isEmpty()) {
+        byUrl.remove(before);
+      }
+    }
+    byUrl.computeIfAbsent(download.uri().toString(), url -> new ArrayList<>(1)).add(download);
+  }
+
   synchronized int size() {
     return byId.size();
   }

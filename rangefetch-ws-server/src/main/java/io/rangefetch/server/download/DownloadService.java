@@ -58,6 +58,7 @@ public final class DownloadService implements AutoCloseable {
   private final WaitingQueue queue;
   private final FileCheck fileCheck;
   private final TrafficLimits traffic;
+  private final SourceUpdates sourceUpdates;
 
   /**
    * Creates the service; {@link #start()} loads the state file.
@@ -107,6 +108,9 @@ public final class DownloadService implements AutoCloseable {
       publisher.changed(d, false); // not a change of state: the history's order stays
     });
     this.traffic = new TrafficLimits(downloader, this);
+    this.sourceUpdates = new SourceUpdates(urlPolicy, registry,
+        (download, generation) -> runs.launch(download, generation, true),
+        this::changedByCommand);
   }
 
   /**
@@ -171,6 +175,7 @@ public final class DownloadService implements AutoCloseable {
   public StatusJson add(AddCommand command) {
     Objects.requireNonNull(command, "command");
     URI uri = urlPolicy.check(command.url());
+    SourceUpdates.checkMirrors(urlPolicy, uri, command.mirrors());
     FileNames.target(downloadDir, command.fileName());
     registry.findReusable(uri.toString()).ifPresent(fileCheck::checkNow);
     if (shared != null) {
@@ -372,15 +377,24 @@ public final class DownloadService implements AutoCloseable {
   }
 
   /**
-   * Changes a download's settings; {@link TrafficLimits#update} does the rate limit.
+   * Changes a download's settings: a new URL for the same file or other mirrors
+   * ({@link SourceUpdates}), then its rate limit ({@link TrafficLimits#update}).
    *
    * @param id its id
    * @param command the fields of the {@code update}
    * @return its status afterwards
-   * @throws CommandException {@code not_found}, {@code conflict}
+   * @throws CommandException {@code not_found}, {@code bad_url}, {@code bad_request},
+   *     {@code conflict}
    */
   public StatusJson update(String id, UpdateCommand command) {
-    return traffic.update(id, command);
+    StatusJson status = null;
+    if (command.changesSources()) {
+      status = sourceUpdates.apply(elsewhere(id) ? null : find(id), id, command);
+    }
+    if (command.limitBps() != null || status == null) {
+      status = traffic.update(id, command);
+    }
+    return status;
   }
 
   /**

@@ -7,6 +7,7 @@ import io.rangefetch.DownloadState;
 import io.rangefetch.DownloadStatus;
 import io.rangefetch.Limits;
 import io.rangefetch.RangeSupport;
+import io.rangefetch.SourceStatus;
 import io.rangefetch.server.protocol.AddCommand;
 import io.rangefetch.server.protocol.StatusJson;
 import io.rangefetch.server.protocol.StatusJson.ErrorJson;
@@ -31,8 +32,12 @@ import org.jspecify.annotations.Nullable;
  */
 final class ServerDownload {
   private final String id;
-  private final URI uri;
-  private final AddCommand options;
+  // Guarded by this: an update replaces them; formerUri is the URL before the last update
+  // (for the next run to continue its part file); sources as the core last told them.
+  private URI uri;
+  private AddCommand options;
+  private @Nullable URI formerUri;
+  private List<SourceStatus> sources = List.of();
 
   // guarded by this: the core's download, null while none runs (restored, paused or ended)
   private @Nullable DownloadHandle handle;
@@ -96,11 +101,34 @@ final class ServerDownload {
     return id;
   }
 
-  URI uri() {
+  synchronized URI uri() {
     return uri;
   }
 
-  AddCommand options() {
+  /** The URL before the last {@code update}, whose part file the next run may continue. */
+  synchronized Optional<URI> formerUri() {
+    return Optional.ofNullable(formerUri);
+  }
+
+  /** Takes the sources of an {@code update}: {@code newUri} (or the same) and {@code mirrors}. */
+  synchronized void changeSources(URI newUri, List<String> mirrors) {
+    if (!newUri.equals(uri)) {
+      formerUri = uri;
+      uri = newUri;
+    }
+    options = options.withSources(newUri.toString(), mirrors);
+    updatedAt = Instant.now();
+  }
+
+  /** Claims a new run of a failed download given a new URL; 0 if not failed, or removed. */
+  synchronized long claimRetry() {
+    if (state != DownloadState.FAILED || removed) {
+      return 0;
+    }
+    return nextGeneration();
+  }
+
+  synchronized AddCommand options() {
     return options;
   }
 
@@ -246,6 +274,7 @@ final class ServerDownload {
     bytesPerSecond = status.bytesPerSecond();
     remaining = status.remaining().orElse(null);
     hostAllowance = status.hostAllowance();
+    sources = status.sources();
     chosenFile.ifPresent(path -> fileName = path.getFileName().toString());
     updatedAt = Instant.now();
     boolean stateChanged = before != state;
@@ -442,7 +471,8 @@ final class ServerDownload {
         node, state == DownloadState.COMPLETED && nodeUrl != null ? nodeUrl + "files/" + id
             : null, state == DownloadState.COMPLETED && fileMissing,
         limitBps == 0 ? null : limitBps,
-        downloading && hostAllowance > 0 ? hostAllowance : null);
+        downloading && hostAllowance > 0 ? hostAllowance : null,
+        MirrorsJson.of(uri, options.mirrors(), sources, downloading));
   }
 
   /** Whether a status of this download has been notified; called holding the notification lock. */
@@ -506,6 +536,7 @@ final class ServerDownload {
       d.error = s.error();
       d.fileMissing = s.fileMissing();
       d.updatedAt = Instant.parse(s.updatedAt());
+      d.sources = MirrorsJson.sources(s.mirrors());
     }
     return d;
   }

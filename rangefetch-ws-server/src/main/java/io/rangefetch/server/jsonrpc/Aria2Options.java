@@ -106,6 +106,20 @@ final class Aria2Options {
    *     an option rangefetch does not take is ignored, as aria2 does
    */
   AddCommand add(String url, @Nullable JsonNode options) {
+    return add(url, List.of(), options);
+  }
+
+  /**
+   * Turns the URIs and options of an {@code addUri} into an {@code add}: the first URI is the
+   * download's URL, the others its mirrors, as aria2 takes several URIs of one file.
+   *
+   * @param url the download's URL
+   * @param mirrors the other URIs of the same file
+   * @param options the options struct, or null for none
+   * @return the add
+   * @throws RpcException naming the first option that is unknown, ill-typed or not available
+   */
+  AddCommand add(String url, List<String> mirrors, @Nullable JsonNode options) {
     Draft draft = new Draft();
     if (options != null) {
       for (Iterator<Map.Entry<String, JsonNode>> it = options.fields(); it.hasNext(); ) {
@@ -117,7 +131,7 @@ final class Aria2Options {
       }
     }
     return new AddCommand(url, draft.threads(), draft.chunkBytes, draft.fileName, draft.sha256,
-        draft.headers, draft.dir, draft.limitBps == 0 ? null : draft.limitBps, List.of());
+        draft.headers, draft.dir, draft.limitBps == 0 ? null : draft.limitBps, mirrors);
   }
 
   /** {@code aria2.getOption}: the values in force for one download, as strings. */

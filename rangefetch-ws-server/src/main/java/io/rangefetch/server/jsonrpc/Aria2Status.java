@@ -3,6 +3,7 @@ package io.rangefetch.server.jsonrpc;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.rangefetch.server.protocol.MirrorJson;
 import io.rangefetch.server.protocol.StatusJson;
 import java.net.URI;
 import java.nio.file.Path;
@@ -114,25 +115,62 @@ final class Aria2Status {
     return NODES.arrayNode().add(file);
   }
 
-  /** {@code aria2.getUris}: the download's one URL, {@code used} once it has started. */
+  /**
+   * {@code aria2.getUris}: the download's URL and its mirrors that are not dropped, each
+   * {@code used} once the download has started and the source is used, else {@code waiting}.
+   */
   ArrayNode uris(StatusJson s) {
     String word = word(s.state());
-    ObjectNode uri = NODES.objectNode();
-    uri.put("uri", s.url());
-    uri.put("status", word.equals(WAITING) || word.equals(PAUSED) ? "waiting" : "used");
-    return NODES.arrayNode().add(uri);
+    boolean started = !word.equals(WAITING) && !word.equals(PAUSED);
+    ArrayNode list = NODES.arrayNode();
+    if (s.mirrors() == null) {
+      return list.add(uri(s.url(), started ? "used" : "waiting"));
+    }
+    for (MirrorJson m : s.mirrors()) {
+      if (!m.state().equals("dropped")) {
+        list.add(uri(m.url(), started && m.state().equals("active") ? "used" : "waiting"));
+      }
+    }
+    return list;
   }
 
-  /** {@code aria2.getServers} of an active download: the URL and where it led. */
+  private static ObjectNode uri(String uri, String status) {
+    ObjectNode node = NODES.objectNode();
+    node.put("uri", uri);
+    node.put("status", status);
+    return node;
+  }
+
+  /**
+   * {@code aria2.getServers} of an active download: each source fetched from, where it led,
+   * and its speed.
+   */
   ArrayNode servers(StatusJson s) {
-    ObjectNode server = NODES.objectNode();
-    server.put("uri", s.url());
-    server.put("currentUri", s.finalUrl() == null ? s.url() : s.finalUrl());
-    server.put("downloadSpeed", Long.toString(speed(s)));
+    ArrayNode servers = NODES.arrayNode();
+    if (s.mirrors() == null) {
+      servers.add(server(s.url(), s.finalUrl() == null ? s.url() : s.finalUrl(), speed(s)));
+    } else {
+      boolean active = word(s.state()).equals(ACTIVE);
+      for (int i = 0; i < s.mirrors().size(); i++) {
+        MirrorJson m = s.mirrors().get(i);
+        if (m.state().equals("active")) {
+          String current = i == 0 && s.finalUrl() != null ? s.finalUrl() : m.url();
+          servers.add(server(m.url(), current, active ? m.speedBps() : 0));
+        }
+      }
+    }
     ObjectNode file = NODES.objectNode();
     file.put("index", "1");
-    file.set("servers", NODES.arrayNode().add(server));
+    file.set("servers", servers);
     return NODES.arrayNode().add(file);
+  }
+
+  private static ObjectNode server(String uri, String currentUri, long speed) {
+    ObjectNode server = NODES.objectNode();
+    server.put("uri", uri);
+    server.put("currentUri", currentUri);
+    server.put("downloadSpeed", Long.toString(speed));
+    return server;
   }
 
   /** The file's path: the complete file, else where it is going, else "" while not named. */

@@ -70,11 +70,10 @@ final class DownloadMethods {
     if (uris.isEmpty()) {
       throw RpcException.invalidParams("aria2.addUri needs at least one URI in uris");
     }
-    if (uris.stream().distinct().count() > 1) {
-      throw RpcException.failed("aria2.addUri got " + uris.size() + " URIs: mirrors (several"
-          + " URIs of one file) are not available in rangefetch yet; send one URI per download");
-    }
-    var add = options.add(uris.get(0), p.has(1) ? p.object(1, "options") : null);
+    // Several URIs are mirrors of one file, as in aria2; a URI given twice counts once.
+    List<String> distinct = uris.stream().distinct().toList();
+    var add = options.add(distinct.get(0), distinct.subList(1, distinct.size()),
+        p.has(1) ? p.object(1, "options") : null);
     Integer position = p.has(2) ? p.integer(2, "position") : null;
     if (position != null && position < 0) {
       throw RpcException.failed("position must be 0 or more, was " + position);
@@ -186,11 +185,37 @@ final class DownloadMethods {
       throw RpcException.failed("fileIndex " + fileIndex + " is not found: an HTTP download has"
           + " one file, index 1");
     }
-    if (!delUris.isEmpty() || !addUris.isEmpty()) {
-      throw RpcException.failed("changing the URIs of GID " + Gids.of(s.id()) + " is not"
-          + " available in rangefetch yet (mirrors arrive later); remove it and add the new URI");
+    if (delUris.isEmpty() && addUris.isEmpty()) {
+      return NODES.arrayNode().add(0).add(0);
     }
-    return NODES.arrayNode().add(0).add(0);
+    List<String> current = new ArrayList<>();
+    current.add(s.url());
+    if (s.mirrors() != null) {
+      s.mirrors().stream().skip(1).filter(m -> !m.state().equals("dropped"))
+          .forEach(m -> current.add(m.url()));
+    }
+    int deleted = 0;
+    for (String uri : delUris) {
+      deleted += current.remove(uri) ? 1 : 0;
+    }
+    int at = p.has(4) ? Math.max(0, Math.min(current.size(), p.integer(4, "position")))
+        : current.size();
+    int added = 0;
+    for (String uri : addUris) {
+      if (!current.contains(uri)) {
+        current.add(at + added, uri);
+        added++;
+      }
+    }
+    if (current.isEmpty()) {
+      throw RpcException.failed("GID " + Gids.of(s.id()) + " would have no URI left; add one"
+          + " in addUris");
+    }
+    // The first URI left is the download's URL, the others its mirrors.
+    String url = current.get(0);
+    run(() -> service.update(s.id(), new UpdateCommand(url.equals(s.url()) ? null : url,
+        current.subList(1, current.size()))));
+    return NODES.arrayNode().add(deleted).add(added);
   }
 
   private JsonNode changeOption(Params p) {

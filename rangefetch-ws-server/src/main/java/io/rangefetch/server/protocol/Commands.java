@@ -6,6 +6,7 @@ import io.rangefetch.DownloadRequest;
 import io.rangefetch.server.protocol.Command.Op;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -22,9 +23,11 @@ public final class Commands {
   private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
 
   private static final int MAX_REQUEST_ID_CHARS = 64;
+  private static final int MAX_MIRRORS = 16;
   private static final String OPS = Arrays.stream(Op.values())
       .map(Op::wireName).collect(Collectors.joining(", "));
-  private static final Set<String> UPDATE_FIELDS = Set.of("op", "requestId", "id", "limitBps");
+  private static final Set<String> UPDATE_FIELDS = Set.of("op", "requestId", "id", "url",
+      "mirrors", "limitBps");
   private static final Set<String> SET_LIMITS_FIELDS = Set.of("op", "requestId", "downloadBps",
       "maxConnectionsPerHost");
 
@@ -60,9 +63,18 @@ public final class Commands {
   }
 
   private static UpdateCommand update(JsonNode root) {
-    onlyFields(root, "update", UPDATE_FIELDS, "\"id\" and \"limitBps\" (a whole number of bytes"
-        + " per second of at least 1, or null for no limit)");
-    return new UpdateCommand(rate(root, "limitBps"));
+    onlyFields(root, "update", UPDATE_FIELDS, "\"id\" and any of \"url\" (a new URL of the same"
+        + " file), \"mirrors\" (an array of URLs) and \"limitBps\" (a whole number of bytes per"
+        + " second of at least 1, or null for no limit)");
+    String url = optionalText(root, "url");
+    boolean hasMirrors = root.has("mirrors") && !root.get("mirrors").isNull();
+    Long limitBps = rate(root, "limitBps");
+    if ((url == null || url.isBlank()) && !hasMirrors && limitBps == null) {
+      throw badRequest("update needs a \"url\", \"mirrors\" or \"limitBps\" to change, for"
+          + " example {\"op\":\"update\",\"id\":\"3\",\"url\":\"https://example.org/a.iso\"}");
+    }
+    return new UpdateCommand(url == null || url.isBlank() ? null : url.strip(),
+        hasMirrors ? urls(root, "mirrors", "update") : null, limitBps);
   }
 
   private static SetLimitsCommand setLimits(JsonNode root) {
@@ -176,7 +188,7 @@ public final class Commands {
     Long limitBps = root.path("limitBps").isNull() ? null : rate(root, "limitBps");
     return new AddCommand(url.asText().strip(), threads == null ? null : threads.intValue(),
         chunkBytes, optionalText(root, "fileName"), sha256(root), headers(root), null, limitBps,
-        List.of());
+        urls(root, "mirrors", "add"));
   }
 
   /** The optional {@code headers} object, each checked by the core's rules before the add. */
@@ -204,6 +216,29 @@ public final class Commands {
       headers.put(name, field.getValue().asText());
     }
     return headers;
+  }
+
+  /** An optional array of URL strings; empty when absent. */
+  private static List<String> urls(JsonNode root, String field, String op) {
+    JsonNode node = root.get(field);
+    if (node == null || node.isNull()) {
+      return List.of();
+    }
+    String example = " for example {\"op\":\"" + op + "\",\"" + field
+        + "\":[\"https://mirror.example.org/a.iso\"]}";
+    if (!node.isArray() || node.size() > MAX_MIRRORS) {
+      throw badRequest(field + " must be an array of at most " + MAX_MIRRORS + " URL strings,"
+          + example);
+    }
+    List<String> urls = new ArrayList<>();
+    for (JsonNode item : node) {
+      if (!item.isTextual() || item.asText().isBlank()) {
+        throw badRequest(field + " must hold URL strings, had " + shorten(item.toString()) + ";"
+            + example);
+      }
+      urls.add(item.asText().strip());
+    }
+    return urls;
   }
 
   private static @Nullable Long positive(JsonNode root, String field, long max) {

@@ -1,6 +1,7 @@
 package io.rangefetch.server.protocol;
 
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -34,6 +35,8 @@ import org.jspecify.annotations.Nullable;
  * @param limitBps the download's own rate limit in bytes per second, or null for none
  * @param hostAllowance while downloading, the connections the server's host may have now when
  *     that is below the per-host cap (it answered 429 or 503 lately); null otherwise
+ * @param mirrors the sources of a download with mirrors (or with a note about its URL), the
+ *     URL first; null otherwise
  */
 @JsonSerialize(using = StatusJsonSerializer.class)
 public record StatusJson(String id, String url, @Nullable String finalUrl, String state,
@@ -42,12 +45,16 @@ public record StatusJson(String id, String url, @Nullable String finalUrl, Strin
     @Nullable Long etaSeconds, @Nullable String fileName, @Nullable String file,
     @Nullable String sha256, @Nullable ErrorJson error, String createdAt, String updatedAt,
     @Nullable String node, @Nullable String fileUrl, boolean fileMissing,
-    @Nullable Long limitBps, @Nullable Integer hostAllowance) {
+    @Nullable Long limitBps, @Nullable Integer hostAllowance, @Nullable List<MirrorJson> mirrors) {
+
+  /** Copies {@code mirrors}. */
+  public StatusJson {
+    mirrors = mirrors == null ? null : List.copyOf(mirrors);
+  }
 
   /**
    * A status whose file, if any, is on disk ({@code fileMissing} false), without traffic limits
-   * ({@code limitBps} and {@code hostAllowance} null).
-   */
+   * ({@code limitBps} and {@code hostAllowance} null) or {@code mirrors}.   */
   public StatusJson(String id, String url, @Nullable String finalUrl, String state,
       @Nullable Long size, @Nullable Boolean rangesSupported, int threads, int maxThreads,
       long chunkBytes, long bytesDone, @Nullable Double progress, @Nullable Long speedBps,
@@ -56,7 +63,7 @@ public record StatusJson(String id, String url, @Nullable String finalUrl, Strin
       @Nullable String node, @Nullable String fileUrl) {
     this(id, url, finalUrl, state, size, rangesSupported, threads, maxThreads, chunkBytes,
         bytesDone, progress, speedBps, etaSeconds, fileName, file, sha256, error, createdAt,
-        updatedAt, node, fileUrl, false, null, null);
+        updatedAt, node, fileUrl, false, null, null, null);
   }
 
   /**

@@ -68,6 +68,22 @@ public final class StatusJsonSerializer extends StdSerializer<StatusJson> {
     out.writeBooleanField("fileMissing", s.fileMissing());
     writeNullable(out, "limitBps", s.limitBps());
     writeNullable(out, "hostAllowance", s.hostAllowance());
+    out.writeFieldName("mirrors");
+    if (s.mirrors() == null) {
+      out.writeNull();
+    } else {
+      out.writeStartArray();
+      for (MirrorJson m : s.mirrors()) {
+        out.writeStartObject();
+        out.writeStringField("url", m.url());
+        out.writeStringField("state", m.state());
+        out.writeNumberField("bytes", m.bytes());
+        out.writeNumberField("speedBps", m.speedBps());
+        out.writeStringField("note", m.note());
+        out.writeEndObject();
+      }
+      out.writeEndArray();
+    }
     out.writeEndObject();
   }
 
