@@ -133,6 +133,47 @@ class TrafficTest {
   }
 
   @Test
+  void twoDownloadsUnderTheDownloadersLimitShareItEvenlyWhateverTheirThreads() throws Exception {
+    // given two origins, one file each, and a downloader limited to 2 MiB/s
+    try (MockWebServer second = new MockWebServer()) {
+      second.start();
+      byte[] content = SeededBytes.of((int) (5 * MIB), 37);
+      RangeDispatcher first = serve(content).sendBuffer(SEND_BUFFER);
+      RangeDispatcher other = new RangeDispatcher(content).sendBuffer(SEND_BUFFER);
+      second.setDispatcher(other);
+      long rate = 2 * MIB;
+      Limits limits = TestDownloaders.smallLimits().toBuilder().maxThreads(4)
+          .maxBytesPerThread(MIB / 2).maxBytesPerSecond(rate).build();
+
+      // when a 4-thread and a 1-thread download run at once
+      try (RangeDownloader downloader = TestDownloaders.newBuilder().limits(limits)
+          .readTimeout(Duration.ofSeconds(10)).build()) {
+        DownloadHandle wide = downloader.start(DownloadRequest.newBuilder(uri(),
+            dir.resolve("wide.bin")).threads(4).build());
+        DownloadHandle narrow = downloader.start(DownloadRequest.newBuilder(
+            second.url("/file.bin").uri(), dir.resolve("narrow.bin")).threads(1).build());
+        Outcome.of(wide).completed();
+        Outcome.of(narrow).completed();
+      }
+
+      // then, while both ran (after the sockets' buffers filled), each origin wrote about half:
+      // measured 38-44 % for the 4-thread one; a share by threads would give it 80 %
+      long from = Math.max(first.nanosWhenServed(2 * MIB), other.nanosWhenServed(2 * MIB));
+      long to = Math.min(first.nanosWhenServed(5 * MIB), other.nanosWhenServed(5 * MIB));
+      assertTrue(to - from >= SECOND / 2, () -> "the downloads overlapped only "
+          + (to - from) / 1_000_000 + " ms after their first 2 MiB");
+      long wideBytes = first.servedBy(to) - first.servedBy(from);
+      long narrowBytes = other.servedBy(to) - other.servedBy(from);
+      double wideShare = wideBytes / (double) (wideBytes + narrowBytes);
+      assertTrue(wideShare >= 0.3 && wideShare <= 0.7, () -> "the 4-thread download got "
+          + Math.round(wideShare * 100) + " % of the bytes while both ran (" + wideBytes
+          + " against " + narrowBytes + ")");
+      assertEquals(Sha256.of(content), Sha256.of(dir.resolve("wide.bin")));
+      assertEquals(Sha256.of(content), Sha256.of(dir.resolve("narrow.bin")));
+    }
+  }
+
+  @Test
   void twoDownloadsFromOneHostShareItsConnectionCap() throws Exception {
     // given a slow origin and a cap of 2 connections per host, 4 threads per download
     byte[] content = SeededBytes.of(640 * 1024 + 5, 33);

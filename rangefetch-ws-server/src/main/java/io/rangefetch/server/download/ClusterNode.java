@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 final class ClusterNode implements SharedStore.Node {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
 
-  private final DownloadService service;
+  private final LocalCommands local;
   private final SharedStore shared;
   private final DownloadRegistry registry;
   private final DownloadRecords records;
@@ -30,9 +30,9 @@ final class ClusterNode implements SharedStore.Node {
   // ids of downloads paused because the database was lost (park); guarded by itself
   private final Set<String> parked = new LinkedHashSet<>();
 
-  ClusterNode(DownloadService service, SharedStore shared, DownloadRegistry registry,
+  ClusterNode(LocalCommands local, SharedStore shared, DownloadRegistry registry,
       DownloadRecords records, CoreRuns runs, StatusPublisher publisher, Limits limits) {
-    this.service = service;
+    this.local = local;
     this.shared = shared;
     this.registry = registry;
     this.records = records;
@@ -53,7 +53,7 @@ final class ClusterNode implements SharedStore.Node {
       if (handle != null && !known.state().isTerminal()) {
         // Parked when the database was lost, and claimed back: its run is still in the core.
         LOG.info("download {}: claimed back; resuming its run", id);
-        service.resumeHere(id);
+        local.resume(id);
         return;
       }
       registry.remove(id); // an older run of this node: the record is newer
@@ -90,10 +90,10 @@ final class ClusterNode implements SharedStore.Node {
   @Override
   public StatusJson commandHere(SharedStore.Op op, String id) {
     return switch (op) {
-      case PAUSE -> service.pauseHere(id);
-      case RESUME -> service.resumeHere(id);
-      case CANCEL -> service.cancelHere(id);
-      case REMOVE -> service.removeHere(id);
+      case PAUSE -> local.pause(id);
+      case RESUME -> local.resume(id);
+      case CANCEL -> local.cancel(id);
+      case REMOVE -> local.remove(id);
     };
   }
 
@@ -130,7 +130,7 @@ final class ClusterNode implements SharedStore.Node {
       if (stillHeld.contains(id) && registry.get(id).isPresent()) {
         LOG.info("download {}: the database answers again; resuming it", id);
         try {
-          service.resumeHere(id);
+          local.resume(id);
         } catch (CommandException e) {
           LOG.info("download {}: not resumed: {}", id, e.getMessage());
         }

@@ -1,6 +1,5 @@
 package io.rangefetch.server.download;
 
-import io.rangefetch.DownloadHandle;
 import io.rangefetch.DownloadState;
 import io.rangefetch.RangeDownloader;
 import io.rangefetch.server.protocol.AddCommand;
@@ -32,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * {@link RangeDownloader}. Downloads belong to the server, not to the session that added them.
  * Thread-safe.
  *
- * <p>The commands are here; the rest is in the parts it is made of: {@link CoreRuns} runs a
+ * <p>The commands are routed here (to {@link LocalCommands} for the downloads this server runs,
+ * or to the node of a cluster that holds one); the rest is in the parts it is made of:
+ * {@link CoreRuns} runs a
  * download in the core and turns its events into changes, {@link DownloadRecords} records them
  * (journal or cluster database), {@link StatusPublisher} tells the listeners, and
  * {@link ClusterNode} is this server as one node of a cluster.
@@ -59,6 +60,7 @@ public final class DownloadService implements AutoCloseable {
   private final FileCheck fileCheck;
   private final TrafficLimits traffic;
   private final SourceUpdates sourceUpdates;
+  private final LocalCommands local;
 
   /**
    * Creates the service; {@link #start()} loads the state file.
@@ -103,6 +105,7 @@ public final class DownloadService implements AutoCloseable {
     this.runs = new CoreRuns(downloader, new RunTargets(downloader, downloadDir, registry),
         records, publisher);
     this.queue = new WaitingQueue(downloader, registry, downloadDir);
+    this.local = new LocalCommands(registry, records, publisher, runs, queue, history);
     this.fileCheck = new FileCheck(registry, d -> {
       records.now(d);
       publisher.changed(d, false); // not a change of state: the history's order stays
@@ -133,7 +136,7 @@ public final class DownloadService implements AutoCloseable {
     Files.createDirectories(downloadDir);
     fileCheck.start();
     if (shared != null) {
-      shared.start(new ClusterNode(this, shared, registry, records, runs, publisher,
+      shared.start(new ClusterNode(local, shared, registry, records, runs, publisher,
           downloader.limits()));
       return;
     }
@@ -160,7 +163,7 @@ public final class DownloadService implements AutoCloseable {
         case FAILED, CANCELLED -> { }
       }
     }
-    evict(history.restore(registry.oldestFirst()));
+    local.evict(history.restore(registry.oldestFirst()));
     store.compact();
   }
 
@@ -197,7 +200,7 @@ public final class DownloadService implements AutoCloseable {
           Instant.now());
       registry.add(download);
     }
-    existing.ifPresent(gone -> evict(List.of(gone.id()))); // replaced: its file is gone
+    existing.ifPresent(gone -> local.evict(List.of(gone.id()))); // replaced: its file is gone
     runs.run(download, false);
     records.now(download);
     publisher.changed(download, true);
@@ -266,7 +269,7 @@ public final class DownloadService implements AutoCloseable {
    */
   public StatusJson get(String id) {
     if (shared != null) {
-      return shared.get(id).orElseThrow(() -> notFound(id));
+      return shared.get(id).orElseThrow(() -> LocalCommands.notFound(id));
     }
     return find(id).status();
   }
@@ -302,32 +305,7 @@ public final class DownloadService implements AutoCloseable {
     if (elsewhere(id)) {
       return cluster().command(SharedStore.Op.PAUSE, id);
     }
-    return pauseHere(id);
-  }
-
-  StatusJson pauseHere(String id) {
-    ServerDownload download = find(id);
-    refuseIfEnded(download, "pause");
-    DownloadHandle handle = download.handle();
-    if (handle != null) {
-      try {
-        handle.pause();
-      } catch (IllegalStateException e) {
-        throw conflict(download, "pause");
-      }
-    }
-    ServerDownload.PauseRequest request = download.requestPause();
-    DownloadHandle attached = request.handle();
-    if (attached != null && attached != handle) {
-      // A run started between the two looks: its handle was attached before the request, so
-      // attach() did not see it; pause it here.
-      CoreRuns.pauseQuietly(download, attached);
-    }
-    // Recorded even when the core's own pause event showed it paused first: that event is only
-    // recorded a moment later (DownloadStore#putSoon), and a pause acknowledged to the client must survive a crash.
-    records.now(download);
-    publisher.changed(download, request.stateChanged());
-    return download.status();
+    return local.pause(id);
   }
 
   /**
@@ -343,37 +321,7 @@ public final class DownloadService implements AutoCloseable {
     if (elsewhere(id)) {
       return cluster().command(SharedStore.Op.RESUME, id);
     }
-    return resumeHere(id);
-  }
-
-  StatusJson resumeHere(String id) {
-    ServerDownload download = find(id);
-    refuseIfEnded(download, "resume");
-    DownloadHandle handle = download.handle();
-    if (handle == null) {
-      // Claimed under the download's lock: two resumes at once start one run, not two writing
-      // the same part file.
-      long generation = download.claimRestart();
-      if (generation > 0) {
-        runs.launch(download, generation, true);
-        queue.resumed();
-        records.now(download);
-        publisher.changed(download, true);
-      }
-      return download.status();
-    }
-    // Marked before the core hears of it: the core's acknowledgement (downloadResumed) and the
-    // pause's late events may then arrive at any moment and still find the resume recorded.
-    download.requestResume();
-    try {
-      handle.resume();
-    } catch (IllegalStateException e) {
-      throw conflict(download, "resume");
-    }
-    queue.resumed(); // it keeps its place in the queue
-    runs.update(download, handle);
-    records.now(download);
-    return download.status();
+    return local.resume(id);
   }
 
   /**
@@ -418,17 +366,7 @@ public final class DownloadService implements AutoCloseable {
     if (elsewhere(id)) {
       return cluster().command(SharedStore.Op.CANCEL, id);
     }
-    return cancelHere(id);
-  }
-
-  StatusJson cancelHere(String id) {
-    ServerDownload download = find(id);
-    DownloadState state = download.state();
-    if (state == DownloadState.COMPLETED || state == DownloadState.FAILED) {
-      throw conflict(download, "cancel");
-    }
-    stop(download);
-    return download.status();
+    return local.cancel(id);
   }
 
   /**
@@ -442,32 +380,18 @@ public final class DownloadService implements AutoCloseable {
     if (elsewhere(id)) {
       return cluster().command(SharedStore.Op.REMOVE, id);
     }
-    return removeHere(id);
+    return local.remove(id);
   }
 
-  StatusJson removeHere(String id) {
-    ServerDownload download = find(id);
-    stop(download);
-    download.markRemoved();
-    if (!registry.remove(id)) {
-      throw notFound(id);
-    }
-    history.forget(id);
-    records.removed(id);
-    publisher.removed(download);
-    return download.status();
-  }
-
-  /** Takes off the list the finished downloads the history no longer keeps (files stay). */
-  private void evict(List<String> ids) {
-    ids.forEach(id -> registry.get(id).filter(d -> d.state().isTerminal())
-        .ifPresent(d -> removeHere(id)));
+  /** The download of this server with {@code id}; see {@link LocalCommands#find}. */
+  ServerDownload find(String id) {
+    return local.find(id);
   }
 
   /** After a change of state was pushed: an end pushed, then older finished ones leave. */
   private void stateChanged(ServerDownload download) {
     if (shared == null && registry.contains(download)) {
-      evict(history.changed(download));
+      local.evict(history.changed(download));
     }
   }
 
@@ -547,43 +471,5 @@ public final class DownloadService implements AutoCloseable {
     return shared != null && !(shared.runsHere(id) && registry.get(id).isPresent());
   }
 
-  private void stop(ServerDownload download) {
-    DownloadHandle handle = download.handle();
-    if (handle != null && CoreRuns.cancelAndAwait(handle)) {
-      return; // it ended before the cancel came: the core's end event tells the rest
-    }
-    if (download.cancelled()) {
-      if (handle == null) {
-        // Paused before a restart: no core download holds its part file, so delete it here,
-        // as the core does on a cancel.
-        runs.deletePartFiles(download);
-      }
-      records.now(download);
-      publisher.changed(download, true);
-    }
-  }
 
-  ServerDownload find(String id) {
-    return registry.get(id).orElseThrow(() -> notFound(id));
-  }
-
-  private static void refuseIfEnded(ServerDownload download, String op) {
-    if (download.state().isTerminal()) {
-      throw conflict(download, op);
-    }
-  }
-
-  private static CommandException conflict(ServerDownload download, String op) {
-    String state = download.state().name().toLowerCase(Locale.ROOT);
-    return new CommandException(ErrorCode.CONFLICT, "download " + download.id() + " is " + state
-        + ", so it cannot " + op + "; " + switch (op) {
-          case "cancel" -> "use remove to take it off the list";
-          default -> "add the URL again to download it anew";
-        });
-  }
-
-  private static CommandException notFound(String id) {
-    return new CommandException(ErrorCode.NOT_FOUND, "no download has id \"" + id
-        + "\"; send {\"op\":\"list\"} to see the ids");
-  }
 }
