@@ -43,7 +43,13 @@ public final class DownloadException extends IOException {
      * A bug in rangefetch itself, not the network's or the server's doing: running again is
      * unlikely to help. The message asks for a report.
      */
-    INTERNAL;
+    INTERNAL,
+    /**
+     * A request cut short by the download itself: a pause or a cancel, a URL refreshed, a
+     * source dropped, work handed to another connection. Only the cause of a
+     * {@link DownloadListener#chunkFailed}; never the reason a download fails.
+     */
+    INTERRUPTED;
 
     /**
      * Returns the name used in the protocol's {@code error.code}.

@@ -1,6 +1,5 @@
 package io.rangefetch;
 
-import java.io.IOException;
 
 /**
  * Receives the events of downloads. Every method does nothing by default; override those you
@@ -135,10 +134,12 @@ public interface DownloadListener {
    *
    * @param download the download
    * @param range the range of the matching {@code chunkStart}
-   * @param cause what went wrong
-   * @param willRetry whether the chunk will be tried again
+   * @param cause what went wrong: its {@link DownloadException#reason()} says what kind of
+   *     failure, {@link DownloadException.Reason#INTERRUPTED} when the download itself cut the
+   *     request short (a pause, a refreshed URL, a dropped source)
+   * @param willRetry whether the bytes still missing will be asked for again
    */
-  default void chunkFailed(DownloadHandle download, ByteRange range, IOException cause,
+  default void chunkFailed(DownloadHandle download, ByteRange range, DownloadException cause,
       boolean willRetry) {}
 
   /**

@@ -41,6 +41,7 @@ public final class DownloadRequest {
 
   private final URI uri;
   private final Path target;
+  private final TargetKind targetKind;
   private final int threads;
   private final long chunkBytes;
   private final long maxBytesPerSecond;
@@ -57,6 +58,7 @@ public final class DownloadRequest {
   private DownloadRequest(Builder builder) {
     this.uri = builder.uri;
     this.target = builder.target;
+    this.targetKind = builder.targetKind;
     this.threads = builder.threads;
     this.chunkBytes = builder.chunkBytes;
     this.maxBytesPerSecond = builder.maxBytesPerSecond;
@@ -72,7 +74,11 @@ public final class DownloadRequest {
   }
 
   /**
-   * Returns a builder for a download of {@code uri} into {@code target}.
+   * Returns a builder for a download of {@code uri} into {@code target}, which is taken for a
+   * directory if one exists there when the download starts, else for the file
+   * ({@link TargetKind#AS_FOUND}). Prefer {@link #toFile} or {@link #intoDirectory}, which say
+   * which one is meant: in a fresh folder, {@code newBuilder(uri, Path.of("downloads"))} writes
+   * a file named {@code downloads}.
    *
    * @param uri absolute {@code http} or {@code https} URI. Credentials in it
    *     ({@code user:pass@host}) are sent as HTTP Basic authentication and never logged.
@@ -82,7 +88,44 @@ public final class DownloadRequest {
    * @throws IllegalArgumentException if {@code uri} is not an absolute http(s) URI with a host
    */
   public static Builder newBuilder(URI uri, Path target) {
-    return new Builder(uri, target);
+    return new Builder(uri, target, TargetKind.AS_FOUND);
+  }
+
+  /**
+   * Returns a builder for a download of {@code uri} into the file {@code file}.
+   *
+   * <pre>{@code
+   * DownloadRequest.toFile(uri, Path.of("downloads", "ubuntu.iso")).build();
+   * }</pre>
+   *
+   * @param uri absolute {@code http} or {@code https} URI; credentials in it are sent as HTTP
+   *     Basic authentication and never logged
+   * @param file the file to write; its directory must exist, and an existing directory of this
+   *     name fails the download ({@link DownloadException.Reason#FILE_EXISTS})
+   * @return a new builder
+   * @throws IllegalArgumentException if {@code uri} is not an absolute http(s) URI with a host
+   */
+  public static Builder toFile(URI uri, Path file) {
+    return new Builder(uri, file, TargetKind.FILE);
+  }
+
+  /**
+   * Returns a builder for a download of {@code uri} into the directory {@code directory}: the
+   * file's name comes from the server's {@code Content-Disposition} or the URL, reduced to a
+   * safe plain name, and the directory is created when missing.
+   *
+   * <pre>{@code
+   * DownloadRequest.intoDirectory(uri, Path.of("downloads")).build();
+   * }</pre>
+   *
+   * @param uri absolute {@code http} or {@code https} URI; credentials in it are sent as HTTP
+   *     Basic authentication and never logged
+   * @param directory the directory to write into
+   * @return a new builder
+   * @throws IllegalArgumentException if {@code uri} is not an absolute http(s) URI with a host
+   */
+  public static Builder intoDirectory(URI uri, Path directory) {
+    return new Builder(uri, directory, TargetKind.DIRECTORY);
   }
 
   /**
@@ -101,6 +144,16 @@ public final class DownloadRequest {
    */
   public Path target() {
     return target;
+  }
+
+  /**
+   * Returns whether {@link #target()} is the file or the directory to write into.
+   *
+   * @return as the builder was made: {@link #toFile}, {@link #intoDirectory} or
+   *     {@link #newBuilder} ({@link TargetKind#AS_FOUND})
+   */
+  public TargetKind targetKind() {
+    return targetKind;
   }
 
   /**
@@ -230,6 +283,7 @@ public final class DownloadRequest {
   public static final class Builder {
     private final URI uri;
     private final Path target;
+    private final TargetKind targetKind;
     private int threads;
     private long chunkBytes;
     private long maxBytesPerSecond;
@@ -243,9 +297,10 @@ public final class DownloadRequest {
     private UrlRefresher urlRefresher = NO_REFRESH;
     private @Nullable URI formerUri;
 
-    private Builder(URI uri, Path target) {
+    private Builder(URI uri, Path target, TargetKind targetKind) {
       this.uri = checkUri(Objects.requireNonNull(uri, "uri"));
       this.target = Objects.requireNonNull(target, "target");
+      this.targetKind = targetKind;
     }
 
     private static URI checkUri(URI uri) {

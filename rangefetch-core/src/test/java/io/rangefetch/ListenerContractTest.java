@@ -119,6 +119,12 @@ class ListenerContractTest {
     List<Event> failed = listener.named("chunkFailed");
     assertEquals(3, failed.size(), listener.events()::toString);
     assertTrue(failed.stream().allMatch(Event::willRetry), failed::toString);
+    // each says why with a public reason; the 503 as an error status
+    assertTrue(failed.stream().noneMatch(e -> e.cause().reason()
+        == DownloadException.Reason.INTERRUPTED), failed::toString);
+    assertEquals(1, failed.stream().filter(e -> e.cause().reason()
+        == DownloadException.Reason.HTTP_STATUS && e.cause().statusCode() == 503).count(),
+        failed::toString);
     assertEquals(3, listener.named("chunkStart").stream().filter(e -> e.attempt() == 2).count(),
         listener.events()::toString);
   }

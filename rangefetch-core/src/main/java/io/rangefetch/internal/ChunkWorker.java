@@ -1,6 +1,7 @@
 package io.rangefetch.internal;
 
 import io.rangefetch.ByteRange;
+import io.rangefetch.DownloadException;
 import io.rangefetch.DownloadException.Reason;
 import java.io.IOException;
 import java.io.InputStream;
@@ -201,7 +202,7 @@ final class ChunkWorker implements BodyCopier.Progress {
     run.scheduler.released(slot, ask.lease());
     run.host.wake();
     ByteRange range = ask.range();
-    IOException cause = new IOException(why);
+    DownloadException cause = new DownloadException(Reason.INTERRUPTED, at, why, null, range, -1);
     boolean again = !run.host.stopping();
     run.host.post((l, d) -> l.chunkFailed(d, range, cause, again));
   }
@@ -223,7 +224,8 @@ final class ChunkWorker implements BodyCopier.Progress {
     boolean retry = run.scheduler.failed(slot, ask.lease(), f);
     run.host.wake();
     ByteRange range = ask.range();
-    run.host.post((l, d) -> l.chunkFailed(d, range, f, retry));
+    DownloadException cause = f.toDownloadException(at, range);
+    run.host.post((l, d) -> l.chunkFailed(d, range, cause, retry));
     if (!retry) {
       run.host.fail(f, range);
     }

@@ -60,8 +60,35 @@ final class RunFiles {
 
   /** Reserves the target when the request names a file; a directory waits for the probe. */
   void reserveNamedTarget() throws FetchFailure {
-    if (file == null && !Files.isDirectory(request.target())) {
-      file = engine.targets().reserve(request.target(), request.ifExists(), this::resumable);
+    if (file != null) {
+      return;
+    }
+    Path target = request.target();
+    switch (request.targetKind()) {
+      case DIRECTORY -> createDirectory(target);
+      case FILE -> {
+        if (Files.isDirectory(target)) {
+          throw FetchFailure.fatal(Reason.FILE_EXISTS, target.toAbsolutePath() + " is a"
+              + " directory, and the request names it as the file to write; choose another"
+              + " file name, or DownloadRequest.intoDirectory to write into it");
+        }
+        file = engine.targets().reserve(target, request.ifExists(), this::resumable);
+      }
+      case AS_FOUND -> {
+        if (!Files.isDirectory(target)) {
+          file = engine.targets().reserve(target, request.ifExists(), this::resumable);
+        }
+      }
+      default -> throw new IllegalStateException("unknown target kind " + request.targetKind());
+    }
+  }
+
+  private static void createDirectory(Path directory) throws FetchFailure {
+    try {
+      Files.createDirectories(directory);
+    } catch (IOException | UnsupportedOperationException e) {
+      throw FetchFailure.fatal(Reason.DISK, "cannot create the directory " + directory
+          + " to download into (" + e + "); create it, or choose another directory");
     }
   }
 

@@ -1,6 +1,7 @@
 package io.rangefetch.internal;
 
 import io.rangefetch.ByteRange;
+import io.rangefetch.DownloadException;
 import io.rangefetch.DownloadException.Reason;
 import java.io.IOException;
 import java.net.URI;
@@ -96,7 +97,8 @@ final class SingleStreamRun {
         FetchFailure f = FailureClassifier.classify(e, what);
         boolean retry = !host.stopping() && policy.shouldRetry(f, attempt);
         if (whole != null) {
-          events.post((l, d) -> l.chunkFailed(d, whole, f, retry));
+          DownloadException cause = f.toDownloadException(uri, whole);
+          events.post((l, d) -> l.chunkFailed(d, whole, cause, retry));
         }
         if (!retry) {
           if (!host.stopping()) {

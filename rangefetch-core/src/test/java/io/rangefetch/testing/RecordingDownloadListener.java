@@ -7,7 +7,6 @@ import io.rangefetch.DownloadListener;
 import io.rangefetch.DownloadResult;
 import io.rangefetch.DownloadStatus;
 import io.rangefetch.Probe;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,6 +35,11 @@ public final class RecordingDownloadListener implements DownloadListener {
 
     public boolean willRetry() {
       return (Boolean) args.get(2);
+    }
+
+    /** The cause of a {@code chunkFailed}. */
+    public DownloadException cause() {
+      return (DownloadException) args.get(1);
     }
 
     public DownloadStatus status() {
@@ -141,7 +145,7 @@ public final class RecordingDownloadListener implements DownloadListener {
   }
 
   @Override
-  public void chunkFailed(DownloadHandle download, ByteRange range, IOException cause,
+  public void chunkFailed(DownloadHandle download, ByteRange range, DownloadException cause,
       boolean willRetry) {
     record("chunkFailed", download, range, cause, willRetry);
   }

@@ -30,7 +30,7 @@ public final class DownloadWithProgress {
     Path directory = Path.of(args.length > 1 ? args[1] : ".");
 
     try (RangeDownloader downloader = RangeDownloader.create()) {
-      DownloadRequest request = DownloadRequest.newBuilder(url, directory)
+      DownloadRequest request = DownloadRequest.intoDirectory(url, directory)
           .listener(new DownloadListener() {
             @Override
             public void progress(DownloadHandle download, DownloadStatus status) {

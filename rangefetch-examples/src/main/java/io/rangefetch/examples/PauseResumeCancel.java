@@ -35,7 +35,7 @@ public final class PauseResumeCancel {
     CountDownLatch bytesFlow = new CountDownLatch(1);
 
     try (RangeDownloader downloader = RangeDownloader.create()) {
-      DownloadHandle download = downloader.start(DownloadRequest.newBuilder(url, directory)
+      DownloadHandle download = downloader.start(DownloadRequest.intoDirectory(url, directory)
           .listener(new DownloadListener() {
             @Override
             public void progress(DownloadHandle download, DownloadStatus status) {
@@ -54,7 +54,7 @@ public final class PauseResumeCancel {
       System.out.println("resumed and saved " + result.file() + ", sha256 " + result.sha256());
 
       DownloadHandle second = downloader.start(
-          DownloadRequest.newBuilder(url, directory.resolve("second-copy")).build());
+          DownloadRequest.toFile(url, directory.resolve("second-copy")).build());
       second.cancel();
       try {
         second.result().get();

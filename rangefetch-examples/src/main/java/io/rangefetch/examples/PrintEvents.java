@@ -9,7 +9,6 @@ import io.rangefetch.DownloadResult;
 import io.rangefetch.DownloadStatus;
 import io.rangefetch.Probe;
 import io.rangefetch.RangeDownloader;
-import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
@@ -39,7 +38,7 @@ public final class PrintEvents implements DownloadListener {
     try (RangeDownloader downloader = RangeDownloader.newBuilder()
         .listener(events)
         .build()) {
-      downloader.start(DownloadRequest.newBuilder(url, directory).build());
+      downloader.start(DownloadRequest.intoDirectory(url, directory).build());
       // Events arrive on the callback thread; the last one may come after result() completes.
       events.lastEvent.await();
     }
@@ -77,10 +76,10 @@ public final class PrintEvents implements DownloadListener {
   }
 
   @Override
-  public void chunkFailed(DownloadHandle download, ByteRange range, IOException cause,
+  public void chunkFailed(DownloadHandle download, ByteRange range, DownloadException cause,
       boolean willRetry) {
-    print(download, "chunkFailed " + range + (willRetry ? " (will retry): " : ": ")
-        + cause.getMessage());
+    print(download, "chunkFailed " + range + " " + cause.code()
+        + (willRetry ? " (will retry): " : ": ") + cause.getMessage());
   }
 
   @Override

@@ -38,7 +38,7 @@ public final class ProbeFirst {
       int threads = parallel ? downloader.limits().maxThreads() : 1;
       System.out.println("downloading with " + threads + (threads == 1 ? " thread" : " threads"));
 
-      DownloadRequest request = DownloadRequest.newBuilder(probe.finalUri(), directory)
+      DownloadRequest request = DownloadRequest.intoDirectory(probe.finalUri(), directory)
           .threads(threads)
           .build();
       DownloadResult result = downloader.start(request).result().get();

@@ -36,7 +36,7 @@ public final class TunedLimits {
         .build();
 
     try (RangeDownloader downloader = RangeDownloader.newBuilder().limits(limits).build()) {
-      DownloadRequest request = DownloadRequest.newBuilder(url, directory)
+      DownloadRequest request = DownloadRequest.intoDirectory(url, directory)
           .threads(16)                      // more than the cap: 4 are used
           .chunkBytes(8 * 1024 * 1024)      // more than the cap: 1 MiB is used
           .build();

@@ -13,7 +13,6 @@ import io.rangefetch.DownloadState;
 import io.rangefetch.DownloadStatus;
 import io.rangefetch.TrafficStatus;
 import io.rangefetch.TransferStats;
-import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -134,7 +133,7 @@ public final class DownloadMetrics implements DownloadListener {
   }
 
   @Override
-  public void chunkFailed(DownloadHandle download, ByteRange range, IOException cause,
+  public void chunkFailed(DownloadHandle download, ByteRange range, DownloadException cause,
       boolean willRetry) {
     if (willRetry) {
       retries.increment();
