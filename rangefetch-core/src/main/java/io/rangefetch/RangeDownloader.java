@@ -96,6 +96,21 @@ public final class RangeDownloader implements AutoCloseable {
   }
 
   /**
+   * Asks the server about the file of {@code request} as its download would: with its headers
+   * (cookies, tokens) and through its proxy. Writes nothing; the request's target and other
+   * settings are not used.
+   *
+   * @param request the download to ask about
+   * @return the answer; it completes exceptionally with a {@link DownloadException} if the
+   *     server cannot be reached or answers with an error
+   * @throws IllegalStateException if this downloader is closed
+   */
+  public CompletableFuture<Probe> probe(DownloadRequest request) {
+    Objects.requireNonNull(request, "request");
+    return engine.probe(request);
+  }
+
+  /**
    * Starts a download and returns at once. The download runs when a slot is free: at most
    * {@link Limits#maxConcurrentDownloads()} run at once, the others wait in
    * {@link DownloadState#QUEUED}.

@@ -44,6 +44,27 @@ class ProbeTest {
   }
 
   @Test
+  void aProbeOfARequestSendsItsHeadersAsItsDownloadWould() throws Exception {
+    // given a request with the cookie its server wants
+    DownloadRequest request = DownloadRequest.toFile(uri("/file.bin"), dir.resolve("f"))
+        .header("Cookie", "session=abc").build();
+
+    // when only the server is asked
+    try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
+      Probe probe = downloader.probe(request).get(Outcome.PATIENCE.toSeconds(),
+          java.util.concurrent.TimeUnit.SECONDS);
+
+      // then the answer is the file's, the cookie went along, and nothing was written
+      assertEquals(CONTENT.length, probe.size());
+      assertEquals(RangeSupport.SUPPORTED, probe.ranges());
+      List<Exchange> asked = files.exchanges();
+      assertTrue(asked.stream().allMatch(e -> "session=abc".equals(e.header("Cookie"))),
+          asked::toString);
+      assertFalse(java.nio.file.Files.exists(dir.resolve("f")));
+    }
+  }
+
+  @Test
   void fallsBackToOneStreamWhenServerIgnoresRange() throws Exception {
     // given a server that advertises Accept-Ranges but answers every GET with 200
     files.ignoreRange().advertiseRanges(true);

@@ -110,12 +110,18 @@ public final class DownloadEngine implements AutoCloseable {
   /** See {@link io.rangefetch.RangeDownloader#probe}. */
   public CompletableFuture<Probe> probe(URI uri) {
     // The request builder holds the one check of what a download URI may be.
-    DownloadRequest.newBuilder(uri, Path.of("."));
+    return probe(DownloadRequest.newBuilder(uri, Path.of(".")).build());
+  }
+
+  /** See {@link io.rangefetch.RangeDownloader#probe(DownloadRequest)}. */
+  public CompletableFuture<Probe> probe(DownloadRequest request) {
+    URI uri = request.uri();
     checkOpen();
     CompletableFuture<Probe> future = new CompletableFuture<>();
     workers.execute(() -> {
       InFlight inFlight = new InFlight();
-      Requests requests = new Requests(uri, Map.of(), routes.main());
+      Requests requests = new Requests(uri, request.headers(),
+          routes.of(request.proxy().orElse(null)));
       try {
         FirstResponse first = prober.open(uri, new ByteRange(0, 0), requests, inFlight);
         if (first.kind() == FirstResponse.Kind.UNRELIABLE) {
