@@ -220,9 +220,6 @@ final class CoreRuns {
 
     @Override
     public void downloadResumed(DownloadHandle handle) {
-      if (current()) {
-        download.resumeAcknowledged();
-      }
       changed(handle, handle.status(), DownloadState.QUEUED);
     }
 

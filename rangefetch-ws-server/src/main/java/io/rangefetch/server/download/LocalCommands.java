@@ -2,11 +2,18 @@ package io.rangefetch.server.download;
 
 import io.rangefetch.DownloadHandle;
 import io.rangefetch.DownloadState;
+import io.rangefetch.DownloadStatus;
 import io.rangefetch.server.protocol.CommandException;
 import io.rangefetch.server.protocol.ErrorCode;
 import io.rangefetch.server.protocol.StatusJson;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The commands on the downloads this server runs itself (in a cluster: those this node holds):
@@ -15,6 +22,9 @@ import java.util.Locale;
  * download. Thread-safe.
  */
 final class LocalCommands {
+  private static final Logger LOG = LoggerFactory.getLogger(LocalCommands.class);
+  private static final int STATE_WAIT_SECONDS = 10;
+
   private final DownloadRegistry registry;
   private final DownloadRecords records;
   private final StatusPublisher publisher;
@@ -37,12 +47,22 @@ final class LocalCommands {
     refuseIfEnded(download, "pause");
     DownloadHandle handle = download.handle();
     if (handle != null) {
+      // The core says when the pause holds: the reply shows the state the core is in.
+      CompletableFuture<DownloadStatus> paused;
       try {
-        handle.pause();
+        paused = handle.pause();
       } catch (IllegalStateException e) {
         throw conflict(download, "pause");
       }
+      awaitState(paused, download, "pause");
+      runs.update(download, handle);
+      // Recorded at once even though the core's pause event was recorded a moment later
+      // (DownloadStore#putSoon): a pause acknowledged to the client must survive a crash.
+      records.now(download);
+      return download.status();
     }
+    // No run holds it yet (one is being started): shown paused now, and the run is paused as
+    // soon as it is attached (ServerDownload#attach).
     ServerDownload.PauseRequest request = download.requestPause();
     DownloadHandle attached = request.handle();
     if (attached != null && attached != handle) {
@@ -73,18 +93,35 @@ final class LocalCommands {
       }
       return download.status();
     }
-    // Marked before the core hears of it: the core's acknowledgement (downloadResumed) and the
-    // pause's late events may then arrive at any moment and still find the resume recorded.
-    download.requestResume();
+    download.clearPauseRequest();
+    CompletableFuture<DownloadStatus> running;
     try {
-      handle.resume();
+      running = handle.resume();
     } catch (IllegalStateException e) {
       throw conflict(download, "resume");
     }
+    // Once it holds, the pause's own events have all been told: the state shown is the core's.
+    awaitState(running, download, "resume");
     queue.resumed(); // it keeps its place in the queue
     runs.update(download, handle);
     records.now(download);
     return download.status();
+  }
+
+  /**
+   * Waits for the core to say that a pause or resume holds. It stops the workers' connections,
+   * so this takes milliseconds; a core that needs longer goes on, and its events tell the rest.
+   */
+  private static void awaitState(CompletableFuture<DownloadStatus> change,
+      ServerDownload download, String op) {
+    try {
+      change.get(STATE_WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.warn("download {}: the {} did not take effect within {} s; its events will show when"
+          + " it does", download.id(), op, STATE_WAIT_SECONDS);
+    }
   }
 
   StatusJson cancel(String id) {

@@ -45,14 +45,10 @@ final class ServerDownload {
   private long generation;
   // guarded by this: set by remove; a removed download takes no more events
   private boolean removed;
-  // guarded by this: a pause was asked for. The core stops its workers asynchronously; until
-  // they have stopped, its state still says downloading, but clients are shown paused at once
+  // guarded by this: a pause was asked for while no run held the download (or while its node
+  // cannot reach the cluster's database): clients are shown paused at once, and the run is
+  // paused when it is attached. A pause of a running download waits for the core instead.
   private boolean pauseRequested;
-  // guarded by this: a resume was accepted. Until the core acknowledges it (its downloadResumed
-  // event), a paused report is the pause's own, late: clients see queued. Cleared by that event
-  // only, not by the first non-paused report: the service's own look at the core's state right
-  // after the resume can come before the pause's late event.
-  private boolean resumeRequested;
   // guarded by this: the status fields
   private DownloadState state = DownloadState.QUEUED;
   private @Nullable URI finalUri;
@@ -171,7 +167,6 @@ final class ServerDownload {
     generation++;
     handle = null;
     pauseRequested = false;
-    resumeRequested = false;
     state = DownloadState.QUEUED;
     size = -1;
     ranges = RangeSupport.UNKNOWN;
@@ -294,22 +289,13 @@ final class ServerDownload {
 
   // guarded by this: the caller holds the lock
   private DownloadState shownFor(DownloadState reported) {
-    if (pauseRequested) {
-      return DownloadState.PAUSED;
-    }
-    if (resumeRequested && reported == DownloadState.PAUSED) {
-      return DownloadState.QUEUED;
-    }
-    return reported;
-  }
-
-  /** The core says it resumed: from now on a paused report is a new pause. */
-  synchronized void resumeAcknowledged() {
-    resumeRequested = false;
+    // Paused before its run was attached: the run's first events come before its pause.
+    return pauseRequested ? DownloadState.PAUSED : reported;
   }
 
   /**
-   * Shows the download paused from now on, while the core stops its workers.
+   * Shows a download that no run holds yet paused from now on; the run is paused when it is
+   * attached.
    *
    * @return whether the state changed, and the handle attached at this moment, which the caller
    *     pauses if it has not already (see {@link #attach})
@@ -319,7 +305,6 @@ final class ServerDownload {
       return new PauseRequest(false, null);
     }
     pauseRequested = true;
-    resumeRequested = false;
     DownloadState before = state;
     state = DownloadState.PAUSED;
     threads = 0;
@@ -335,17 +320,9 @@ final class ServerDownload {
    */
   record PauseRequest(boolean stateChanged, @Nullable DownloadHandle handle) {}
 
-  /**
-   * A resume is being handed to the core: shows it queued at once, as a pause shows paused at
-   * once, and queued while the core still says paused.
-   */
-  synchronized void requestResume() {
+  /** A resume is being handed to the core: a pause asked for before is over. */
+  synchronized void clearPauseRequest() {
     pauseRequested = false;
-    resumeRequested = true;
-    if (state == DownloadState.PAUSED) {
-      state = DownloadState.QUEUED;
-      updatedAt = Instant.now();
-    }
   }
 
   synchronized boolean complete(DownloadResult result) {
