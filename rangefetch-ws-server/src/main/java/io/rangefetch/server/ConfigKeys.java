@@ -1,5 +1,6 @@
 package io.rangefetch.server;
 
+import io.rangefetch.ByteSize;
 import io.rangefetch.Limits;
 import io.rangefetch.server.cluster.ClusterSettings;
 import java.io.IOException;
@@ -61,8 +62,6 @@ final class ConfigKeys {
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(s|m|h)?",
       Pattern.CASE_INSENSITIVE);
 
-  private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmgt]?)(i?b)?",
-      Pattern.CASE_INSENSITIVE);
 
   /**
    * A value and where it came from.
@@ -246,28 +245,8 @@ final class ConfigKeys {
     return Arrays.stream(v.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
   }
 
-  /**
-   * Parses a size: bytes, or a number with {@code K}, {@code M}, {@code G} or {@code T}
-   * (binary multiples, optionally followed by {@code B} or {@code iB}).
-   *
-   * @param v the text
-   * @return the number of bytes
-   * @throws IllegalArgumentException if not a size
-   * @throws ArithmeticException if it overflows
-   */
+  /** A size as people type it ({@link ByteSize}: {@code 512K}, {@code 4M}, bytes). */
   static long size(String v) {
-    Matcher m = SIZE.matcher(v);
-    if (!m.matches()) {
-      throw new NumberFormatException(v);
-    }
-    long n = Long.parseLong(m.group(1));
-    int shift = switch (m.group(2).toLowerCase(Locale.ROOT)) {
-      case "k" -> 10;
-      case "m" -> 20;
-      case "g" -> 30;
-      case "t" -> 40;
-      default -> 0;
-    };
-    return Math.multiplyExact(n, 1L << shift);
+    return ByteSize.parse(v);
   }
 }

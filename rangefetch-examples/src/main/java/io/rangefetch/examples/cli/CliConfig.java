@@ -1,5 +1,6 @@
 package io.rangefetch.examples.cli;
 
+import io.rangefetch.ByteSize;
 import io.rangefetch.Limits;
 import java.io.IOException;
 import java.io.Reader;

@@ -1,5 +1,6 @@
 package io.rangefetch.examples.cli;
 
+import io.rangefetch.ByteSize;
 import io.rangefetch.DownloadException;
 import io.rangefetch.DownloadHandle;
 import io.rangefetch.DownloadRequest;

@@ -1,5 +1,6 @@
 package io.rangefetch.examples.cli;
 
+import io.rangefetch.ByteSize;
 import io.rangefetch.DownloadHandle;
 import io.rangefetch.DownloadListener;
 import io.rangefetch.DownloadState;

@@ -1,4 +1,4 @@
-package io.rangefetch.examples.cli;
+package io.rangefetch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package io.rangefetch.examples.cli;
+package io.rangefetch;
 
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -9,7 +9,9 @@ import java.util.regex.Pattern;
  * or plain bytes. Immutable and thread-safe.
  *
  * <p>Suffixes are 1024-based and case-insensitive; {@code K}, {@code KB} and {@code KiB} all
- * mean 1024 bytes, as in curl and wget.
+ * mean 1024 bytes, as in curl and wget. The command line and the server read every size and rate
+ * of their configuration with it, so {@code 4M} means the same everywhere; a program that reads
+ * {@link Limits} from its own configuration can do the same.
  */
 public final class ByteSize {
   private static final Pattern SIZE =
