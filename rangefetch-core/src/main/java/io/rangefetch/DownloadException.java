@@ -1,6 +1,5 @@
 package io.rangefetch;
 
-import io.rangefetch.internal.Redaction;
 import java.io.IOException;
 import java.net.URI;
 import java.util.Locale;
@@ -115,7 +114,7 @@ public final class DownloadException extends IOException {
       @Nullable ByteRange range, int statusCode, boolean partFileKept) {
     super(Objects.requireNonNull(message, "message"), cause);
     this.reason = Objects.requireNonNull(reason, "reason");
-    this.uri = Redaction.redact(Objects.requireNonNull(uri, "uri"));
+    this.uri = DownloadUrls.redact(Objects.requireNonNull(uri, "uri"));
     this.range = range;
     this.statusCode = statusCode;
     this.partFileKept = partFileKept;

@@ -1,5 +1,7 @@
 package io.rangefetch;
 
+import io.rangefetch.internal.CustomHeaders;
+import io.rangefetch.internal.ProxyAddress;
 import io.rangefetch.internal.Rates;
 import java.net.URI;
 import java.nio.file.Path;
@@ -13,10 +15,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.regex.Pattern;
-import io.rangefetch.internal.ProxyAddress;
-import io.rangefetch.internal.Redaction;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -24,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  * thread-safe.
  *
  * <pre>{@code
- * DownloadRequest request = DownloadRequest.newBuilder(
+ * DownloadRequest request = DownloadRequest.intoDirectory(
  *         URI.create("https://example.org/a.iso"), Path.of("downloads"))
  *     .threads(4)
  *     .sha256("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
@@ -34,10 +33,6 @@ import org.jspecify.annotations.Nullable;
 public final class DownloadRequest {
   private static final UrlRefresher NO_REFRESH = (download, expired, code) -> Optional.empty();
   private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
-  // Headers the engine sets itself: letting a caller override them would break the ranges.
-  private static final Set<String> RESERVED_HEADERS = Set.of(
-      "range", "if-range", "accept-encoding", "host", "content-length", "transfer-encoding",
-      "connection");
 
   private final URI uri;
   private final Path target;
@@ -128,20 +123,12 @@ public final class DownloadRequest {
     return new Builder(uri, directory, TargetKind.DIRECTORY);
   }
 
-  /**
-   * Returns the URI to download.
-   *
-   * @return the URI as given
-   */
+  /** {@return the URI to download, as given} */
   public URI uri() {
     return uri;
   }
 
-  /**
-   * Returns the file to write, or the directory to pick a name in.
-   *
-   * @return the target as given
-   */
+  /** {@return the file to write, or the directory to pick a name in, as given} */
   public Path target() {
     return target;
   }
@@ -176,49 +163,27 @@ public final class DownloadRequest {
     return chunkBytes == 0 ? OptionalLong.empty() : OptionalLong.of(chunkBytes);
   }
 
-  /**
-   * Returns the expected SHA-256 of the complete file, as 64 lower-case hex digits.
-   *
-   * @return the expected digest, if one was given
-   */
+  /** {@return the expected SHA-256 of the complete file as 64 lower-case hex digits, if given} */
   public Optional<String> sha256() {
     return Optional.ofNullable(sha256);
   }
 
-  /**
-   * Returns the extra request headers, in the order they were added.
-   *
-   * @return an unmodifiable map of header name to value
-   */
+  /** {@return the extra request headers, name to value, in the order added; unmodifiable} */
   public Map<String, String> headers() {
     return headers;
   }
 
-  /**
-   * Returns what happens when the target file exists.
-   *
-   * @return the policy
-   * @see Builder#ifExists(IfExists)
-   */
+  /** {@return what happens when the target file exists} */
   public IfExists ifExists() {
     return ifExists;
   }
 
-  /**
-   * Returns whether the SHA-256 of the file is computed.
-   *
-   * @return true unless turned off
-   * @see Builder#computeSha256(boolean)
-   */
+  /** {@return whether the SHA-256 of the file is computed} */
   public boolean computeSha256() {
     return computeSha256;
   }
 
-  /**
-   * Returns the listener of this download alone; it is called after the downloader's own.
-   *
-   * @return the listener, {@link DownloadListener#NONE} unless one was set
-   */
+  /** {@return the listener of this download alone, called after the downloader's own} */
   public DownloadListener listener() {
     return listener;
   }
@@ -244,22 +209,12 @@ public final class DownloadRequest {
     return Optional.ofNullable(proxy);
   }
 
-  /**
-   * Returns the mirrors: other URLs of the same file.
-   *
-   * @return the mirrors, in the order given; empty when there are none
-   * @see Builder#mirror(URI)
-   */
+  /** {@return the mirrors, other URLs of the same file, in order} */
   public List<URI> mirrors() {
     return mirrors;
   }
 
-  /**
-   * Returns what supplies a fresh URL when a source answers 401, 403 or 410.
-   *
-   * @return the refresher
-   * @see Builder#urlRefresher(UrlRefresher)
-   */
+  /** {@return what supplies a fresh URL on a 401, 403 or 410} */
   public UrlRefresher urlRefresher() {
     return urlRefresher;
   }
@@ -276,7 +231,7 @@ public final class DownloadRequest {
 
   @Override
   public String toString() {
-    return "DownloadRequest{uri=" + Redaction.redact(uri) + ", target=" + target + "}";
+    return "DownloadRequest{uri=" + DownloadUrls.redact(uri) + ", target=" + target + "}";
   }
 
   /** Builds a {@link DownloadRequest}. Not thread-safe. */
@@ -298,22 +253,9 @@ public final class DownloadRequest {
     private @Nullable URI formerUri;
 
     private Builder(URI uri, Path target, TargetKind targetKind) {
-      this.uri = checkUri(Objects.requireNonNull(uri, "uri"));
+      this.uri = DownloadUrls.check(Objects.requireNonNull(uri, "uri"));
       this.target = Objects.requireNonNull(target, "target");
       this.targetKind = targetKind;
-    }
-
-    private static URI checkUri(URI uri) {
-      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-      if (!uri.isAbsolute() || !(scheme.equals("http") || scheme.equals("https"))) {
-        throw new IllegalArgumentException("uri must be an absolute http or https URI, was "
-            + Redaction.redact(uri) + "; write it as https://host/path");
-      }
-      if (uri.getHost() == null || uri.getHost().isEmpty()) {
-        throw new IllegalArgumentException(
-            "uri has no host name, was " + Redaction.redact(uri) + "; write it as https://host/path");
-      }
-      return uri;
     }
 
     /**
@@ -394,22 +336,7 @@ public final class DownloadRequest {
      * @throws IllegalArgumentException if the name is reserved or either part is malformed
      */
     public Builder header(String name, String value) {
-      Objects.requireNonNull(name, "name");
-      Objects.requireNonNull(value, "value");
-      if (!name.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
-        throw new IllegalArgumentException("header name is not a valid HTTP token: \"" + name
-            + "\"; a name is letters, digits and !#$%&'*+-.^_`|~, without blanks or a colon");
-      }
-      if (RESERVED_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
-        throw new IllegalArgumentException(
-            "header " + name + " is set by the downloader itself and cannot be overridden; leave"
-                + " it out (refused: Host, Range, If-Range, Accept-Encoding, Content-Length,"
-                + " Transfer-Encoding, Connection)");
-      }
-      if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
-        throw new IllegalArgumentException("header " + name
-            + " has a line break in its value; give one header per call, on one line");
-      }
+      CustomHeaders.check(name, value);
       headers.put(name, value);
       return this;
     }
@@ -484,12 +411,10 @@ public final class DownloadRequest {
      *     host, or is given twice
      */
     public Builder mirror(URI mirror) {
-      URI checked = checkUri(Objects.requireNonNull(mirror, "mirror"));
-      if (checked.equals(uri) || mirrors.contains(checked)) {
-        throw new IllegalArgumentException("mirror " + Redaction.redact(checked)
-            + " is given twice; give each URL of the file once");
-      }
-      mirrors.add(checked);
+      List<URI> all = new ArrayList<>(mirrors);
+      all.add(Objects.requireNonNull(mirror, "mirror"));
+      DownloadUrls.checkMirrors(uri, all);
+      mirrors.add(mirror);
       return this;
     }
 
@@ -532,7 +457,7 @@ public final class DownloadRequest {
      * @throws IllegalArgumentException if {@code former} is not an absolute http(s) URI
      */
     public Builder formerUri(URI former) {
-      this.formerUri = checkUri(Objects.requireNonNull(former, "former"));
+      this.formerUri = DownloadUrls.check(Objects.requireNonNull(former, "former"));
       return this;
     }
 

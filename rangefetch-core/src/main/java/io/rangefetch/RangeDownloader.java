@@ -1,9 +1,9 @@
 package io.rangefetch;
 
 import io.rangefetch.internal.DownloadEngine;
-import io.rangefetch.internal.ProxyAddress;
 import io.rangefetch.internal.EngineSettings;
 import io.rangefetch.internal.PartFileNames;
+import io.rangefetch.internal.ProxyAddress;
 import io.rangefetch.internal.Rates;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -35,7 +35,8 @@ import org.jspecify.annotations.Nullable;
  *     .limits(Limits.newBuilder().maxThreads(8).build())
  *     .build()) {
  *   DownloadResult result = downloader
- *       .start(DownloadRequest.newBuilder(URI.create("https://example.org/a.iso"), Path.of(".")).build())
+ *       .start(DownloadRequest.intoDirectory(URI.create("https://example.org/a.iso"),
+ *           Path.of("downloads")).build())
  *       .result()
  *       .join();
  *   System.out.println(result.file() + " " + result.sha256());
@@ -62,20 +63,12 @@ public final class RangeDownloader implements AutoCloseable {
     return newBuilder().build();
   }
 
-  /**
-   * Returns a builder holding the defaults.
-   *
-   * @return a new builder
-   */
+  /** {@return a new builder holding the defaults} */
   public static Builder newBuilder() {
     return new Builder();
   }
 
-  /**
-   * Returns the caps in force.
-   *
-   * @return the limits given to the builder
-   */
+  /** {@return the caps in force, as given to the builder} */
   public Limits limits() {
     return engine.settings().limits();
   }
@@ -136,11 +129,7 @@ public final class RangeDownloader implements AutoCloseable {
     engine.limitRate(Rates.check("limitRate", bytesPerSecond));
   }
 
-  /**
-   * Returns the rate limit over all downloads now.
-   *
-   * @return bytes per second, or 0 for none
-   */
+  /** {@return the rate limit over all downloads now, in bytes per second; 0 for none} */
   public long rateLimit() {
     return engine.rateLimit();
   }
@@ -210,20 +199,12 @@ public final class RangeDownloader implements AutoCloseable {
     engine.limitConnectionsPerHost(max);
   }
 
-  /**
-   * Returns the traffic limits in force and how the hosts have answered.
-   *
-   * @return a snapshot
-   */
+  /** {@return a snapshot of the traffic limits in force and of how the hosts have answered} */
   public TrafficStatus traffic() {
     return engine.traffic();
   }
 
-  /**
-   * Returns the downloads started by this downloader that have not ended.
-   *
-   * @return the handles, oldest first
-   */
+  /** {@return the downloads started by this downloader that have not ended, oldest first} */
   public List<DownloadHandle> active() {
     return engine.active();
   }

@@ -7,11 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,9 +25,7 @@ final class Checkpointer {
   private final Path target;
   private final PartFile part;
   private final ControlFile header;
-  private final Executor executor;
-  private final ScheduledExecutorService timer;
-  private final long intervalNanos;
+  private final SerialDrain checkpoints;
   private final LiveRecord live;
   private final Object lock = new Object();
   // Held while the control file is written, after the part file was forced: close() takes it
@@ -41,20 +35,8 @@ final class Checkpointer {
   private RangeSet recorded;
   // Guarded by lock.
   private final List<ByteRange> pending = new ArrayList<>();
-  // Guarded by lock: a checkpoint is due or being written, and will see what is pending.
-  private boolean armed;
   // Guarded by lock: a checkpoint is being written.
   private boolean saving;
-  // Guarded by lock: bumped when recordNow or close takes over, so a checkpoint that was due
-  // before knows it is no longer wanted.
-  private long round;
-  // Guarded by lock: the timer's hand-off of the due checkpoint, to cancel it.
-  private @Nullable Future<?> due;
-  // Guarded by lock: System.nanoTime() of the last checkpoint's start, or of the first finished
-  // chunk before any, which paces the next one; valid once paced.
-  private long lastStart;
-  // Guarded by lock.
-  private boolean paced;
   // Guarded by lock; read under fileLock too (with lock) before the control file is written.
   private boolean closed;
   // Guarded by lock: warn about a failing disk once, not per chunk.
@@ -75,12 +57,9 @@ final class Checkpointer {
     this.part = part;
     this.header = header;
     this.recorded = recorded.copy();
-    this.executor = executor;
-    this.timer = timer;
     this.live = new LiveRecord(target, recorded, executor);
-    // Saturates: an interval past 292 years is as good as never.
-    this.intervalNanos = interval.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0
-        ? Long.MAX_VALUE : interval.toNanos();
+    this.checkpoints = SerialDrain.paced("checkpoints of " + target, executor, timer, interval,
+        this::checkpointPending);
   }
 
   /**
@@ -103,88 +82,32 @@ final class Checkpointer {
         return;
       }
       pending.add(chunk);
-      if (armed) {
+    }
+    checkpoints.request();
+  }
+
+  // One at a time, at most once per interval (the drain's): takes every chunk finished before.
+  private void checkpointPending() {
+    List<ByteRange> batch;
+    RangeSet next;
+    synchronized (lock) {
+      awaitSaving(); // a recordNow() under way: its record is the base of this one
+      if (closed || pending.isEmpty()) {
         return;
       }
-      long now = System.nanoTime();
-      if (!paced) {
-        // The first checkpoint waits one interval too: a download that ends by then needs none.
-        paced = true;
-        lastStart = now;
-      }
-      armed = true;
-      startIn(intervalNanos - (now - lastStart), round);
+      batch = new ArrayList<>(pending);
+      pending.clear();
+      next = recorded.copy();
+      saving = true;
     }
-  }
-
-  // Called with lock held.
-  private void startIn(long delayNanos, long mine) {
-    Runnable checkpoint = () -> drain(mine);
-    try {
-      if (delayNanos <= 0) {
-        executor.execute(checkpoint);
-      } else {
-        due = timer.schedule(() -> handOver(checkpoint, mine), delayNanos, TimeUnit.NANOSECONDS);
+    batch.forEach(next::add);
+    boolean saved = save(next, true);
+    synchronized (lock) {
+      saving = false;
+      if (saved) {
+        recorded = next;
       }
-    } catch (RejectedExecutionException e) {
-      // The engine is closing: its downloads record what is on disk as they stop.
-      armed = false;
-    }
-  }
-
-  // On the timer's thread, which serves every download: the disk work goes to the executor.
-  private void handOver(Runnable checkpoint, long mine) {
-    try {
-      executor.execute(checkpoint);
-    } catch (RejectedExecutionException e) {
-      synchronized (lock) {
-        if (round == mine) {
-          armed = false;
-        }
-      }
-    }
-  }
-
-  private void drain(long mine) {
-    while (true) {
-      List<ByteRange> batch;
-      RangeSet next;
-      synchronized (lock) {
-        if (round != mine) {
-          return;
-        }
-        due = null;
-        if (pending.isEmpty()) {
-          armed = false;
-          return;
-        }
-        batch = new ArrayList<>(pending);
-        pending.clear();
-        next = recorded.copy();
-        saving = true;
-        lastStart = System.nanoTime();
-      }
-      batch.forEach(next::add);
-      boolean saved = save(next, true);
-      synchronized (lock) {
-        saving = false;
-        if (saved) {
-          recorded = next;
-        }
-        lock.notifyAll();
-        if (round != mine) {
-          return;
-        }
-        if (pending.isEmpty()) {
-          armed = false;
-          return;
-        }
-        long delay = intervalNanos - (System.nanoTime() - lastStart);
-        if (delay > 0) {
-          startIn(delay, mine);
-          return;
-        }
-      }
+      lock.notifyAll();
     }
   }
 
@@ -196,28 +119,25 @@ final class Checkpointer {
   void recordNow(RangeSet done) {
     synchronized (lock) {
       awaitSaving();
-      dropDue();
-      pending.clear();
-      armed = true;
+      pending.clear(); // a due checkpoint finds nothing to do
       saving = true;
     }
     boolean saved = save(done, true);
     if (saved) {
       live.discard();
     }
+    boolean more;
     synchronized (lock) {
       if (saved) {
         recorded = done.copy();
       }
       saving = false;
-      armed = false;
-      paced = true;
-      lastStart = System.nanoTime();
       lock.notifyAll();
-      if (!closed && !pending.isEmpty()) {
-        armed = true;
-        startIn(intervalNanos, round);
-      }
+      more = !closed && !pending.isEmpty();
+    }
+    checkpoints.ranNow(); // the next checkpoint one interval from now
+    if (more) {
+      checkpoints.request();
     }
   }
 
@@ -231,8 +151,8 @@ final class Checkpointer {
     synchronized (lock) {
       closed = true;
       pending.clear();
-      dropDue();
     }
+    checkpoints.close();
     synchronized (fileLock) {
       // Any write of the control file from here on sees closed.
     }
@@ -250,16 +170,6 @@ final class Checkpointer {
       }
     }
     return live.listsAny();
-  }
-
-  // Called with lock held.
-  private void dropDue() {
-    round++;
-    armed = false;
-    if (due != null) {
-      due.cancel(false);
-      due = null;
-    }
   }
 
   // Called with lock held.

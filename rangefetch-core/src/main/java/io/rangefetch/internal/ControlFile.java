@@ -1,6 +1,7 @@
 package io.rangefetch.internal;
 
 import io.rangefetch.ByteRange;
+import io.rangefetch.DownloadUrls;
 import io.rangefetch.Probe;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -92,7 +93,7 @@ record ControlFile(String url, String finalUrl, long size, String etag, String l
 
   /** The fixed fields for a download of {@code url} that {@code probe} described. */
   static ControlFile header(String url, Probe probe, long chunkBytes) {
-    return new ControlFile(url, Redaction.redact(probe.finalUri()).toString(), probe.size(),
+    return new ControlFile(url, DownloadUrls.redact(probe.finalUri()).toString(), probe.size(),
         probe.etag(), probe.lastModified(), chunkBytes, List.of());
   }
 

@@ -6,6 +6,7 @@ import io.rangefetch.DownloadRequest;
 import io.rangefetch.DownloadResult;
 import io.rangefetch.DownloadState;
 import io.rangefetch.DownloadStatus;
+import io.rangefetch.DownloadUrls;
 import io.rangefetch.RangeSupport;
 import io.rangefetch.SourceStatus;
 import java.net.URI;
@@ -66,7 +67,7 @@ final class DownloadTask implements DownloadHandle {
     this.id = id;
     this.request = request;
     this.engine = engine;
-    this.uri = Redaction.redact(request.uri());
+    this.uri = DownloadUrls.redact(request.uri());
     this.finalUri = uri;
     this.sources = new Sources(request, engine.routes().of(request.proxy().orElse(null)));
     List<DownloadListener> listeners = new ArrayList<>(engine.settings().listeners());
@@ -149,15 +150,7 @@ final class DownloadTask implements DownloadHandle {
 
   @Override
   public void replaceMirrors(List<URI> mirrors) {
-    List<URI> checked = new ArrayList<>();
-    for (URI mirror : Objects.requireNonNull(mirrors, "mirrors")) {
-      URI one = UriReplacement.checked(Objects.requireNonNull(mirror, "mirror"));
-      if (checked.contains(one)) {
-        throw new IllegalArgumentException("mirror " + Redaction.redact(one)
-            + " is given twice; give each URL of the file once");
-      }
-      checked.add(one);
-    }
+    List<URI> checked = DownloadUrls.checkMirrors(sources.main().uri(), mirrors);
     if (lifecycle.isTerminal()) {
       throw new IllegalStateException("download " + id + " is " + lifecycle.state()
           + "; mirrors apply to a running, paused or queued download only");
@@ -167,7 +160,7 @@ final class DownloadTask implements DownloadHandle {
 
   @Override
   public void replaceUri(URI uri) {
-    URI fresh = UriReplacement.checked(Objects.requireNonNull(uri, "uri"));
+    URI fresh = DownloadUrls.check(Objects.requireNonNull(uri, "uri"));
     if (lifecycle.isTerminal()) {
       throw new IllegalStateException("download " + id + " is " + lifecycle.state()
           + "; a new URL applies to a running, paused or queued download only");

@@ -20,16 +20,15 @@ final class EventDispatcher {
 
   private final DownloadHandle download;
   private final List<DownloadListener> listeners;
-  private final Executor executor;
   // Guarded by tasks.
   private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
-  // Guarded by tasks: a thread is running the queue; it takes the tasks added meanwhile.
-  private boolean draining;
+  private final SerialDrain drain;
 
   EventDispatcher(DownloadHandle download, List<DownloadListener> listeners, Executor executor) {
     this.download = download;
     this.listeners = listeners;
-    this.executor = executor;
+    this.drain = SerialDrain.immediate("listener events",
+        orOwnThread(executor), this::runQueued);
   }
 
   /** Queues one event for every listener. */
@@ -49,35 +48,22 @@ final class EventDispatcher {
   void run(Runnable action) {
     synchronized (tasks) {
       tasks.add(action);
-      if (draining) {
-        return;
-      }
-      draining = true;
     }
-    try {
-      executor.execute(this::drain);
-    } catch (RejectedExecutionException e) {
-      // The caller's executor was shut down: deliver the last events on a thread of our own
-      // rather than lose them (not here: the caller may hold the download's lock).
-      Thread last = new Thread(this::drain, "rangefetch-callback-fallback");
-      last.setDaemon(true);
-      last.start();
-    }
+    drain.request();
   }
 
   /**
    * Runs the queued tasks in order until none is left. One hand-off serves every event posted
    * meanwhile: a small download posts several within a millisecond.
    */
-  private void drain() {
+  private void runQueued() {
     while (true) {
       Runnable next;
       synchronized (tasks) {
         next = tasks.poll();
-        if (next == null) {
-          draining = false;
-          return;
-        }
+      }
+      if (next == null) {
+        return;
       }
       try {
         next.run();
@@ -86,5 +72,21 @@ final class EventDispatcher {
         LOG.error("download {}: an event task failed", download.id(), e);
       }
     }
+  }
+
+  /**
+   * The caller's executor, or, once it is shut down, a thread of our own for the last events
+   * rather than losing them (not the posting thread: it may hold the download's lock).
+   */
+  private static Executor orOwnThread(Executor executor) {
+    return command -> {
+      try {
+        executor.execute(command);
+      } catch (RejectedExecutionException e) {
+        Thread last = new Thread(command, "rangefetch-callback-fallback");
+        last.setDaemon(true);
+        last.start();
+      }
+    };
   }
 }

@@ -12,7 +12,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.zip.CRC32C;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -41,14 +40,12 @@ final class LiveRecord {
   private static final String BOOT_ID = readBootId();
 
   private final Path path;
-  private final Executor executor;
+  private final SerialDrain writes;
   private final Object lock = new Object();
   // Guarded by lock: every range written, the content of the next record.
   private final RangeSet written;
   // Guarded by lock: chunks finished since the last write began.
   private final List<ByteRange> pending = new ArrayList<>();
-  // Guarded by lock: a write is under way, and will take what is pending.
-  private boolean writing;
   // Guarded by lock.
   private boolean closed;
   // Guarded by lock: opened on the first write, so a download that ends first creates no file.
@@ -57,7 +54,7 @@ final class LiveRecord {
   private boolean listsAny;
   // Guarded by lock: warn about a failing disk once, not per chunk.
   private boolean warned;
-  // The writing thread's: writes are one at a time, handed over under lock. The length of the
+  // The drain's: writes are one at a time, handed over under lock. The length of the
   // last record written; unknown at first, when an older, longer one may be there.
   private long lastLength = Long.MAX_VALUE;
 
@@ -69,7 +66,7 @@ final class LiveRecord {
   LiveRecord(Path target, RangeSet onDisk, Executor executor) {
     this.path = pathFor(target);
     this.written = onDisk.copy();
-    this.executor = executor;
+    this.writes = SerialDrain.immediate("live record of " + target, executor, this::writePending);
   }
 
   static Path pathFor(Path target) {
@@ -88,28 +85,17 @@ final class LiveRecord {
         return;
       }
       pending.add(chunk);
-      if (writing) {
-        return;
-      }
-      writing = true;
     }
-    try {
-      executor.execute(this::drain);
-    } catch (RejectedExecutionException e) {
-      // The engine is closing: its downloads record what is on disk durably as they stop.
-      synchronized (lock) {
-        writing = false;
-      }
-    }
+    writes.request();
   }
 
-  private void drain() {
+  // One at a time (the drain's): each write takes every chunk finished before it.
+  private void writePending() {
     while (true) {
       FileChannel out;
       byte[] record;
       synchronized (lock) {
         if (closed || pending.isEmpty()) {
-          writing = false;
           return;
         }
         pending.forEach(written::add);
@@ -120,14 +106,12 @@ final class LiveRecord {
           out = open();
         } catch (IOException e) {
           warnOnce(e);
-          writing = false;
           return;
         }
       }
       boolean ok = write(out, record);
       synchronized (lock) {
         if (!ok) {
-          writing = false;
           return;
         }
         listsAny |= written.bytes() > 0;
@@ -216,6 +200,7 @@ final class LiveRecord {
     FileChannel open;
     synchronized (lock) {
       closed = true;
+      writes.close();
       pending.clear();
       open = channel;
       channel = null;

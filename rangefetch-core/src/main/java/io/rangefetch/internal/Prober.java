@@ -2,6 +2,7 @@ package io.rangefetch.internal;
 
 import io.rangefetch.ByteRange;
 import io.rangefetch.DownloadException.Reason;
+import io.rangefetch.DownloadUrls;
 import io.rangefetch.Probe;
 import io.rangefetch.RangeSupport;
 import java.io.IOException;
@@ -10,7 +11,6 @@ import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
 import org.apache.hc.client5.http.protocol.HttpClientContext;
@@ -111,9 +111,8 @@ final class Prober {
       throw FetchFailure.fatal(Reason.REDIRECT,
           what + " redirected to an unparseable location: " + e.getMessage());
     }
-    String scheme = next.getScheme() == null ? "" : next.getScheme().toLowerCase(Locale.ROOT);
-    if (!scheme.equals("http") && !scheme.equals("https") || next.getHost() == null) {
-      throw FetchFailure.fatal(Reason.REDIRECT, what + " redirected to " + Redaction.redact(next)
+    if (!DownloadUrls.isDownloadable(next)) {
+      throw FetchFailure.fatal(Reason.REDIRECT, what + " redirected to " + DownloadUrls.redact(next)
           + ", which is not an http or https URL; rangefetch follows only http(s) redirects");
     }
     return next;
@@ -122,9 +121,9 @@ final class Prober {
   private static String chain(Set<URI> visited, URI next) {
     List<String> hops = new ArrayList<>();
     for (URI hop : visited) {
-      hops.add(Redaction.redact(hop).toString());
+      hops.add(DownloadUrls.redact(hop).toString());
     }
-    hops.add(Redaction.redact(next).toString());
+    hops.add(DownloadUrls.redact(next).toString());
     return String.join(" -> ", hops);
   }
 

@@ -1,5 +1,6 @@
 package io.rangefetch.internal;
 
+import io.rangefetch.DownloadUrls;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -96,7 +97,7 @@ public record ProxyAddress(Kind kind, String host, int port, String user, String
 
   /** The URL without its user-info, for a message about a URL that did not parse. */
   private static String describe(URI uri) {
-    return Redaction.redact(uri).toString();
+    return DownloadUrls.redact(uri).toString();
   }
 
   /** Whether a user name is given: the proxy asks for it. */

@@ -1,6 +1,7 @@
 package io.rangefetch.internal;
 
 import io.rangefetch.ByteRange;
+import io.rangefetch.DownloadUrls;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -50,7 +51,7 @@ final class Requests {
 
   /** A GET of the whole resource at {@code uri}. */
   HttpGet plain(URI uri) {
-    HttpGet get = new HttpGet(Redaction.redact(uri));
+    HttpGet get = new HttpGet(DownloadUrls.redact(uri));
     get.setHeader(HttpHeaders.ACCEPT_ENCODING, "identity");
     boolean sameOrigin = sameOrigin(uri);
     headers.forEach((name, value) -> {
@@ -99,6 +100,6 @@ final class Requests {
 
   /** Describes a request for messages, without credentials: {@code GET https://h/a bytes=0-9}. */
   static String describe(URI uri, @Nullable ByteRange range) {
-    return "GET " + Redaction.redact(uri) + (range == null ? "" : " bytes=" + range);
+    return "GET " + DownloadUrls.redact(uri) + (range == null ? "" : " bytes=" + range);
   }
 }

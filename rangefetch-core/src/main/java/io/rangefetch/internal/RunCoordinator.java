@@ -9,6 +9,7 @@ import io.rangefetch.DownloadRequest;
 import io.rangefetch.DownloadResult;
 import io.rangefetch.DownloadState;
 import io.rangefetch.DownloadStatus;
+import io.rangefetch.DownloadUrls;
 import io.rangefetch.Probe;
 import io.rangefetch.RangeSupport;
 import java.nio.file.Path;
@@ -481,7 +482,7 @@ final class RunCoordinator {
     } else {
       files.discard();
     }
-    DownloadException cause = f.toDownloadException(Redaction.redact(sources.main().uri()),
+    DownloadException cause = f.toDownloadException(DownloadUrls.redact(sources.main().uri()),
         lifecycle.failedRange(), kept);
     engine.ended(task, files.file());
     LOG.warn("download {} failed: {}", id, cause.getMessage());

@@ -3,6 +3,7 @@ package io.rangefetch.internal;
 import io.rangefetch.ByteRange;
 import io.rangefetch.DownloadException.Reason;
 import io.rangefetch.DownloadRequest;
+import io.rangefetch.DownloadUrls;
 import io.rangefetch.Probe;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -359,7 +360,7 @@ final class RunFiles {
   }
 
   private @Nullable String former() {
-    return request.formerUri().map(u -> Redaction.redact(u).toString()).orElse(null);
+    return request.formerUri().map(u -> DownloadUrls.redact(u).toString()).orElse(null);
   }
 
   private static void checkFreeSpace(@Nullable Path dir, long needed) throws FetchFailure {

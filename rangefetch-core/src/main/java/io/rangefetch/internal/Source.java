@@ -1,5 +1,6 @@
 package io.rangefetch.internal;
 
+import io.rangefetch.DownloadUrls;
 import io.rangefetch.SourceStatus;
 import java.net.URI;
 import java.util.Map;
@@ -80,7 +81,7 @@ final class Source {
   Validators requireValidators() {
     Validators v = validators;
     if (v == null) {
-      throw new IllegalStateException("source " + Redaction.redact(uri) + " is not checked");
+      throw new IllegalStateException("source " + DownloadUrls.redact(uri) + " is not checked");
     }
     return v;
   }
@@ -200,12 +201,12 @@ final class Source {
   }
 
   SourceStatus status(boolean moving) {
-    return new SourceStatus(Redaction.redact(uri), state, bytes.get(),
+    return new SourceStatus(DownloadUrls.redact(uri), state, bytes.get(),
         moving && active() ? speed.bytesPerSecond() : 0, note);
   }
 
   @Override
   public String toString() {
-    return (main ? "URL " : "mirror ") + Redaction.redact(uri);
+    return (main ? "URL " : "mirror ") + DownloadUrls.redact(uri);
   }
 }

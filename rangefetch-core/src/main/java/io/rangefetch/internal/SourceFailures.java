@@ -2,6 +2,7 @@ package io.rangefetch.internal;
 
 import io.rangefetch.DownloadException.Reason;
 import io.rangefetch.DownloadHandle;
+import io.rangefetch.DownloadUrls;
 import io.rangefetch.Probe;
 import io.rangefetch.SourceStatus;
 import io.rangefetch.UrlRefresher;
@@ -117,7 +118,7 @@ final class SourceFailures {
   }
 
   private boolean takeFresh(Source source, URI fresh, int code) {
-    URI expired = Redaction.redact(source.uri());
+    URI expired = DownloadUrls.redact(source.uri());
     Validators expected = source.requireValidators();
     String difference;
     Probe found = null;
@@ -129,13 +130,13 @@ final class SourceFailures {
     }
     if (difference != null || found == null) {
       LOG.warn("download {}: the refreshed URL {} for {} is not used: {}", downloadId,
-          Redaction.redact(fresh), source, difference);
+          DownloadUrls.redact(fresh), source, difference);
       return false;
     }
     source.replace(fresh, found.finalUri(), Validators.of(found),
         "URL refreshed after a " + code + " answer");
     LOG.info("download {}: {} answered {}; fetching from the refreshed URL {}", downloadId,
-        expired, code, Redaction.redact(fresh));
+        expired, code, DownloadUrls.redact(fresh));
     tell(source);
     return true;
   }

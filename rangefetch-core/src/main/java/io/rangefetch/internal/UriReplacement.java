@@ -1,10 +1,10 @@
 package io.rangefetch.internal;
 
 import io.rangefetch.DownloadException.Reason;
+import io.rangefetch.DownloadUrls;
 import io.rangefetch.Probe;
 import io.rangefetch.SourceStatus;
 import java.net.URI;
-import java.util.Locale;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -36,21 +36,6 @@ final class UriReplacement {
     this.main = main;
     this.check = check;
     this.changed = changed;
-  }
-
-  /**
-   * Checks {@code uri} as a download's URL.
-   *
-   * @throws IllegalArgumentException if it is not an absolute http(s) URI with a host
-   */
-  static URI checked(URI uri) {
-    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-    if (!uri.isAbsolute() || !(scheme.equals("http") || scheme.equals("https"))
-        || uri.getHost() == null || uri.getHost().isEmpty()) {
-      throw new IllegalArgumentException("the new URL must be an absolute http or https URI"
-          + " with a host, was " + Redaction.redact(uri) + "; write it as https://host/path");
-    }
-    return uri;
   }
 
   /** Keeps {@code uri} for the next run, or for {@link #applyNow}. */
@@ -140,7 +125,7 @@ final class UriReplacement {
       main.replace(fresh, found.finalUri(), Validators.of(found),
           "URL replaced; it serves the same file, so the bytes already fetched are kept");
       LOG.info("download {}: URL replaced by {}; it serves the same file", downloadId,
-          Redaction.redact(fresh));
+          DownloadUrls.redact(fresh));
       changed.accept(main.status(false));
       return true;
     }

@@ -1,6 +1,7 @@
 package io.rangefetch.server;
 
 import io.rangefetch.ByteSize;
+import io.rangefetch.ConfigNames;
 import io.rangefetch.Limits;
 import io.rangefetch.server.cluster.ClusterSettings;
 import java.io.IOException;
@@ -82,7 +83,7 @@ final class ConfigKeys {
    * @return the variable's name
    */
   static String envName(String key) {
-    return "RANGEFETCH_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    return ConfigNames.environmentVariable(key);
   }
 
   /**

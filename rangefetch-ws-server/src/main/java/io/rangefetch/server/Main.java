@@ -1,5 +1,6 @@
 package io.rangefetch.server;
 
+import io.rangefetch.ConfigNames;
 import io.rangefetch.server.ConfigKeys.Setting;
 import io.rangefetch.server.cluster.StoreUnavailableException;
 import java.io.IOException;
@@ -32,7 +33,7 @@ import picocli.CommandLine.Option;
     footer = "%nThe keys of rangefetch.properties are listed in docs/configuration.md.")
 public final class Main implements Callable<Integer> {
   /** The file read from the working directory when {@code --config} is not given. */
-  static final String DEFAULT_CONFIG_FILE = "rangefetch.properties";
+  static final String DEFAULT_CONFIG_FILE = ConfigNames.FILE_NAME;
 
   private final Map<String, String> env;
   private final Path workDir;

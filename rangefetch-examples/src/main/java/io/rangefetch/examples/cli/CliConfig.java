@@ -1,6 +1,7 @@
 package io.rangefetch.examples.cli;
 
 import io.rangefetch.ByteSize;
+import io.rangefetch.ConfigNames;
 import io.rangefetch.Limits;
 import java.io.IOException;
 import java.io.Reader;
@@ -9,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.EnumMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -31,7 +31,7 @@ import java.util.stream.Collectors;
  */
 public final class CliConfig {
   /** The name of the file looked for in the working directory. */
-  public static final String FILE_NAME = "rangefetch.properties";
+  public static final String FILE_NAME = ConfigNames.FILE_NAME;
 
   /** A key the CLI reads, with how it is parsed and where it goes in {@link Limits}. */
   enum Key {
@@ -63,7 +63,7 @@ public final class CliConfig {
 
     /** Returns the environment variable that overrides this key. */
     String environmentVariable() {
-      return "RANGEFETCH_" + property.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+      return ConfigNames.environmentVariable(property);
     }
   }
 

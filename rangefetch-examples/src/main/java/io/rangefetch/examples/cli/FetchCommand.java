@@ -4,6 +4,7 @@ import io.rangefetch.ByteSize;
 import io.rangefetch.DownloadException;
 import io.rangefetch.DownloadHandle;
 import io.rangefetch.DownloadRequest;
+import io.rangefetch.DownloadUrls;
 import io.rangefetch.DownloadResult;
 import io.rangefetch.IfExists;
 import io.rangefetch.Limits;
@@ -14,13 +15,11 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -214,10 +213,10 @@ public final class FetchCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     try {
-      URI uri = parseUrl(urls.get(0));
+      URI uri = DownloadUrls.parse(urls.get(0));
       List<URI> mirrors = new ArrayList<>();
       for (String mirror : urls.subList(1, urls.size())) {
-        mirrors.add(parseUrl(mirror));
+        mirrors.add(DownloadUrls.parse(mirror));
       }
       CliConfig cliConfig = CliConfig.load(config, workingDir, environment);
       Limits limits = limits(cliConfig);
@@ -232,22 +231,6 @@ public final class FetchCommand implements Callable<Integer> {
       err.println("rangefetch: " + e.getMessage());
       return USAGE;
     }
-  }
-
-  private static URI parseUrl(String text) {
-    URI uri;
-    try {
-      uri = new URI(text.strip());
-    } catch (URISyntaxException e) {
-      throw new IllegalArgumentException("\"" + text + "\" is not a URL: " + e.getReason()
-          + " at index " + e.getIndex() + "; percent-encode spaces and special characters", e);
-    }
-    String scheme = Optional.ofNullable(uri.getScheme()).orElse("").toLowerCase(Locale.ROOT);
-    if (!scheme.equals("http") && !scheme.equals("https")) {
-      throw new IllegalArgumentException("only http and https URLs can be downloaded, was \""
-          + text + "\"; write it as https://host/path");
-    }
-    return uri;
   }
 
   /** The proxy of {@code uri}: --proxy, else the environment's as curl reads it. */

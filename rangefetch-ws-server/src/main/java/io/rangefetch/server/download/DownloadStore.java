@@ -1,5 +1,6 @@
 package io.rangefetch.server.download;
 
+import io.rangefetch.internal.SerialDrain;
 import io.rangefetch.server.DaemonThreads;
 import io.rangefetch.server.protocol.JournalEntry;
 import io.rangefetch.server.protocol.Json;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -28,7 +30,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,10 +72,12 @@ final class DownloadStore implements AutoCloseable {
   // forces the journal, and compacts it when it has grown; one task at a time
   private final ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(
       DaemonThreads.named("rangefetch-state-journal"));
-  private final AtomicBoolean forceQueued = new AtomicBoolean();
+  private final SerialDrain forces = SerialDrain.delayed("forcing the download list", background,
+      background, Duration.ofMillis(FORCE_DELAY_MILLIS), this::forceJournal);
   // downloads left to putSoon() that no entry has taken along yet
   private final Set<ServerDownload> unsaved = ConcurrentHashMap.newKeySet();
-  private final AtomicBoolean putQueued = new AtomicBoolean();
+  private final SerialDrain puts = SerialDrain.delayed("recording downloads", background,
+      background, Duration.ofMillis(COALESCE_MILLIS), this::putUnsaved);
   // guarded by this: open while entries are appended, null after a compaction
   private @Nullable FileChannel out;
   // guarded by this: the sequence number of the last entry written
@@ -172,16 +175,14 @@ final class DownloadStore implements AutoCloseable {
    */
   void putSoon(ServerDownload download) {
     unsaved.add(download);
-    if (putQueued.compareAndSet(false, true)) {
-      runInBackground(COALESCE_MILLIS, () -> {
-        // Reset first: a change from now on queues another run, which this one may not see.
-        putQueued.set(false);
-        for (Iterator<ServerDownload> it = unsaved.iterator(); it.hasNext(); ) {
-          ServerDownload next = it.next();
-          it.remove();
-          put(next);
-        }
-      });
+    puts.request();
+  }
+
+  private void putUnsaved() {
+    for (Iterator<ServerDownload> it = unsaved.iterator(); it.hasNext(); ) {
+      ServerDownload next = it.next();
+      it.remove();
+      put(next);
     }
   }
 
@@ -298,25 +299,24 @@ final class DownloadStore implements AutoCloseable {
    * covers all the entries written before it.
    */
   private void forceSoon() {
-    if (forceQueued.compareAndSet(false, true)) {
-      runInBackground(FORCE_DELAY_MILLIS, () -> {
-        forceQueued.set(false);
-        FileChannel channel;
-        synchronized (this) {
-          channel = out;
-        }
-        if (channel == null) {
-          return; // compacted meanwhile: the state file was forced
-        }
-        try {
-          // Not under the lock: entries are appended while the disk works.
-          channel.force(false);
-        } catch (ClosedChannelException e) {
-          // Compacted meanwhile: the state file holds these entries and was forced.
-        } catch (IOException e) {
-          LOG.warn("cannot force the download list {} to disk: {}", journal, e.getMessage());
-        }
-      });
+    forces.request();
+  }
+
+  private void forceJournal() {
+    FileChannel channel;
+    synchronized (this) {
+      channel = out;
+    }
+    if (channel == null) {
+      return; // compacted meanwhile: the state file was forced
+    }
+    try {
+      // Not under the lock: entries are appended while the disk works.
+      channel.force(false);
+    } catch (ClosedChannelException e) {
+      // Compacted meanwhile: the state file holds these entries and was forced.
+    } catch (IOException e) {
+      LOG.warn("cannot force the download list {} to disk: {}", journal, e.getMessage());
     }
   }
 

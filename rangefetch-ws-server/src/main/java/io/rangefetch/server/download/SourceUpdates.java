@@ -2,6 +2,7 @@ package io.rangefetch.server.download;
 
 import io.rangefetch.DownloadHandle;
 import io.rangefetch.DownloadState;
+import io.rangefetch.DownloadUrls;
 import io.rangefetch.server.protocol.CommandException;
 import io.rangefetch.server.protocol.ErrorCode;
 import io.rangefetch.server.protocol.StatusJson;
@@ -54,14 +55,13 @@ final class SourceUpdates {
   static List<URI> checkMirrors(UrlPolicy policy, URI uri, List<String> mirrors) {
     List<URI> checked = new ArrayList<>();
     for (String mirror : mirrors) {
-      URI one = policy.check(mirror);
-      if (one.equals(uri) || checked.contains(one)) {
-        throw new CommandException(ErrorCode.BAD_REQUEST, "mirror " + UrlPolicy.redact(one)
-            + " is given twice (or is the download's own URL); give each URL of the file once");
-      }
-      checked.add(one);
+      checked.add(policy.check(mirror));
     }
-    return checked;
+    try {
+      return DownloadUrls.checkMirrors(uri, checked);
+    } catch (IllegalArgumentException e) {
+      throw new CommandException(ErrorCode.BAD_REQUEST, String.valueOf(e.getMessage()));
+    }
   }
 
   /**

@@ -1,15 +1,15 @@
 package io.rangefetch.server.download;
 
+import io.rangefetch.internal.SerialDrain;
 import io.rangefetch.server.DaemonThreads;
 import io.rangefetch.server.protocol.StatusJson;
+import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -44,10 +44,10 @@ final class StatusPublisher implements AutoCloseable {
   // guarded by lock: downloads whose progress changed since their last push; pushed together
   // within PROGRESS_PUSH_DELAY_MS, or at once with their next change of state
   private final Set<ServerDownload> progressDue = new LinkedHashSet<>();
-  // guarded by lock
-  private boolean flushScheduled;
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
       DaemonThreads.named("rangefetch-progress-push"));
+  private final SerialDrain progressPushes = SerialDrain.delayed("progress pushes", timer, timer,
+      Duration.ofMillis(PROGRESS_PUSH_DELAY_MS), this::pushDueProgress);
 
   /**
    * @param beforeTelling receives each status of a download of this node before the listeners
@@ -83,13 +83,8 @@ final class StatusPublisher implements AutoCloseable {
       if (stateChanged || !download.notifiedYet()) {
         progressDue.remove(download);
         pushNow(download, true);
-      } else if (progressDue.add(download) && !flushScheduled) {
-        flushScheduled = true;
-        try {
-          timer.schedule(this::pushDueProgress, PROGRESS_PUSH_DELAY_MS, TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-          flushScheduled = false; // closing: nobody is told any more
-        }
+      } else if (progressDue.add(download)) {
+        progressPushes.request(); // not when closing: nobody is told any more
       }
     }
     if (stateChanged) {
@@ -133,7 +128,6 @@ final class StatusPublisher implements AutoCloseable {
 
   private void pushDueProgress() {
     synchronized (lock) {
-      flushScheduled = false;
       for (ServerDownload download : progressDue) {
         pushNow(download, false);
       }

@@ -1,14 +1,13 @@
 package io.rangefetch.server.download;
 
+import io.rangefetch.DownloadUrls;
 import io.rangefetch.server.protocol.CommandException;
 import io.rangefetch.server.protocol.ErrorCode;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.UnknownHostException;
-import java.util.Locale;
 import java.util.function.Predicate;
 
 /**
@@ -43,19 +42,9 @@ public final class UrlPolicy {
     }
     URI uri;
     try {
-      uri = new URI(url);
-    } catch (URISyntaxException e) {
-      throw badUrl("\"" + shorten(url) + "\" is not a valid URL (" + e.getReason()
-          + " at index " + e.getIndex() + "); percent-encode spaces and special characters");
-    }
-    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-    if (!uri.isAbsolute() || !(scheme.equals("http") || scheme.equals("https"))) {
-      throw badUrl("only absolute http:// and https:// URLs can be downloaded, was \""
-          + shorten(redact(uri)) + "\"");
-    }
-    if (uri.getHost() == null || uri.getHost().isEmpty()) {
-      throw badUrl("\"" + shorten(redact(uri)) + "\" has no host name; write it as "
-          + "https://host/path");
+      uri = DownloadUrls.parse(url);
+    } catch (IllegalArgumentException e) {
+      throw badUrl(String.valueOf(e.getMessage()));
     }
     if (blockPrivateNetworks && isLiteralPrivate(uri.getHost())) {
       throw badUrl(uri.getHost() + " is a private or local address, which this server refuses "
@@ -123,14 +112,7 @@ public final class UrlPolicy {
    * @return the text of the URI minus {@code user:pass@}
    */
   public static String redact(URI uri) {
-    if (uri.getRawUserInfo() == null) {
-      return uri.toString();
-    }
-    return uri.toString().replace(uri.getRawUserInfo() + "@", "");
-  }
-
-  private static String shorten(String s) {
-    return s.length() <= 120 ? s : s.substring(0, 120) + "...";
+    return DownloadUrls.redact(uri).toString();
   }
 
   private static CommandException badUrl(String message) {
