@@ -295,11 +295,6 @@ final class ChunkScheduler {
     return missing;
   }
 
-  /** Whether every byte is on disk or claimed by a request that is writing it. */
-  synchronized boolean allTaken() {
-    return pending.isEmpty() && active.isEmpty();
-  }
-
   /** Requests reading now, for the status. */
   synchronized int activeRequests() {
     int n = 0;

@@ -42,11 +42,6 @@ final class DownloadTraffic {
     this.hosts = hosts;
   }
 
-  /** This download's own limit in bytes per second, 0 for none. */
-  long ownLimit() {
-    return own.rate();
-  }
-
   /** Changes this download's own limit; 0 lifts it. Takes effect at the next read. */
   void limit(long bytesPerSecond) {
     own.setRate(bytesPerSecond);

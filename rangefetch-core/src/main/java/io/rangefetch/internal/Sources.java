@@ -74,11 +74,6 @@ final class Sources {
     return all.size() > 1;
   }
 
-  /** Whether any source may be fetched from. */
-  boolean anyActive() {
-    return all.stream().anyMatch(Source::active);
-  }
-
   /** The active sources, the one with the fewest connections first. */
   synchronized List<Source> byLoad() {
     List<Source> active = new ArrayList<>();
