@@ -3,6 +3,9 @@ package io.rangefetch.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rangefetch.testing.RangeDispatcher;
+import io.rangefetch.testing.SeededBytes;
+import io.rangefetch.testing.Sha256;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -30,7 +32,7 @@ class ExamplesTest {
 
   @Test
   void downloadWithProgress_savesTheFileAndPrintsProgress() throws Exception {
-    byte[] body = randomBytes(512 * 1024);
+    byte[] body = SeededBytes.of(512 * 1024, 1);
     serve(body);
 
     String out = runMain(() -> DownloadWithProgress.main(args()));
@@ -43,7 +45,7 @@ class ExamplesTest {
 
   @Test
   void probeFirst_largeFileWithRanges_usesEveryThread() throws Exception {
-    byte[] body = randomBytes(2 * 1024 * 1024);
+    byte[] body = SeededBytes.of(2 * 1024 * 1024, 2);
     serve(body);
 
     String out = runMain(() -> ProbeFirst.main(args()));
@@ -55,7 +57,7 @@ class ExamplesTest {
 
   @Test
   void probeFirst_smallFile_usesOneThread() throws Exception {
-    byte[] body = randomBytes(10 * 1024);
+    byte[] body = SeededBytes.of(10 * 1024, 3);
     serve(body);
 
     String out = runMain(() -> ProbeFirst.main(args()));
@@ -66,20 +68,22 @@ class ExamplesTest {
 
   @Test
   void tunedLimits_capsWhatTheRequestAsksFor() throws Exception {
-    byte[] body = randomBytes(3 * 1024 * 1024);
+    byte[] body = SeededBytes.of(3 * 1024 * 1024, 4);
     RangeDispatcher dispatcher = serve(body);
 
     String out = runMain(() -> TunedLimits.main(args()));
 
     assertTrue(out.contains("got 4 threads and 1048576-byte chunks"), out);
-    assertTrue(dispatcher.requestedSpans().stream().allMatch(span -> span <= 1024 * 1024),
-        "requests: " + dispatcher.rangeHeaders());
+    assertTrue(dispatcher.exchanges().stream()
+            .allMatch(request -> request.first() >= 0
+                && request.last() - request.first() < 1024 * 1024),
+        "requests: " + dispatcher.ranges());
     assertEquals(Sha256.of(body), Sha256.of(directory.resolve("data.bin")));
   }
 
   @Test
   void pauseResumeCancel_completesThePausedDownloadAndCancelsTheSecond() throws Exception {
-    byte[] body = randomBytes(256 * 1024);
+    byte[] body = SeededBytes.of(256 * 1024, 5);
     serve(body).throttle(16 * 1024, Duration.ofMillis(100));
 
     String out = runMain(() -> PauseResumeCancel.main(args()));
@@ -97,7 +101,7 @@ class ExamplesTest {
 
   @Test
   void printEvents_printsEveryEventInOrder() throws Exception {
-    byte[] body = randomBytes(10 * 1024);
+    byte[] body = SeededBytes.of(10 * 1024, 6);
     serve(body);
 
     String out = runMain(() -> PrintEvents.main(args()));
@@ -114,7 +118,8 @@ class ExamplesTest {
   }
 
   private RangeDispatcher serve(byte[] body) {
-    RangeDispatcher dispatcher = new RangeDispatcher(body, "data.bin");
+    RangeDispatcher dispatcher =
+        new RangeDispatcher(body).contentDisposition("attachment; filename=\"data.bin\"");
     server.setDispatcher(dispatcher);
     return dispatcher;
   }
@@ -140,11 +145,5 @@ class ExamplesTest {
     String out = bytes.toString(StandardCharsets.UTF_8);
     original.print(out);
     return out;
-  }
-
-  private static byte[] randomBytes(int size) {
-    byte[] bytes = new byte[size];
-    new Random(size).nextBytes(bytes);
-    return bytes;
   }
 }

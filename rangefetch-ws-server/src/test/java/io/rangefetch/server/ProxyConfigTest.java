@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rangefetch.testing.ProxyProcess;
 import java.net.URI;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -17,7 +18,7 @@ class ProxyConfigTest {
   @Test
   void configuredProxy_carriesTheDownloads_andItsPasswordStaysOutOfTheStatus() throws Exception {
     try (OriginServer origin = new OriginServer();
-        Microsocks proxy = Microsocks.start(proxyDir, "srv", "pw-4417");
+        ProxyProcess proxy = ProxyProcess.microsocks(proxyDir, "srv", "pw-4417");
         RunningServer server = RunningServer.start(dir, ServerConfig.newBuilder()
             .proxy(URI.create("socks5h://srv:pw-4417@127.0.0.1:" + proxy.port())));
         ProtocolClient client = server.connectApi()) {

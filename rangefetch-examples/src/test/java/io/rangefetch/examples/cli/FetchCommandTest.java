@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rangefetch.examples.RangeDispatcher;
-import io.rangefetch.examples.Sha256;
-import java.io.ByteArrayOutputStream;
+import io.rangefetch.testing.RangeDispatcher;
+import io.rangefetch.testing.RangeDispatcher.Exchange;
+import io.rangefetch.testing.RangeDispatcher.Fault;
+import io.rangefetch.testing.SeededBytes;
+import io.rangefetch.testing.Sha256;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.stream.Stream;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -32,8 +31,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Runs the command in-process against a local server, as a user would from a shell. */
 @Timeout(120)
 class FetchCommandTest {
-  private static final byte[] FILE = randomBytes(100 * 1024);
-  private static final byte[] TEN_KIB = randomBytes(10 * 1024);
+  private static final byte[] FILE = SeededBytes.of(100 * 1024, 1);
+  private static final byte[] TEN_KIB = SeededBytes.of(10 * 1024, 2);
 
   @StartStop private final MockWebServer server = new MockWebServer();
   @StartStop private final MockWebServer mirror = new MockWebServer();
@@ -42,28 +41,28 @@ class FetchCommandTest {
   @Test
   void twoUrls_areMirrorsOfOneFile_andBothServeIt() {
     // given a slow server and a fast mirror of the same 1 MiB file
-    byte[] file = randomBytes(1024 * 1024);
+    byte[] file = SeededBytes.of(1024 * 1024, 3);
     RangeDispatcher slow = serve(file).throttle(32 * 1024, Duration.ofMillis(50));
-    RangeDispatcher fast = new RangeDispatcher(file, "data.bin");
+    RangeDispatcher fast = origin(file);
     mirror.setDispatcher(fast);
 
     // when both URLs are given, in 64 KiB requests
-    Run run = run(Map.of(), "-t", "4", "-c", "64K", url(),
+    CliRun run = run(Map.of(), "-t", "4", "-c", "64K", url(),
         mirror.url("/mirror/data.bin").toString());
 
     // then one file is written, from both, in requests of at most a chunk
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     assertEquals(Sha256.of(file), Sha256.of(workingDir.resolve("data.bin")));
-    assertFalse(fast.rangeHeaders().isEmpty(), run.err);
-    assertTrue(fast.requestedSpans().size() > slow.requestedSpans().size(),
-        () -> "mirror " + fast.requestedSpans() + ", first URL " + slow.requestedSpans());
-    Stream.concat(fast.requestedSpans().stream(), slow.requestedSpans().stream())
-        .forEach(span -> assertTrue(span <= 64 * 1024, "span " + span));
+    assertFalse(fast.ranges().isEmpty(), run.err);
+    assertTrue(fast.exchanges().size() > slow.exchanges().size(),
+        () -> "mirror " + fast.ranges() + ", first URL " + slow.ranges());
+    Stream.concat(fast.exchanges().stream(), slow.exchanges().stream())
+        .forEach(request -> assertTrue(asksAtMost(request, 64 * 1024), request.toString()));
   }
 
   @Test
   void twoUrls_badMirror_isAUsageError() {
-    Run run = run(Map.of(), url(), "ftp://example.org/data.bin");
+    CliRun run = run(Map.of(), url(), "ftp://example.org/data.bin");
 
     assertEquals(FetchCommand.USAGE, run.exitCode, run.err);
     assertTrue(run.err.contains("ftp://example.org/data.bin"), run.err);
@@ -73,7 +72,7 @@ class FetchCommandTest {
   void download_printsTheFileUriAsTheLastLineAndExitsZero() {
     serve(FILE);
 
-    Run run = run(Map.of(), url());
+    CliRun run = run(Map.of(), url());
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     Path file = workingDir.resolve("data.bin");
@@ -86,7 +85,7 @@ class FetchCommandTest {
   void download_toNamedFile_writesThatFile() {
     serve(FILE);
 
-    Run run = run(Map.of(), "-o", "copy.bin", url());
+    CliRun run = run(Map.of(), "-o", "copy.bin", url());
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     assertEquals(workingDir.resolve("copy.bin").toUri().toString(), run.lastOutLine());
@@ -99,7 +98,7 @@ class FetchCommandTest {
     serve(FILE);
     Path dir = Files.createDirectory(workingDir.resolve("downloads"));
 
-    Run run = run(Map.of(), "--output", "downloads", url());
+    CliRun run = run(Map.of(), "--output", "downloads", url());
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     assertEquals(dir.resolve("data.bin").toUri().toString(), run.lastOutLine());
@@ -110,7 +109,7 @@ class FetchCommandTest {
   void download_withMatchingSha256_succeeds() {
     serve(FILE);
 
-    Run run = run(Map.of(), "--sha256", Sha256.of(FILE).toUpperCase(Locale.ROOT), url());
+    CliRun run = run(Map.of(), "--sha256", Sha256.of(FILE).toUpperCase(Locale.ROOT), url());
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     assertEquals(Sha256.of(FILE), Sha256.of(workingDir.resolve("data.bin")));
@@ -121,7 +120,7 @@ class FetchCommandTest {
     serve(FILE);
     String wrong = Sha256.of(new byte[] {1, 2, 3});
 
-    Run run = run(Map.of(), "-q", "--sha256", wrong, url());
+    CliRun run = run(Map.of(), "-q", "--sha256", wrong, url());
 
     assertEquals(FetchCommand.FAILED, run.exitCode, run.err);
     assertTrue(run.err.startsWith("rangefetch: "), run.err);
@@ -134,7 +133,7 @@ class FetchCommandTest {
   void probe_printsWhatTheServerSaidAndWritesNothing() throws IOException {
     serve(TEN_KIB);
 
-    Run run = run(Map.of(), "--probe", url());
+    CliRun run = run(Map.of(), "--probe", url());
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     assertTrue(run.out.contains("final URL:      " + url()), run.out);
@@ -157,12 +156,12 @@ class FetchCommandTest {
         limits.max-bytes-per-thread=1K
         """);
 
-    Run run = run(Map.of(), "--config", "caps.properties", "-t", "8", "-c", "4M", url());
+    CliRun run = run(Map.of(), "--config", "caps.properties", "-t", "8", "-c", "4M", url());
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     assertEquals(Sha256.of(TEN_KIB), Sha256.of(workingDir.resolve("data.bin")));
-    assertTrue(dispatcher.requestedSpans().stream().allMatch(span -> span <= 1024),
-        "requests: " + dispatcher.rangeHeaders());
+    assertTrue(dispatcher.exchanges().stream().allMatch(request -> asksAtMost(request, 1024)),
+        "requests: " + dispatcher.ranges());
     assertTrue(run.err.contains("threads 8 is above the cap limits.max-threads=2 (from "
         + config + "); using 2"), run.err);
     assertTrue(run.err.contains("chunk-bytes 4194304 is above the cap "
@@ -175,20 +174,21 @@ class FetchCommandTest {
     Files.writeString(workingDir.resolve("rangefetch.properties"),
         "limits.max-bytes-per-thread=4K\n");
 
-    Run run = run(Map.of("RANGEFETCH_LIMITS_MAX_BYTES_PER_THREAD", "1K"), "-q", url());
+    CliRun run = run(Map.of("RANGEFETCH_LIMITS_MAX_BYTES_PER_THREAD", "1K"), "-q", url());
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     assertEquals(Sha256.of(TEN_KIB), Sha256.of(workingDir.resolve("data.bin")));
-    List<Long> spans = dispatcher.requestedSpans();
-    assertTrue(spans.stream().allMatch(span -> span <= 1024), "requests: " + spans);
-    assertTrue(spans.size() >= 10, "10 KiB in 1 KiB requests needs 10, got " + spans);
+    List<Exchange> requests = dispatcher.exchanges();
+    assertTrue(requests.stream().allMatch(request -> asksAtMost(request, 1024)),
+        "requests: " + requests);
+    assertTrue(requests.size() >= 10, "10 KiB in 1 KiB requests needs 10, got " + requests);
   }
 
   @Test
   void threadsAboveTheDefaultCap_isReportedOnStderr() {
     serve(TEN_KIB);
 
-    Run run = run(Map.of(), "-q", "-t", "32", url());
+    CliRun run = run(Map.of(), "-q", "-t", "32", url());
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     assertEquals("threads 32 is above the cap limits.max-threads=8 (default); using 8",
@@ -199,7 +199,7 @@ class FetchCommandTest {
   void threadsWithinTheCap_isNotReported() {
     serve(TEN_KIB);
 
-    Run run = run(Map.of(), "-q", "-t", "8", "-c", "4M", url());
+    CliRun run = run(Map.of(), "-q", "-t", "8", "-c", "4M", url());
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     assertEquals("", run.err);
@@ -209,7 +209,7 @@ class FetchCommandTest {
   void limitRate_isTheDownloadsLimitAndShowsInTheProgress() {
     serve(FILE);
 
-    Run run = run(Map.of(), "--limit-rate", "10M", url());
+    CliRun run = run(Map.of(), "--limit-rate", "10M", url());
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     assertTrue(run.err.contains("(limit 10.0 MiB/s)"), run.err);
@@ -220,13 +220,15 @@ class FetchCommandTest {
   void maxConnectionsPerHostOne_keepsEveryRequestOnOneConnection() {
     RangeDispatcher dispatcher = serve(FILE).throttle(8 * 1024, Duration.ofMillis(10));
 
-    Run run = run(Map.of(), "-q", "-t", "4", "-c", "16K", "--max-connections-per-host", "1",
+    CliRun run = run(Map.of(), "-q", "-t", "4", "-c", "16K", "--max-connections-per-host", "1",
         url());
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     assertEquals(Sha256.of(FILE), Sha256.of(workingDir.resolve("data.bin")));
-    assertTrue(dispatcher.requestedSpans().size() >= 7, "requests: " + dispatcher.rangeHeaders());
-    assertEquals(1, dispatcher.connections(), "requests: " + dispatcher.rangeHeaders());
+    List<Exchange> requests = dispatcher.exchanges();
+    assertTrue(requests.size() >= 7, "requests: " + requests);
+    assertEquals(1, requests.stream().map(Exchange::connectionIndex).distinct().count(),
+        "requests: " + requests);
   }
 
   static Stream<Arguments> badUsage() {
@@ -260,7 +262,7 @@ class FetchCommandTest {
     List<String> withUrl = new ArrayList<>();
     args.forEach(arg -> withUrl.add(arg.equals("URL") ? url() : arg));
 
-    Run run = run(Map.of(), withUrl.toArray(String[]::new));
+    CliRun run = run(Map.of(), withUrl.toArray(String[]::new));
 
     assertEquals(FetchCommand.USAGE, run.exitCode, run.err);
     assertTrue(run.err.startsWith("rangefetch: "), run.err);
@@ -274,7 +276,7 @@ class FetchCommandTest {
     serve(TEN_KIB);
     Files.writeString(workingDir.resolve("rangefetch.properties"), "limits.max-threads=0\n");
 
-    Run run = run(Map.of(), url());
+    CliRun run = run(Map.of(), url());
 
     assertEquals(FetchCommand.USAGE, run.exitCode, run.err);
     assertTrue(run.err.contains("limits.max-threads=0"), run.err);
@@ -286,7 +288,7 @@ class FetchCommandTest {
     serve(FILE);
     Path existing = Files.writeString(workingDir.resolve("data.bin"), "old");
 
-    Run run = run(Map.of(), "-q", url());
+    CliRun run = run(Map.of(), "-q", url());
 
     assertEquals(FetchCommand.FAILED, run.exitCode, run.err);
     assertEquals("old", Files.readString(existing));
@@ -299,7 +301,7 @@ class FetchCommandTest {
     serve(FILE);
     Files.writeString(workingDir.resolve("data.bin"), "old");
 
-    Run run = run(Map.of(), "-q", "--overwrite", url());
+    CliRun run = run(Map.of(), "-q", "--overwrite", url());
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     assertEquals(Sha256.of(FILE), Sha256.of(workingDir.resolve("data.bin")));
@@ -307,11 +309,11 @@ class FetchCommandTest {
 
   @Test
   void failureMidDownload_keepsThePartFileAndTheSameCommandContinuesIt() throws IOException {
-    RangeDispatcher dispatcher = serve(TEN_KIB).failFrom(2, 404);
+    serve(TEN_KIB).always(Fault.status(404), request -> request.index() >= 2);
     Files.writeString(workingDir.resolve("rangefetch.properties"),
         "limits.max-bytes-per-thread=1K\n");
 
-    Run failed = run(Map.of(), "-t", "1", url());
+    CliRun failed = run(Map.of(), "-t", "1", url());
 
     assertEquals(FetchCommand.FAILED, failed.exitCode, failed.err);
     assertTrue(failed.err.contains("404"), failed.err);
@@ -319,8 +321,8 @@ class FetchCommandTest {
         + "continue"), failed.err);
     assertFalse(Files.exists(workingDir.resolve("data.bin")));
 
-    dispatcher.heal();
-    Run continued = run(Map.of(), "-t", "1", url());
+    serve(TEN_KIB); // mended: the same file, with the same validators
+    CliRun continued = run(Map.of(), "-t", "1", url());
 
     assertEquals(FetchCommand.OK, continued.exitCode, continued.err);
     assertTrue(continued.err.contains(
@@ -330,9 +332,9 @@ class FetchCommandTest {
 
   @Test
   void failureBeforeAnyByte_saysNothingAboutContinuing() {
-    serve(TEN_KIB).failFrom(1, 404);
+    serve(TEN_KIB).always(Fault.status(404), RangeDispatcher.anyRequest());
 
-    Run run = run(Map.of(), url());
+    CliRun run = run(Map.of(), url());
 
     assertEquals(FetchCommand.FAILED, run.exitCode, run.err);
     assertFalse(run.err.contains("continue"), run.err);
@@ -342,7 +344,7 @@ class FetchCommandTest {
   void progress_goesToStderrAndEndsAtOneHundredPercent() {
     serve(FILE);
 
-    Run run = run(Map.of(), url());
+    CliRun run = run(Map.of(), url());
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     assertTrue(run.err.contains("100%  100.0 KiB of 100.0 KiB"), run.err);
@@ -353,7 +355,7 @@ class FetchCommandTest {
   void quiet_printsNoProgressButStillTheUri() {
     serve(FILE);
 
-    Run run = run(Map.of(), "--quiet", url());
+    CliRun run = run(Map.of(), "--quiet", url());
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     assertEquals("", run.err);
@@ -364,7 +366,7 @@ class FetchCommandTest {
   void serverError_exitsOneWithTheReason() {
     server.enqueue(new MockResponse.Builder().code(404).build());
 
-    Run run = run(Map.of(), "-q", url());
+    CliRun run = run(Map.of(), "-q", url());
 
     assertEquals(FetchCommand.FAILED, run.exitCode, run.err);
     assertTrue(run.err.startsWith("rangefetch: "), run.err);
@@ -374,7 +376,7 @@ class FetchCommandTest {
 
   @Test
   void help_listsTheOptionsAndExitsZero() {
-    Run run = run(Map.of(), "--help");
+    CliRun run = run(Map.of(), "--help");
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     for (String option : List.of("--threads", "--chunk-bytes", "--output", "--sha256", "--probe",
@@ -385,42 +387,36 @@ class FetchCommandTest {
 
   @Test
   void version_printsTheProjectVersion() {
-    Run run = run(Map.of(), "--version");
+    CliRun run = run(Map.of(), "--version");
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
     assertTrue(run.out.startsWith("rangefetch 0."), run.out);
   }
 
   private RangeDispatcher serve(byte[] body) {
-    RangeDispatcher dispatcher = new RangeDispatcher(body, "data.bin");
+    RangeDispatcher dispatcher = origin(body);
     server.setDispatcher(dispatcher);
     return dispatcher;
+  }
+
+  /** Serves {@code body} at every path, suggesting the name data.bin. */
+  static RangeDispatcher origin(byte[] body) {
+    return new RangeDispatcher(body).contentDisposition("attachment; filename=\"data.bin\"");
+  }
+
+  /**
+   * Whether the request asked for one closed range ({@code bytes=a-b}) of at most
+   * {@code bytes} bytes.
+   */
+  static boolean asksAtMost(Exchange request, long bytes) {
+    return request.first() >= 0 && request.last() - request.first() < bytes;
   }
 
   private String url() {
     return server.url("/files/data.bin").toString();
   }
 
-  private Run run(Map<String, String> environment, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exitCode = new FetchCommand(new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), environment, workingDir, false)
-        .execute(args);
-    return new Run(exitCode, out.toString(StandardCharsets.UTF_8),
-        err.toString(StandardCharsets.UTF_8));
-  }
-
-  private record Run(int exitCode, String out, String err) {
-    String lastOutLine() {
-      List<String> lines = out.lines().toList();
-      return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
-    }
-  }
-
-  static byte[] randomBytes(int size) {
-    byte[] bytes = new byte[size];
-    new Random(size).nextBytes(bytes);
-    return bytes;
+  private CliRun run(Map<String, String> environment, String... args) {
+    return CliRun.of(workingDir, environment, args);
   }
 }

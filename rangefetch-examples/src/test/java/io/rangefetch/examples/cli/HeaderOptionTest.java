@@ -4,11 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rangefetch.examples.RangeDispatcher;
-import io.rangefetch.examples.Sha256;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.rangefetch.testing.SeededBytes;
+import io.rangefetch.testing.Sha256;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -22,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code -H 'Name: value'}: what the origin receives, and the errors of a bad header. */
 @Timeout(120)
 class HeaderOptionTest {
-  private static final byte[] FILE = FetchCommandTest.randomBytes(64 * 1024);
+  private static final byte[] FILE = SeededBytes.of(64 * 1024, 4);
   private static final String SECRET = "session=s3cr3t-cookie-value";
 
   @StartStop private final MockWebServer server = new MockWebServer();
@@ -30,9 +27,9 @@ class HeaderOptionTest {
 
   @Test
   void headers_reachEveryRequestOfTheDownload() throws Exception {
-    server.setDispatcher(new RangeDispatcher(FILE, "data.bin"));
+    server.setDispatcher(FetchCommandTest.origin(FILE));
 
-    Run run = run("-t", "4", "-c", "16K", "-H", "Cookie: " + SECRET, "--header",
+    CliRun run = run("-t", "4", "-c", "16K", "-H", "Cookie: " + SECRET, "--header",
         "Referer:https://example.org/page", "-H", "User-Agent: my-agent/2.0", url());
 
     assertEquals(FetchCommand.OK, run.exitCode, run.err);
@@ -50,9 +47,9 @@ class HeaderOptionTest {
 
   @Test
   void header_withoutColon_isUsageErrorAndSendsNothing() {
-    server.setDispatcher(new RangeDispatcher(FILE, "data.bin"));
+    server.setDispatcher(FetchCommandTest.origin(FILE));
 
-    Run run = run("-H", "Cookie", url());
+    CliRun run = run("-H", "Cookie", url());
 
     assertEquals(FetchCommand.USAGE, run.exitCode, run.err);
     assertTrue(run.err.contains("-H \"Cookie\" has no colon"), run.err);
@@ -62,7 +59,7 @@ class HeaderOptionTest {
 
   @Test
   void header_withoutColon_showsOnlyItsFirstWord() {
-    Run run = run("-H", "Authorization Bearer abc.def", url());
+    CliRun run = run("-H", "Authorization Bearer abc.def", url());
 
     assertEquals(FetchCommand.USAGE, run.exitCode, run.err);
     assertTrue(run.err.contains("-H \"Authorization ...\" has no colon"), run.err);
@@ -71,7 +68,7 @@ class HeaderOptionTest {
 
   @Test
   void header_withoutValue_isUsageError() {
-    Run run = run("-H", "X-Token:", url());
+    CliRun run = run("-H", "X-Token:", url());
 
     assertEquals(FetchCommand.USAGE, run.exitCode, run.err);
     assertTrue(run.err.contains("-H \"X-Token:\" has no value"), run.err);
@@ -79,7 +76,7 @@ class HeaderOptionTest {
 
   @Test
   void header_withBadName_isUsageErrorNamingIt() {
-    Run run = run("-H", "Bad Name: x", url());
+    CliRun run = run("-H", "Bad Name: x", url());
 
     assertEquals(FetchCommand.USAGE, run.exitCode, run.err);
     assertTrue(run.err.contains("not a valid HTTP token: \"Bad Name\""), run.err);
@@ -87,9 +84,9 @@ class HeaderOptionTest {
 
   @Test
   void header_refusedName_isUsageErrorSayingWhyAndSendsNothing() {
-    server.setDispatcher(new RangeDispatcher(FILE, "data.bin"));
+    server.setDispatcher(FetchCommandTest.origin(FILE));
 
-    Run run = run("-H", "Range: bytes=0-1", url());
+    CliRun run = run("-H", "Range: bytes=0-1", url());
 
     assertEquals(FetchCommand.USAGE, run.exitCode, run.err);
     assertTrue(run.err.contains("-H Range: header Range is set by the downloader itself"),
@@ -101,15 +98,7 @@ class HeaderOptionTest {
     return server.url("/files/data.bin").toString();
   }
 
-  private Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exitCode = new FetchCommand(new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of(), workingDir, false)
-        .execute(args);
-    return new Run(exitCode, out.toString(StandardCharsets.UTF_8),
-        err.toString(StandardCharsets.UTF_8));
+  private CliRun run(String... args) {
+    return CliRun.of(workingDir, Map.of(), args);
   }
-
-  private record Run(int exitCode, String out, String err) {}
 }

@@ -3,15 +3,14 @@ package io.rangefetch.examples.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rangefetch.examples.RangeDispatcher;
-import io.rangefetch.examples.Sha256;
+import io.rangefetch.testing.SeededBytes;
+import io.rangefetch.testing.Sha256;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.junit5.StartStop;
@@ -35,9 +34,8 @@ class LauncherJarIT {
 
   @Test
   void downloadsThriceAndTheThirdRunUsesTheClassDataArchive() throws Exception {
-    byte[] body = new byte[200 * 1024];
-    new Random(7).nextBytes(body);
-    server.setDispatcher(new RangeDispatcher(body, "data.bin"));
+    byte[] body = SeededBytes.of(200 * 1024, 7);
+    server.setDispatcher(FetchCommandTest.origin(body));
     Path cache = dir.resolve("cache");
 
     // the first run lists its classes, the second makes the archive from the list, and the

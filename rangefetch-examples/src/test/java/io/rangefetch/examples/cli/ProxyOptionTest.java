@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rangefetch.examples.RangeDispatcher;
-import io.rangefetch.examples.Sha256;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.rangefetch.testing.ProxyProcess;
+import io.rangefetch.testing.SeededBytes;
+import io.rangefetch.testing.Sha256;
 import java.nio.file.Path;
 import java.util.Map;
 import mockwebserver3.MockWebServer;
@@ -20,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code --proxy} and the proxy environment variables, through a real microsocks. */
 @Timeout(120)
 class ProxyOptionTest {
-  private static final byte[] FILE = FetchCommandTest.randomBytes(80 * 1024);
+  private static final byte[] FILE = SeededBytes.of(80 * 1024, 5);
 
   @StartStop private final MockWebServer server = new MockWebServer();
   @TempDir Path workingDir;
@@ -32,9 +30,10 @@ class ProxyOptionTest {
 
   @Test
   void allProxyFromTheEnvironment_carriesTheDownload() throws Exception {
-    server.setDispatcher(new RangeDispatcher(FILE, "data.bin"));
-    try (Microsocks proxy = Microsocks.start(proxyDir, "cli", "pw-9")) {
-      Run run = run(Map.of("all_proxy", "socks5h://cli:pw-9@127.0.0.1:" + proxy.port()), url());
+    server.setDispatcher(FetchCommandTest.origin(FILE));
+    try (ProxyProcess proxy = ProxyProcess.microsocks(proxyDir, "cli", "pw-9")) {
+      CliRun run =
+          run(Map.of("all_proxy", "socks5h://cli:pw-9@127.0.0.1:" + proxy.port()), url());
 
       assertEquals(FetchCommand.OK, run.exitCode, run.err);
       assertEquals(Sha256.of(FILE), Sha256.of(workingDir.resolve("data.bin")));
@@ -47,13 +46,13 @@ class ProxyOptionTest {
 
   @Test
   void noProxy_andAnEmptyProxyOption_goDirect() throws Exception {
-    server.setDispatcher(new RangeDispatcher(FILE, "data.bin"));
-    try (Microsocks proxy = Microsocks.start(proxyDir, "", "")) {
+    server.setDispatcher(FetchCommandTest.origin(FILE));
+    try (ProxyProcess proxy = ProxyProcess.microsocks(proxyDir, "", "")) {
       String socks = "socks5h://127.0.0.1:" + proxy.port();
-      Run excluded = run(Map.of("all_proxy", socks, "no_proxy", "localhost"), "-o", "a.bin",
+      CliRun excluded = run(Map.of("all_proxy", socks, "no_proxy", "localhost"), "-o", "a.bin",
           url());
-      Run option = run(Map.of("all_proxy", socks), "--proxy", "", "-o", "b.bin", url());
-      Run used = run(Map.of(), "-x", socks, "-o", "c.bin", url());
+      CliRun option = run(Map.of("all_proxy", socks), "--proxy", "", "-o", "b.bin", url());
+      CliRun used = run(Map.of(), "-x", socks, "-o", "c.bin", url());
 
       assertEquals(FetchCommand.OK, excluded.exitCode, excluded.err);
       assertEquals(FetchCommand.OK, option.exitCode, option.err);
@@ -68,22 +67,14 @@ class ProxyOptionTest {
 
   @Test
   void badProxy_isUsageError() {
-    Run run = run(Map.of(), "--proxy", "socks4://127.0.0.1:1", url());
+    CliRun run = run(Map.of(), "--proxy", "socks4://127.0.0.1:1", url());
 
     assertEquals(FetchCommand.USAGE, run.exitCode, run.err);
     assertTrue(run.err.contains("--proxy: proxy socks4://127.0.0.1:1: the scheme socks4 is not"
         + " supported"), run.err);
   }
 
-  private Run run(Map<String, String> environment, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exitCode = new FetchCommand(new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), environment, workingDir, false)
-        .execute(args);
-    return new Run(exitCode, out.toString(StandardCharsets.UTF_8),
-        err.toString(StandardCharsets.UTF_8));
+  private CliRun run(Map<String, String> environment, String... args) {
+    return CliRun.of(workingDir, environment, args);
   }
-
-  private record Run(int exitCode, String out, String err) {}
 }

@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rangefetch.examples.RangeDispatcher;
-import io.rangefetch.examples.Sha256;
+import io.rangefetch.testing.RangeDispatcher;
+import io.rangefetch.testing.RangeDispatcher.Exchange;
+import io.rangefetch.testing.RangeDispatcher.Fault;
+import io.rangefetch.testing.SeededBytes;
+import io.rangefetch.testing.Sha256;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,7 +20,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -43,8 +45,8 @@ class RangefetchCliJarIT {
 
   @Test
   void jar_downloadsAndPrintsTheFileUriLast() throws Exception {
-    byte[] body = randomBytes(300 * 1024);
-    server.setDispatcher(new RangeDispatcher(body, "data.bin"));
+    byte[] body = SeededBytes.of(300 * 1024, 1);
+    server.setDispatcher(FetchCommandTest.origin(body));
 
     Child child = Child.start(workingDir, "-c", "64K", url());
     int exitCode = child.waitFor();
@@ -66,10 +68,9 @@ class RangefetchCliJarIT {
 
   @Test
   void jar_interrupted_keepsThePartFileAndTheSameCommandContinues() throws Exception {
-    byte[] body = randomBytes(1024 * 1024);
+    byte[] body = SeededBytes.of(1024 * 1024, 2);
     // Three chunks arrive, every later request stalls: the first run cannot finish by itself.
-    RangeDispatcher dispatcher = new RangeDispatcher(body, "data.bin").stallFrom(4);
-    server.setDispatcher(dispatcher);
+    server.setDispatcher(stallingFromTheFourthRequest(body));
     Child first = Child.start(workingDir, "-c", "64K", url());
 
     String someBytes = first.awaitErrLine(line -> line.matches(".*%  [1-9].*"));
@@ -84,7 +85,7 @@ class RangefetchCliJarIT {
     assertFalse(Files.exists(workingDir.resolve("data.bin")), "no half file under the final name");
     assertTrue(Files.exists(workingDir.resolve("data.bin.part")), "the part file is kept");
 
-    dispatcher.heal();
+    server.setDispatcher(FetchCommandTest.origin(body)); // mended: same file, same validators
     Child second = Child.start(workingDir, "-c", "64K", url());
 
     assertEquals(0, second.waitFor(), second.err());
@@ -117,8 +118,8 @@ class RangefetchCliJarIT {
    * with {@code jcmd} (as a user would), and stops it.
    */
   private String directivesOfARunningDownload(List<String> jvmOptions) throws Exception {
-    byte[] body = randomBytes(1024 * 1024);
-    server.setDispatcher(new RangeDispatcher(body, "data.bin").stallFrom(4));
+    byte[] body = SeededBytes.of(1024 * 1024, 3);
+    server.setDispatcher(stallingFromTheFourthRequest(body));
     Child child = Child.start(workingDir, jvmOptions, "-c", "64K", url());
     try {
       String someBytes = child.awaitErrLine(line -> line.matches(".*%  [1-9].*"));
@@ -141,9 +142,9 @@ class RangefetchCliJarIT {
   void jar_killed_theSameCommandContinuesAndRefetchesAtMostOneChunkPerThread() throws Exception {
     int chunk = 32 * 1024;
     int threads = 4;
-    byte[] body = randomBytes(2 * 1024 * 1024);
+    byte[] body = SeededBytes.of(2 * 1024 * 1024, 4);
     RangeDispatcher dispatcher =
-        new RangeDispatcher(body, "data.bin").throttle(8 * 1024, Duration.ofMillis(100));
+        FetchCommandTest.origin(body).throttle(8 * 1024, Duration.ofMillis(100));
     server.setDispatcher(dispatcher);
     Path control = workingDir.resolve("data.bin.part.rangefetch");
     // The default checkpoint interval: the live record lists each chunk as it finishes, so a
@@ -156,24 +157,38 @@ class RangefetchCliJarIT {
     first.process.toHandle().destroyForcibly();
     first.waitFor();
     assertFalse(Files.exists(workingDir.resolve("data.bin")), "no half file under the final name");
-    int firstRunRequests = dispatcher.requestedSpans().size();
+    int firstRunRequests = dispatcher.exchanges().size();
 
-    dispatcher.heal();
+    dispatcher.fullSpeed();
     Child second = Child.start(workingDir, command);
 
     assertEquals(0, second.waitFor(), second.err());
     assertTrue(second.err().contains("continuing the part file of an earlier run"), second.err());
     assertEquals(Sha256.of(body), Sha256.of(workingDir.resolve("data.bin")));
-    List<Long> spans = dispatcher.requestedSpans();
-    long firstRun = spans.subList(0, firstRunRequests).stream().mapToLong(Long::longValue).sum();
+    List<Exchange> requests = dispatcher.exchanges();
+    long firstRun = requests.subList(0, firstRunRequests).stream()
+        .mapToLong(request -> requestedBytes(request, body.length)).sum();
     // The second run's first request is the probe of chunk 0, which is on disk: its body is
     // dropped after the headers, so it fetches nothing.
-    long secondRun = spans.subList(firstRunRequests + 1, spans.size()).stream()
-        .mapToLong(Long::longValue).sum();
+    long secondRun = requests.subList(firstRunRequests + 1, requests.size()).stream()
+        .mapToLong(request -> requestedBytes(request, body.length)).sum();
     long refetched = firstRun + secondRun - body.length;
     assertTrue(refetched <= (long) threads * chunk,
         "refetched " + refetched + " bytes, more than one chunk per thread; ranges: "
-            + dispatcher.rangeHeaders());
+            + dispatcher.ranges());
+  }
+
+  /** The bytes a request asked for: its closed range, else the whole body. */
+  private static long requestedBytes(Exchange request, long wholeBody) {
+    return request.first() >= 0 ? request.last() - request.first() + 1 : wholeBody;
+  }
+
+  /**
+   * Serves {@code body}, but the fourth request and every later one get their headers and then
+   * nothing until the client hangs up: a download that cannot end by itself.
+   */
+  private static RangeDispatcher stallingFromTheFourthRequest(byte[] body) {
+    return FetchCommandTest.origin(body).always(Fault.stall(), request -> request.index() >= 4);
   }
 
   /**
@@ -242,12 +257,6 @@ class RangefetchCliJarIT {
 
   private String url() {
     return server.url("/files/data.bin").toString();
-  }
-
-  private static byte[] randomBytes(int size) {
-    byte[] bytes = new byte[size];
-    new Random(size).nextBytes(bytes);
-    return bytes;
   }
 
   /** A child JVM running the jar, with its stdout and stderr collected line by line. */
