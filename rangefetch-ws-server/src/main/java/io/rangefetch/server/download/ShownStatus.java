@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -120,13 +121,14 @@ final class ShownStatus {
     return state == DownloadState.COMPLETED ? file : null;
   }
 
+  /** What was asked for changed now. */
   void touch() {
     updatedAt = Instant.now();
   }
 
   /**
-   * Queued for a new run of the core: nothing of the last run is shown but the caps, the sources
-   * and the file name, which the next run asks for again.
+   * Queued for a new run of the core: nothing of the last run is shown but the file name, which
+   * the next run asks for again, and the caps and sources, until the new run tells its own.
    */
   void restart(URI uri) {
     state = DownloadState.QUEUED;
@@ -234,8 +236,9 @@ final class ShownStatus {
     boolean completed = state == DownloadState.COMPLETED;
     // The core's final URI is the request's until the probe, which also learns the ranges.
     boolean probed = core.ranges() != RangeSupport.UNKNOWN;
-    Double progress = core.progress().isPresent()
-        ? Math.floor(core.progress().getAsDouble() * 10_000) / 10_000 : null;
+    OptionalDouble fraction = core.progress();
+    Double progress = fraction.isPresent()
+        ? Math.floor(fraction.getAsDouble() * 10_000) / 10_000 : null;
     Long eta = downloading
         ? core.remaining().map(left -> (left.toMillis() + 999) / 1000).orElse(null) : null;
     return new StatusJson(id, UrlPolicy.redact(uri), probed ? core.finalUri().toString() : null,
