@@ -3,15 +3,11 @@ package io.rangefetch.server.cluster;
 import com.zaxxer.hikari.HikariDataSource;
 import io.rangefetch.server.DaemonThreads;
 import io.rangefetch.server.download.SharedStore;
-import io.rangefetch.server.protocol.CommandException;
-import io.rangefetch.server.protocol.ErrorCode;
 import io.rangefetch.server.protocol.StatusJson;
-import io.rangefetch.server.protocol.StatusJson.ErrorJson;
 import io.rangefetch.server.protocol.StoredDownload;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -34,8 +30,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The cluster's list and queue in PostgreSQL, seen from one node: it claims queued downloads
  * up to the node's limit with {@code FOR UPDATE SKIP LOCKED} under a lease it renews, records
- * the node's downloads, and tells the other nodes every change with {@code NOTIFY}.
- * docs/cluster.md explains the design. Thread-safe.
+ * the node's downloads, and tells the other nodes every change with {@code NOTIFY}; the
+ * commands on downloads are {@link NodeCommands}'. docs/cluster.md explains the design.
+ * Thread-safe.
  */
 public final class PostgresStore implements SharedStore {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresStore.class);
@@ -45,8 +42,6 @@ public final class PostgresStore implements SharedStore {
   private static final long CLAIM_POLL_MILLIS = 1000;
   private static final long WATCHDOG_MILLIS = 200;
   private static final int POOL_SIZE = 8;
-  /** How long a command applied in the table waits for this node's feed to show it. */
-  private static final Duration MARK_WAIT = Duration.ofSeconds(5);
   private static final Set<String> FREES_A_SLOT =
       Set.of("completed", "failed", "cancelled", "paused");
 
@@ -69,7 +64,7 @@ public final class PostgresStore implements SharedStore {
 
   /** What start() set up. */
   private record Started(String nodeId, String nodeUrl, Node node, HikariDataSource pool,
-      NotificationFeed feed, CommandExchange exchange, ChangePublisher changes, NodeLease keeper,
+      NotificationFeed feed, NodeCommands nodeCommands, ChangePublisher changes, NodeLease keeper,
       ScheduledExecutorService lease,
       ScheduledExecutorService publisher, ExecutorService commands) {}
 
@@ -120,8 +115,11 @@ public final class PostgresStore implements SharedStore {
           DaemonThreads.named("rangefetch-cluster-publish-" + nodeId));
       ExecutorService commands = Executors.newSingleThreadExecutor(
           DaemonThreads.named("rangefetch-cluster-commands-" + nodeId));
-      started = new Started(nodeId, nodeUrl, node, pool, feed, exchange,
-          new ChangePublisher(nodeId, pool::getConnection),
+      ChangePublisher changes = new ChangePublisher(nodeId, pool::getConnection);
+      started = new Started(nodeId, nodeUrl, node, pool, feed,
+          new NodeCommands(nodeId, node, pool, exchange, changes, list,
+              id -> settledHere(node, id), this::wakeTrimmer),
+          changes,
           new NodeLease(nodeId, settings.lease(), pool, node, held, () -> {
             wakeCommands(); // a notification may have been missed
             wakeClaimer();
@@ -138,7 +136,6 @@ public final class PostgresStore implements SharedStore {
       lease.scheduleWithFixedDelay(keeper::watch, WATCHDOG_MILLIS, WATCHDOG_MILLIS,
           TimeUnit.MILLISECONDS);
       wakeTrimmer(); // history.max-finished may be lower than when the list was last trimmed
-      ChangePublisher changes = started.changes();
       publisher.scheduleWithFixedDelay(changes::flush, PUBLISH_MILLIS, PUBLISH_MILLIS,
           TimeUnit.MILLISECONDS);
     } catch (SQLException | RuntimeException e) {
@@ -180,7 +177,7 @@ public final class PostgresStore implements SharedStore {
     try (Connection c = s.pool().getConnection()) {
       added = DownloadRows.add(c, s.nodeId(), url, newRecord, maxDownloads);
     } catch (SQLException e) {
-      throw unreachable(e);
+      throw NodeCommands.unreachable(e);
     }
     if (added.created()) {
       list.putIfAbsent(added.status());
@@ -206,63 +203,7 @@ public final class PostgresStore implements SharedStore {
 
   @Override
   public StatusJson command(Op op, String id) {
-    Started s = require();
-    if (settledHere(s, id)) {
-      return s.node().commandHere(op, id); // claimed here while the service looked
-    }
-    long sent = 0;
-    long marker = 0;
-    String owner;
-    StatusJson applied = null;
-    try (Connection c = s.pool().getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        DownloadRows.Row row = DownloadRows.lock(c, id).orElseThrow(() -> notFound(id));
-        owner = row.owner();
-        if (owner != null && row.leaseLive() && !owner.equals(s.nodeId())) {
-          sent = s.exchange().send(c, op, id, owner);
-        } else {
-          applied = DownloadRows.applyWithoutOwner(c, op, row);
-          marker = s.exchange().mark(c);
-        }
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        s.exchange().forget(sent);
-        s.exchange().forget(marker);
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
-    } catch (SQLException e) {
-      throw unreachable(e);
-    }
-    if (applied == null) {
-      // Waited for with the connection back in the pool. The owner notifies the change before
-      // its answer, so this node's list shows it by the time the answer comes.
-      // Sent to the owner: owner is set whenever nothing was applied here.
-      return s.exchange().await(sent, Objects.requireNonNull(owner), s.pool()::getConnection);
-    }
-    // Shown by this node's feed, in order with the other nodes' changes; directly only if the
-    // feed is not there to show it.
-    if (!s.exchange().awaitMark(marker, MARK_WAIT)) {
-      showHere(s, op, applied);
-    }
-    if (op == Op.CANCEL) {
-      wakeTrimmer();
-    }
-    return applied;
-  }
-
-  /** A change applied in the table by this node, shown to its clients without the feed. */
-  private void showHere(Started s, Op op, StatusJson applied) {
-    if (op == Op.REMOVE) {
-      s.node().removedElsewhere(applied.id(), () -> list.remove(applied.id()));
-    } else {
-      StatusJson before = list.get(applied.id()).orElse(null);
-      s.node().changedElsewhere(applied, before == null
-          || !before.state().equals(applied.state()), () -> list.put(applied));
-    }
+    return require().nodeCommands().command(op, id);
   }
 
   @Override
@@ -371,45 +312,7 @@ public final class PostgresStore implements SharedStore {
 
   private void processCommands() {
     commandsQueued.set(false);
-    Started s = require();
-    List<CommandExchange.Pending> pending;
-    try (Connection c = s.pool().getConnection()) {
-      pending = s.exchange().pending(c);
-    } catch (SQLException e) {
-      return; // the next renewal looks again
-    }
-    for (CommandExchange.Pending p : pending) {
-      CommandExchange.Result result;
-      try {
-        StatusJson status;
-        if (settledHere(s, p.downloadId())) {
-          status = s.node().commandHere(p.op(), p.downloadId());
-        } else {
-          status = applyInDatabase(s, p.op(), p.downloadId());
-          if (p.op() == Op.CANCEL) {
-            wakeTrimmer();
-          }
-        }
-        result = new CommandExchange.Result(status, null);
-      } catch (CommandException e) {
-        result = new CommandExchange.Result(null, new ErrorJson(e.code().code(),
-            DownloadRows.why(e)));
-      } catch (RuntimeException e) {
-        LOG.error("download {}: the command {} from another node failed", p.downloadId(),
-            p.op(), e);
-        result = new CommandExchange.Result(null, new ErrorJson(ErrorCode.INTERNAL.code(),
-            "node " + s.nodeId() + " failed on this command (" + e.getClass().getSimpleName()
-                + "); report it if it happens again"));
-      }
-      // The change is notified before the answer: the sender's list shows it once answered.
-      s.changes().flush();
-      try (Connection c = s.pool().getConnection()) {
-        s.exchange().finish(c, p, result);
-      } catch (SQLException e) {
-        LOG.warn("download {}: the result of {} could not be written ({})", p.downloadId(),
-            p.op(), DownloadRows.why(e));
-      }
-    }
+    require().nodeCommands().carryOutPending();
   }
 
   /**
@@ -418,35 +321,13 @@ public final class PostgresStore implements SharedStore {
    * so a command in between would otherwise be applied in the database, and lost when the run
    * records its state.
    */
-  private boolean settledHere(Started s, String id) {
+  private boolean settledHere(Node node, String id) {
     if (!held.contains(id)) {
       return false;
     }
     synchronized (claimLock) {
-      return s.node().hasHere(id);
+      return node.hasHere(id);
     }
-  }
-
-  /** A command for a download the database says is this node's, but which it no longer has. */
-  private StatusJson applyInDatabase(Started s, Op op, String id) {
-    StatusJson applied;
-    try (Connection c = s.pool().getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        DownloadRows.Row row = DownloadRows.lock(c, id).orElseThrow(() -> notFound(id));
-        // Shown by the feeds of every node, this one included, before the sender's answer.
-        applied = DownloadRows.applyWithoutOwner(c, op, row);
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
-    } catch (SQLException e) {
-      throw unreachable(e);
-    }
-    return applied;
   }
 
   // ---- helpers ----
@@ -509,16 +390,6 @@ public final class PostgresStore implements SharedStore {
       throw new IllegalStateException("the cluster store is not started; call start() first");
     }
     return s;
-  }
-
-  private static CommandException notFound(String id) {
-    return new CommandException(ErrorCode.NOT_FOUND, "no download has id \"" + id
-        + "\"; send {\"op\":\"list\"} to see the ids");
-  }
-
-  private static CommandException unreachable(SQLException e) {
-    return new CommandException(ErrorCode.INTERNAL, "the cluster's database did not answer ("
-        + DownloadRows.why(e) + "); nothing was changed; try again once it is back");
   }
 
   private static void awaitQuietly(ExecutorService executor) {

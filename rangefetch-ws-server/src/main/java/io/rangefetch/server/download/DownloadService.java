@@ -159,8 +159,7 @@ public final class DownloadService implements AutoCloseable {
               d.state().name().toLowerCase(Locale.ROOT));
           runs.run(d, true);
         }
-        case PAUSED -> d.restoredAsPaused();
-        case FAILED, CANCELLED -> { }
+        case PAUSED, FAILED, CANCELLED -> { }
       }
     }
     local.evict(history.restore(registry.oldestFirst()));

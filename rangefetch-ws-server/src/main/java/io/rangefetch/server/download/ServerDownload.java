@@ -6,8 +6,6 @@ import io.rangefetch.DownloadResult;
 import io.rangefetch.DownloadState;
 import io.rangefetch.DownloadStatus;
 import io.rangefetch.Limits;
-import io.rangefetch.RangeSupport;
-import io.rangefetch.SourceStatus;
 import io.rangefetch.server.protocol.AddCommand;
 import io.rangefetch.server.protocol.StatusJson;
 import io.rangefetch.server.protocol.StatusJson.ErrorJson;
@@ -15,29 +13,27 @@ import io.rangefetch.server.protocol.StoredDownload;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One download of the server: what was asked for, the core's handle while it runs, and the
- * status clients see. It outlives its handle: a restart or a resume after a restart starts a new
- * one. Thread-safe: every field below the constructor's is guarded by {@code this}.
+ * One download of the server: what was asked for and the runs of the core that fetch it (the
+ * handle of the current one, its generation, a pause asked for before it exists). What clients
+ * see of it is its {@link ShownStatus}. It outlives its handle: a restart or a resume after a
+ * restart starts a new one. Thread-safe: every field below the constructor's is guarded by
+ * {@code this}.
  */
 final class ServerDownload {
   private final String id;
   // Guarded by this: an update replaces them; formerUri is the URL before the last update
-  // (for the next run to continue its part file); sources as the core last told them.
+  // (for the next run to continue its part file).
   private URI uri;
   private AddCommand options;
   private @Nullable URI formerUri;
-  private List<SourceStatus> sources = List.of();
 
   // guarded by this: the core's download, null while none runs (restored, paused or ended)
   private @Nullable DownloadHandle handle;
@@ -49,47 +45,25 @@ final class ServerDownload {
   // cannot reach the cluster's database): clients are shown paused at once, and the run is
   // paused when it is attached. A pause of a running download waits for the core instead.
   private boolean pauseRequested;
-  // guarded by this: the status fields
-  private DownloadState state = DownloadState.QUEUED;
-  private @Nullable URI finalUri;
-  private long size = -1;
-  private RangeSupport ranges = RangeSupport.UNKNOWN;
-  private int threads;
-  private int maxThreads;
-  private long chunkBytes;
-  private long bytesDone;
-  private long bytesPerSecond;
-  private @Nullable Duration remaining;
-  private @Nullable String fileName;
-  private @Nullable Path file;
-  // guarded by this: file.toUri() as text, kept with file (made once, not per status)
-  private @Nullable String fileUri;
-  private @Nullable String sha256;
-  private @Nullable ErrorJson error;
-  // guarded by this: a completed download's file is no longer on disk (FileCheck)
-  private boolean fileMissing;
-  private Instant updatedAt;
-  // guarded by this: its own rate limit (bytes/s, 0: none); its host's cut allowance, or -1
+  // guarded by this: what clients see: the state, the core's last status, the end of a run
+  private final ShownStatus shown;
+  // guarded by this: its own rate limit (bytes/s, 0: none)
   private long limitBps;
-  private int hostAllowance = -1;
   // guarded by this: in a cluster, the node that runs it and that node's base URL; else null
   private @Nullable String node;
   private @Nullable String nodeUrl;
-  private final String createdText;
   // guarded by the service's notification lock: the status last handed to its listeners
   private @Nullable StatusJson notified;
 
   ServerDownload(String id, URI uri, AddCommand options, Limits limits, Instant now) {
+    this(id, uri, options, ShownStatus.added(uri, options, limits, now));
+  }
+
+  private ServerDownload(String id, URI uri, AddCommand options, ShownStatus shown) {
     this.id = id;
     this.uri = uri;
     this.options = options;
-    this.updatedAt = now;
-    this.createdText = iso(now);
-    this.maxThreads = options.threads() == null ? limits.maxThreads()
-        : Math.min(options.threads(), limits.maxThreads());
-    this.chunkBytes = options.chunkBytes() == null ? limits.maxBytesPerThread()
-        : Math.min(options.chunkBytes(), limits.maxBytesPerThread());
-    this.fileName = options.fileName();
+    this.shown = shown;
     this.limitBps = options.limitBps() == null ? 0 : options.limitBps();
   }
 
@@ -113,12 +87,12 @@ final class ServerDownload {
       uri = newUri;
     }
     options = options.withSources(newUri.toString(), mirrors);
-    updatedAt = Instant.now();
+    shown.touch();
   }
 
   /** Claims a new run of a failed download given a new URL; 0 if not failed, or removed. */
   synchronized long claimRetry() {
-    if (state != DownloadState.FAILED || removed) {
+    if (shown.state() != DownloadState.FAILED || removed) {
       return 0;
     }
     return nextGeneration();
@@ -133,7 +107,7 @@ final class ServerDownload {
   }
 
   synchronized DownloadState state() {
-    return state;
+    return shown.state();
   }
 
   /** The download's own rate limit in bytes per second, 0 for none. */
@@ -154,12 +128,12 @@ final class ServerDownload {
   }
 
   synchronized int activeThreads() {
-    return state == DownloadState.DOWNLOADING ? threads : 0;
+    return shown.activeThreads();
   }
 
   /**
-   * Prepares for a new handle: drops the old one and resets the progress, as a new handle starts
-   * from nothing.
+   * Prepares for a new handle: drops the old one and shows the download queued, as a new handle
+   * starts from nothing.
    *
    * @return the generation whose events count from now on
    */
@@ -167,19 +141,7 @@ final class ServerDownload {
     generation++;
     handle = null;
     pauseRequested = false;
-    state = DownloadState.QUEUED;
-    size = -1;
-    ranges = RangeSupport.UNKNOWN;
-    finalUri = null;
-    threads = 0;
-    bytesDone = 0;
-    bytesPerSecond = 0;
-    remaining = null;
-    setFile(null);
-    sha256 = null;
-    error = null;
-    fileMissing = false;
-    updatedAt = Instant.now();
+    shown.restart(uri);
     return generation;
   }
 
@@ -190,7 +152,7 @@ final class ServerDownload {
    *     was removed (another resume claimed it first, for example)
    */
   synchronized long claimRestart() {
-    if (handle != null || state != DownloadState.PAUSED || removed) {
+    if (handle != null || shown.state() != DownloadState.PAUSED || removed) {
       return 0;
     }
     return nextGeneration();
@@ -208,7 +170,7 @@ final class ServerDownload {
     if (generation != forGeneration) {
       return AfterAttach.NOTHING; // a newer run has started; its own handle is the one attached
     }
-    if (removed || state == DownloadState.CANCELLED) {
+    if (removed || shown.state() == DownloadState.CANCELLED) {
       return AfterAttach.CANCEL;
     }
     handle = next;
@@ -226,7 +188,7 @@ final class ServerDownload {
    * asks for this same file, so that the core finds its part file.
    */
   synchronized @Nullable String knownFileName() {
-    return fileName;
+    return shown.fileName();
   }
 
   synchronized boolean accepts(long eventGeneration) {
@@ -243,37 +205,15 @@ final class ServerDownload {
    * or the error.
    *
    * @param status the core's numbers
-   * @param shown the state the event stands for, in the order the core went through them
+   * @param reported the state the event stands for, in the order the core went through them
    * @param chosenFile the file the core writes, once named
    * @return whether the state changed, and whether a field the state file keeps changed
    */
-  synchronized Applied apply(DownloadStatus status, DownloadState shown,
+  synchronized Applied apply(DownloadStatus status, DownloadState reported,
       Optional<Path> chosenFile) {
-    if (state.isTerminal()) {
-      return Applied.NOTHING;
-    }
-    String nameBefore = fileName;
-    DownloadState before = state;
-    if (!shown.isTerminal()) {
-      state = shownFor(shown);
-    }
-    if (status.ranges() != RangeSupport.UNKNOWN) {
-      finalUri = status.finalUri();
-    }
-    size = status.size();
-    ranges = status.ranges();
-    threads = status.activeThreads();
-    maxThreads = status.maxThreads();
-    chunkBytes = status.chunkBytes();
-    bytesDone = status.bytesDone();
-    bytesPerSecond = status.bytesPerSecond();
-    remaining = status.remaining().orElse(null);
-    hostAllowance = status.hostAllowance();
-    sources = status.sources();
-    chosenFile.ifPresent(path -> fileName = path.getFileName().toString());
-    updatedAt = Instant.now();
-    boolean stateChanged = before != state;
-    return new Applied(stateChanged, stateChanged || !Objects.equals(nameBefore, fileName));
+    // Paused before its run was attached: the run's first events come before its pause.
+    return shown.apply(status, pauseRequested && !reported.isTerminal() ? DownloadState.PAUSED
+        : reported, chosenFile);
   }
 
   /**
@@ -287,12 +227,6 @@ final class ServerDownload {
     static final Applied NOTHING = new Applied(false, false);
   }
 
-  // guarded by this: the caller holds the lock
-  private DownloadState shownFor(DownloadState reported) {
-    // Paused before its run was attached: the run's first events come before its pause.
-    return pauseRequested ? DownloadState.PAUSED : reported;
-  }
-
   /**
    * Shows a download that no run holds yet paused from now on; the run is paused when it is
    * attached.
@@ -301,15 +235,11 @@ final class ServerDownload {
    *     pauses if it has not already (see {@link #attach})
    */
   synchronized PauseRequest requestPause() {
-    if (state.isTerminal()) {
+    if (shown.state().isTerminal()) {
       return new PauseRequest(false, null);
     }
     pauseRequested = true;
-    DownloadState before = state;
-    state = DownloadState.PAUSED;
-    threads = 0;
-    updatedAt = Instant.now();
-    return new PauseRequest(before != state, handle);
+    return new PauseRequest(shown.pause(), handle);
   }
 
   /**
@@ -326,19 +256,8 @@ final class ServerDownload {
   }
 
   synchronized boolean complete(DownloadResult result) {
-    DownloadState before = state;
-    state = DownloadState.COMPLETED;
-    finalUri = result.finalUri();
-    size = result.size();
-    bytesDone = result.size();
-    ranges = result.ranged() ? RangeSupport.SUPPORTED : RangeSupport.NOT_SUPPORTED;
-    setFile(result.file().toAbsolutePath());
-    fileName = result.file().getFileName().toString();
-    sha256 = result.sha256();
-    error = null;
-    fileMissing = false;
-    endNow();
-    return before != state;
+    handle = null;
+    return shown.complete(result);
   }
 
   synchronized boolean fail(DownloadException cause) {
@@ -346,11 +265,8 @@ final class ServerDownload {
   }
 
   synchronized boolean fail(String code, String message) {
-    DownloadState before = state;
-    state = DownloadState.FAILED;
-    error = new ErrorJson(code, message);
-    endNow();
-    return before != state;
+    handle = null;
+    return shown.fail(new ErrorJson(code, message));
   }
 
   /**
@@ -359,20 +275,11 @@ final class ServerDownload {
    * @return whether the state changed
    */
   synchronized boolean cancelled() {
-    if (state.isTerminal()) {
+    if (shown.state().isTerminal()) {
       return false;
     }
-    state = DownloadState.CANCELLED;
-    endNow();
-    return true;
-  }
-
-  /** A paused download restored after a restart: paused, and no handle to pause. */
-  synchronized void restoredAsPaused() {
-    state = DownloadState.PAUSED;
-    threads = 0;
-    bytesPerSecond = 0;
-    remaining = null;
+    handle = null;
+    return shown.cancel();
   }
 
   /**
@@ -382,26 +289,19 @@ final class ServerDownload {
    * @return whether the answer changed
    */
   boolean checkFile() {
-    Path completed;
-    synchronized (this) {
-      completed = state == DownloadState.COMPLETED ? file : null;
-    }
+    Path completed = completedFile();
     if (completed == null) {
       return false;
     }
     boolean missing = !Files.isRegularFile(completed); // not under the lock: a disk may be slow
     synchronized (this) {
-      if (state != DownloadState.COMPLETED || !completed.equals(file) || missing == fileMissing) {
-        return false;
-      }
-      fileMissing = missing;
-      return true;
+      return shown.fileChecked(completed, missing);
     }
   }
 
   /** @return whether the download completed and its file is gone: an add starts it anew */
   synchronized boolean fileMissing() {
-    return state == DownloadState.COMPLETED && fileMissing;
+    return shown.fileMissing();
   }
 
   /**
@@ -417,39 +317,11 @@ final class ServerDownload {
   }
 
   synchronized @Nullable Path completedFile() {
-    return state == DownloadState.COMPLETED ? file : null;
-  }
-
-  private void endNow() {
-    handle = null;
-    hostAllowance = -1;
-    threads = 0;
-    bytesPerSecond = 0;
-    remaining = null;
-    updatedAt = Instant.now();
+    return shown.completedFile();
   }
 
   synchronized StatusJson status() {
-    boolean downloading = state == DownloadState.DOWNLOADING;
-    Double progress = null;
-    if (size >= 0) {
-      double fraction = size == 0 ? 1.0 : Math.min(1.0, (double) bytesDone / size);
-      progress = Math.floor(fraction * 10_000) / 10_000;
-    }
-    Long eta = downloading && remaining != null
-        ? (remaining.toMillis() + 999) / 1000 : null;
-    return new StatusJson(id, UrlPolicy.redact(uri), finalUri == null ? null : finalUri.toString(),
-        state.name().toLowerCase(Locale.ROOT), size < 0 ? null : size,
-        ranges == RangeSupport.UNKNOWN ? null : ranges == RangeSupport.SUPPORTED,
-        downloading ? threads : 0, maxThreads, chunkBytes, bytesDone, progress,
-        downloading ? bytesPerSecond : null, eta, fileName,
-        state == DownloadState.COMPLETED ? fileUri : null,
-        state == DownloadState.COMPLETED ? sha256 : null, error, createdText, iso(updatedAt),
-        node, state == DownloadState.COMPLETED && nodeUrl != null ? nodeUrl + "files/" + id
-            : null, state == DownloadState.COMPLETED && fileMissing,
-        limitBps == 0 ? null : limitBps,
-        downloading && hostAllowance > 0 ? hostAllowance : null,
-        MirrorsJson.of(uri, options.mirrors(), sources, downloading));
+    return shown.json(id, uri, options.mirrors(), node, nodeUrl, limitBps);
   }
 
   /** Whether a status of this download has been notified; called holding the notification lock. */
@@ -471,13 +343,6 @@ final class ServerDownload {
     return true;
   }
 
-  // Called holding this.
-  private void setFile(@Nullable Path value) {
-    file = value;
-    fileUri = value == null ? null : value.toUri().toString();
-  }
-
-
   synchronized StoredDownload stored() {
     return new StoredDownload(uri.toString(), options.threads(), options.chunkBytes(),
         options.fileName(), options.sha256(), status(), options.headers(), options.dir(),
@@ -498,38 +363,8 @@ final class ServerDownload {
         stored.fileName(), stored.expectedSha256(),
         Objects.requireNonNullElse(stored.headers(), Map.of()), stored.dir(), stored.limitBps(),
         Objects.requireNonNullElse(stored.mirrors(), List.of()));
-    ServerDownload d = new ServerDownload(s.id(), URI.create(stored.url()), options, limits,
-        Instant.parse(s.createdAt()));
-    synchronized (d) {
-      d.state = DownloadState.valueOf(s.state().toUpperCase(Locale.ROOT));
-      d.finalUri = s.finalUrl() == null ? null : URI.create(s.finalUrl());
-      d.size = s.size() == null ? -1 : s.size();
-      d.ranges = s.rangesSupported() == null ? RangeSupport.UNKNOWN
-          : s.rangesSupported() ? RangeSupport.SUPPORTED : RangeSupport.NOT_SUPPORTED;
-      d.bytesDone = s.bytesDone();
-      d.fileName = s.fileName();
-      d.setFile(s.file() == null ? null : Path.of(URI.create(s.file())));
-      d.sha256 = s.sha256();
-      d.error = s.error();
-      d.fileMissing = s.fileMissing();
-      d.updatedAt = Instant.parse(s.updatedAt());
-      d.sources = MirrorsJson.sources(s.mirrors());
-    }
-    return d;
-  }
-
-  /** The ISO text of one second, shared by every download: formatting an instant is costly. */
-  private record IsoSecond(long epochSecond, String text) {}
-
-  private static volatile IsoSecond lastIso = new IsoSecond(Long.MIN_VALUE, "");
-
-  private static String iso(Instant instant) {
-    IsoSecond last = lastIso;
-    if (last.epochSecond() != instant.getEpochSecond()) {
-      last = new IsoSecond(instant.getEpochSecond(),
-          instant.truncatedTo(ChronoUnit.SECONDS).toString());
-      lastIso = last;
-    }
-    return last.text();
+    URI uri = URI.create(stored.url());
+    return new ServerDownload(s.id(), uri, options,
+        ShownStatus.restored(s, uri, options, limits));
   }
 }
