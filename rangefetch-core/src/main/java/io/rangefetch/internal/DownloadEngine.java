@@ -20,10 +20,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
@@ -37,10 +35,10 @@ public final class DownloadEngine implements AutoCloseable {
 
   private final EngineSettings settings;
   private final ProxyRoutes routes;
-  private final ExecutorService workers = Executors.newCachedThreadPool(daemon("rangefetch-worker-"));
+  private final ExecutorService workers = Executors.newCachedThreadPool(DaemonThreads.numbered("rangefetch-worker-"));
   // Samples progress and starts checkpoints; the checkpoints themselves run on the workers.
   private final ScheduledThreadPoolExecutor timer =
-      new ScheduledThreadPoolExecutor(1, daemon("rangefetch-timer-"));
+      new ScheduledThreadPoolExecutor(1, DaemonThreads.numbered("rangefetch-timer-"));
   private final @Nullable ExecutorService ownCallbacks;
   private final Executor callbacks;
   private final DownloadScheduler scheduler;
@@ -67,7 +65,7 @@ public final class DownloadEngine implements AutoCloseable {
     timer.setRemoveOnCancelPolicy(true);
     this.routes = new ProxyRoutes(settings);
     if (settings.callbackExecutor() == null) {
-      this.ownCallbacks = Executors.newCachedThreadPool(daemon("rangefetch-callback-"));
+      this.ownCallbacks = Executors.newCachedThreadPool(DaemonThreads.numbered("rangefetch-callback-"));
       this.callbacks = ownCallbacks;
     } else {
       this.ownCallbacks = null;
@@ -259,15 +257,6 @@ public final class DownloadEngine implements AutoCloseable {
     if (file != null) {
       targets.release(file);
     }
-  }
-
-  private static ThreadFactory daemon(String prefix) {
-    AtomicInteger count = new AtomicInteger();
-    return runnable -> {
-      Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
   }
 
   private static String readVersion() {

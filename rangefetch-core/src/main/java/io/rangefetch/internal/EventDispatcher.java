@@ -83,9 +83,7 @@ final class EventDispatcher {
       try {
         executor.execute(command);
       } catch (RejectedExecutionException e) {
-        Thread last = new Thread(command, "rangefetch-callback-fallback");
-        last.setDaemon(true);
-        last.start();
+        DaemonThreads.named("rangefetch-callback-fallback").newThread(command).start();
       }
     };
   }

@@ -3,6 +3,7 @@ package io.rangefetch.server;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.rangefetch.RangeDownloader;
+import io.rangefetch.internal.DaemonThreads;
 import io.rangefetch.server.cluster.PostgresStore;
 import io.rangefetch.server.download.SharedStore;
 import io.rangefetch.server.download.DownloadService;

@@ -1,6 +1,6 @@
 package io.rangefetch.server.cluster;
 
-import io.rangefetch.server.DaemonThreads;
+import io.rangefetch.internal.DaemonThreads;
 import io.rangefetch.server.protocol.Json;
 import java.sql.Connection;
 import java.sql.DriverManager;

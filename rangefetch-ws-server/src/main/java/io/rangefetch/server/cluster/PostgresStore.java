@@ -1,7 +1,7 @@
 package io.rangefetch.server.cluster;
 
 import com.zaxxer.hikari.HikariDataSource;
-import io.rangefetch.server.DaemonThreads;
+import io.rangefetch.internal.DaemonThreads;
 import io.rangefetch.server.download.SharedStore;
 import io.rangefetch.server.protocol.StatusJson;
 import io.rangefetch.server.protocol.StoredDownload;

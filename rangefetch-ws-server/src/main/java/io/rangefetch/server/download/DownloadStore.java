@@ -1,7 +1,7 @@
 package io.rangefetch.server.download;
 
+import io.rangefetch.internal.DaemonThreads;
 import io.rangefetch.internal.SerialDrain;
-import io.rangefetch.server.DaemonThreads;
 import io.rangefetch.server.protocol.JournalEntry;
 import io.rangefetch.server.protocol.Json;
 import io.rangefetch.server.protocol.StateFile;

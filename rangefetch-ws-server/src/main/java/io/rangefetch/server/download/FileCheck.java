@@ -1,7 +1,7 @@
 package io.rangefetch.server.download;
 
 import io.rangefetch.DownloadState;
-import io.rangefetch.server.DaemonThreads;
+import io.rangefetch.internal.DaemonThreads;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
