@@ -40,9 +40,10 @@ class FetchCommandTest {
 
   @Test
   void twoUrls_areMirrorsOfOneFile_andBothServeIt() {
-    // given a slow server and a fast mirror of the same 1 MiB file
+    // given a slow server and a fast mirror of the same 1 MiB file: slow enough (160 KiB/s a
+    // response) that the mirror, checked meanwhile, takes most requests even on a loaded machine
     byte[] file = SeededBytes.of(1024 * 1024, 3);
-    RangeDispatcher slow = serve(file).throttle(32 * 1024, Duration.ofMillis(50));
+    RangeDispatcher slow = serve(file).throttle(8 * 1024, Duration.ofMillis(50));
     RangeDispatcher fast = origin(file);
     mirror.setDispatcher(fast);
 
