@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One file of a {@link TestOrigin}, as its bodies go out: where a test holds them, when they
@@ -18,8 +19,8 @@ final class OriginFile implements BodyHooks {
   private record Threshold(long bytes, CountDownLatch reached) {}
 
   private final Freeze freeze;
-  private volatile Hold headerHold; // null: none
-  private volatile Hold hold; // null: none
+  private final AtomicReference<Hold> headerHold = new AtomicReference<>(); // empty: none
+  private final AtomicReference<Hold> hold = new AtomicReference<>(); // empty: none
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong completed = new AtomicLong();
   // guarded by itself: {bytes sent in all, System.nanoTime()} after each slice
@@ -33,28 +34,30 @@ final class OriginFile implements BodyHooks {
   }
 
   CountDownLatch holdHeaders() {
-    Hold next = new Hold();
-    headerHold = next;
-    return next.reached();
+    return arm(headerHold);
   }
 
   void releaseHeaders() {
-    Hold held = headerHold;
-    headerHold = null;
-    if (held != null) {
-      held.release();
-    }
+    release(headerHold);
   }
 
   CountDownLatch hold() {
-    Hold next = new Hold();
-    hold = next;
-    return next.reached();
+    return arm(hold);
   }
 
   void release() {
-    Hold held = hold;
-    hold = null;
+    release(hold);
+  }
+
+  /** Holds the next responses at {@code point}; the latch opens when the first arrives. */
+  private static CountDownLatch arm(AtomicReference<Hold> point) {
+    Hold next = new Hold();
+    point.set(next);
+    return next.reached();
+  }
+
+  private static void release(AtomicReference<Hold> point) {
+    Hold held = point.getAndSet(null);
     if (held != null) {
       held.release();
     }
@@ -120,7 +123,7 @@ final class OriginFile implements BodyHooks {
 
   @Override
   public void beforeHeaders() throws InterruptedException {
-    Hold held = headerHold;
+    Hold held = headerHold.get();
     if (held != null) {
       held.await();
     }
@@ -128,7 +131,7 @@ final class OriginFile implements BodyHooks {
 
   @Override
   public int slice(long offset, int planned) {
-    if (hold != null && offset < HEAD_BYTES) {
+    if (hold.get() != null && offset < HEAD_BYTES) {
       return (int) Math.min(planned, HEAD_BYTES - offset);
     }
     return planned;
@@ -149,7 +152,7 @@ final class OriginFile implements BodyHooks {
       freeze.exitSlice();
     }
     long head = Math.min(HEAD_BYTES, length);
-    Hold held = hold;
+    Hold held = hold.get();
     if (held != null && bytes > 0 && written - bytes < head && written >= head) {
       try {
         held.await();
