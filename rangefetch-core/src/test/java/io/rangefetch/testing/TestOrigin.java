@@ -166,7 +166,10 @@ public final class TestOrigin implements AutoCloseable {
     freeze.thaw();
   }
 
-  /** Sums the bytes of the responses of {@code path} whose last byte was handed to the connection. */
+  /**
+   * Sums the bytes of the responses of {@code path} whose last byte was handed to the
+   * connection.
+   */
   public long completedBytes(String path) {
     return body(path).completedBytes();
   }
