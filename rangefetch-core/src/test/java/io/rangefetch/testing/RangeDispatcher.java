@@ -96,6 +96,7 @@ public final class RangeDispatcher extends Dispatcher {
   private final java.util.Set<Integer> cutConnections = ConcurrentHashMap.newKeySet();
 
   private volatile FlightGauge sharedGauge;
+  private volatile BodyHooks hooks = BodyHooks.NONE;
 
   // Observations.
   private final List<Exchange> exchanges = new CopyOnWriteArrayList<>();
@@ -141,6 +142,12 @@ public final class RangeDispatcher extends Dispatcher {
     public synchronized int max() {
       return max;
     }
+  }
+
+  /** Runs {@code hooks} at each step of every file response: see {@link BodyHooks}. */
+  public RangeDispatcher hooks(BodyHooks hooks) {
+    this.hooks = Objects.requireNonNull(hooks);
+    return this;
   }
 
   /** Answers every request with {@code 200} and the whole body, while still advertising ranges. */
@@ -483,7 +490,7 @@ public final class RangeDispatcher extends Dispatcher {
   // ---------------------------------------------------------------- serving
 
   @Override
-  public MockResponse dispatch(RecordedRequest request) {
+  public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
     Exchange exchange = new Exchange(requestCount.incrementAndGet(), request);
     exchanges.add(exchange);
     flightLock.lock();
@@ -511,7 +518,9 @@ public final class RangeDispatcher extends Dispatcher {
     if (fault != null && fault.kind == Fault.Kind.STATUS) {
       return respond(exchange, Plan.status(fault.status, fault.headerLines));
     }
-    return respond(exchange, planFile(exchange, version, fault));
+    Plan plan = planFile(exchange, version, fault);
+    plan.hooks.beforeHeaders();
+    return respond(exchange, plan);
   }
 
   private Fault takeFault(Exchange exchange) {
@@ -528,6 +537,7 @@ public final class RangeDispatcher extends Dispatcher {
     long total = bytes.length;
     Plan plan = new Plan();
     plan.bytes = bytes;
+    plan.hooks = hooks;
     plan.head = exchange.method().equals("HEAD");
     if (sendEtag) {
       plan.header("ETag", version.etag());
@@ -682,18 +692,18 @@ public final class RangeDispatcher extends Dispatcher {
         // Read each slice: a change of pace applies to the bodies being written.
         int slice = slow ? slowSliceBytes : sliceBytes;
         long pause = slow ? slowPauseNanos : slicePauseNanos;
-        int n = (int) Math.min(slice, toWrite - written);
+        int n = plan.hooks.slice(written, (int) Math.min(slice, toWrite - written));
         // Counted before the flush: the client may finish reading before this thread goes on.
         exchange.bytesServed.addAndGet(n);
         served(bytesServed.addAndGet(n));
-        if (plan.framing == Framing.CHUNKED) {
-          sink.writeUtf8(Integer.toHexString(n)).writeUtf8("\r\n");
+        plan.hooks.beforeSlice();
+        boolean flushed = false;
+        try {
+          writeSlice(sink, plan, written, n);
+          flushed = true;
+        } finally {
+          plan.hooks.afterSlice(flushed ? n : 0, flushed ? written + n : written, toWrite);
         }
-        sink.write(plan.bytes, (int) (plan.offset + written), n);
-        if (plan.framing == Framing.CHUNKED) {
-          sink.writeUtf8("\r\n");
-        }
-        sink.flush();
         written += n;
         if (pause > 0 && written < toWrite) {
           server.sleepWhileOpen(pause);
@@ -718,6 +728,18 @@ public final class RangeDispatcher extends Dispatcher {
     } finally {
       exitFlight();
     }
+  }
+
+  private static void writeSlice(BufferedSink sink, Plan plan, long written, int n)
+      throws IOException {
+    if (plan.framing == Framing.CHUNKED) {
+      sink.writeUtf8(Integer.toHexString(n)).writeUtf8("\r\n");
+    }
+    sink.write(plan.bytes, (int) (plan.offset + written), n);
+    if (plan.framing == Framing.CHUNKED) {
+      sink.writeUtf8("\r\n");
+    }
+    sink.flush();
   }
 
   /** Sends nothing more until the client hangs up (or the server closes). */
@@ -778,6 +800,7 @@ public final class RangeDispatcher extends Dispatcher {
     boolean head;
     Framing framing = Framing.CONTENT_LENGTH;
     List<String> rawContentLengths = List.of();
+    BodyHooks hooks = BodyHooks.NONE;
 
     static Plan status(int code, String... headerLines) {
       Plan plan = new Plan();
@@ -948,6 +971,11 @@ public final class RangeDispatcher extends Dispatcher {
     /** Last byte of a closed single range, else -1. */
     public long last() {
       return last;
+    }
+
+    /** The bytes a closed single range asks for, else -1 (the whole file, or from a byte on). */
+    public long length() {
+      return first < 0 ? -1 : last - first + 1;
     }
 
     public String ifRange() {

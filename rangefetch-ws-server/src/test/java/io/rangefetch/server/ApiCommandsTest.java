@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.Limits;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,13 +22,13 @@ import org.junit.jupiter.api.io.TempDir;
 /** Every command of the JSON API on {@code /ws}, against a real server and a real origin. */
 class ApiCommandsTest {
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
   private RunningServer server;
   private ProtocolClient client;
 
   @BeforeEach
   void start() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
     server = RunningServer.start(dir, ServerConfig.newBuilder()
         .limits(Limits.newBuilder().maxThreads(4).maxBytesPerThread(64 * 1024).build())
         .maxDownloads(5));
@@ -73,13 +75,13 @@ class ApiCommandsTest {
     assertEquals(300_000, done.get("size").asLong());
     assertEquals(300_000, done.get("bytesDone").asLong());
     assertEquals(1.0, done.get("progress").asDouble());
-    assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
+    assertEquals(Sha256.of(content), done.get("sha256").asText());
     assertEquals("a.bin", done.get("fileName").asText());
     assertTrue(done.get("rangesSupported").asBoolean());
     assertTrue(done.get("error").isNull());
     Path file = Path.of(URI.create(done.get("file").asText()));
     assertEquals(dir.toRealPath().resolve("a.bin"), file.toRealPath());
-    assertEquals(OriginServer.sha256(content), OriginServer.sha256(Files.readAllBytes(file)));
+    assertEquals(Sha256.of(content), Sha256.of(Files.readAllBytes(file)));
   }
 
   @Test
@@ -179,10 +181,10 @@ class ApiCommandsTest {
     client = server.connectApi();
 
     String id = client.request("r", "{\"op\":\"add\",\"url\":\"" + origin.uri("/a.bin")
-        + "\",\"sha256\":\"" + OriginServer.sha256(content).toUpperCase() + "\"}")
+        + "\",\"sha256\":\"" + Sha256.of(content).toUpperCase() + "\"}")
         .get("download").get("id").asText();
 
-    assertEquals(OriginServer.sha256(content),
+    assertEquals(Sha256.of(content),
         client.awaitState(id, "completed").get("sha256").asText());
   }
 
@@ -275,7 +277,7 @@ class ApiCommandsTest {
     assertEquals("paused", paused.get("download").get("state").asText());
     assertEquals("ok", resumed.get("type").asText());
     assertFalse("paused".equals(resumed.get("download").get("state").asText()));
-    assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
+    assertEquals(Sha256.of(content), done.get("sha256").asText());
   }
 
   @Test

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rangefetch.Limits;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,7 +36,7 @@ class Aria2ClientTest {
   private static final String SECRET = "aria2-client-secret";
 
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
   private RunningServer server;
 
   @BeforeEach
@@ -42,7 +44,7 @@ class Aria2ClientTest {
     assertTrue(Files.isDirectory(NODE_DIR.resolve("node_modules/aria2")),
         "this test needs Debian's node and the npm package aria2 in " + NODE_DIR
             + "/node_modules: " + INSTALL);
-    origin = new OriginServer();
+    origin = new TestOrigin();
     server = RunningServer.start(dir.resolve("downloads"), ServerConfig.newBuilder()
         .token(SECRET)
         .limits(Limits.newBuilder().maxThreads(4).maxBytesPerThread(64 * 1024).build()));
@@ -64,7 +66,7 @@ class Aria2ClientTest {
         "RPC_PORT=" + server.port(),
         "RPC_SECRET=" + SECRET,
         "SMALL_URL=" + origin.uri("/small.bin"),
-        "SMALL_SHA256=" + OriginServer.sha256(small),
+        "SMALL_SHA256=" + Sha256.of(small),
         "HELD_URL=" + origin.uri("/held.bin")));
 
     assertEquals(0, run.exitCode(), "the aria2 client script failed:\n" + run.stderr()
@@ -72,8 +74,8 @@ class Aria2ClientTest {
     JsonNode summary = JSON.readTree(run.lastLine());
     String smallGid = summary.get("small").asText();
     String heldGid = summary.get("held").asText();
-    assertEquals(OriginServer.sha256(small),
-        OriginServer.sha256(Files.readAllBytes(dir.resolve("downloads/small.bin"))));
+    assertEquals(Sha256.of(small),
+        Sha256.of(Files.readAllBytes(dir.resolve("downloads/small.bin"))));
     assertEquals(List.of("onDownloadStart " + smallGid, "onDownloadComplete " + smallGid),
         events(summary, smallGid));
     assertEquals(List.of("onDownloadStart " + heldGid, "onDownloadPause " + heldGid,

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.Limits;
+import io.rangefetch.testing.RangeDispatcher.Exchange;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,12 +21,12 @@ class CapsTest {
   private static final int CHUNK = 16 * 1024;
 
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
   private RunningServer server;
 
   @BeforeEach
   void start() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
     server = RunningServer.start(dir, ServerConfig.newBuilder()
         .limits(Limits.newBuilder().maxThreads(2).maxBytesPerThread(CHUNK)
             .maxConcurrentDownloads(1).build()));
@@ -43,10 +46,10 @@ class CapsTest {
           + "\",\"chunkBytes\":100000000,\"threads\":64}").get("download").get("id").asText();
       JsonNode done = client.awaitState(id, "completed");
 
-      assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
-      List<OriginServer.Seen> requests = origin.requests("/a.bin");
+      assertEquals(Sha256.of(content), done.get("sha256").asText());
+      List<Exchange> requests = origin.requests("/a.bin");
       assertTrue(requests.size() >= 21, "ranged requests: " + requests.size());
-      for (OriginServer.Seen request : requests) {
+      for (Exchange request : requests) {
         assertTrue(request.length() >= 1 && request.length() <= CHUNK,
             "request for " + request.range());
       }
@@ -64,10 +67,10 @@ class CapsTest {
             .get("download").get("id").asText());
       }
       for (int i = 0; i < 3; i++) {
-        assertEquals(OriginServer.sha256(contents.get(i)),
+        assertEquals(Sha256.of(contents.get(i)),
             client.awaitState(ids.get(i), "completed").get("sha256").asText());
       }
-      List<String> order = origin.requests().stream().map(OriginServer.Seen::path).toList();
+      List<String> order = origin.requests().stream().map(Exchange::path).toList();
 
       assertTrue(origin.maxInFlight() <= 2, "in flight at once: " + origin.maxInFlight());
       assertTrue(order.lastIndexOf("/f0") < order.indexOf("/f1")

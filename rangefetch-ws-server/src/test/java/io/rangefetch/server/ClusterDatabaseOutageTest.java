@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
@@ -25,11 +27,11 @@ class ClusterDatabaseOutageTest {
   private static final Duration BOUND = Duration.ofSeconds(90);
 
   @TempDir Path root;
-  private OriginServer origin;
+  private TestOrigin origin;
 
   @BeforeEach
   void setUp() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
   }
 
   @AfterEach
@@ -59,13 +61,13 @@ class ClusterDatabaseOutageTest {
       awaitHealth(node, 200);
       origin.rate("/slow.bin", Long.MAX_VALUE);
       JsonNode done = client.awaitState(id, "completed");
-      assertEquals(OriginServer.sha256(slow), done.get("sha256").asText());
+      assertEquals(Sha256.of(slow), done.get("sha256").asText());
       assertEquals("node-a", done.get("node").asText());
 
       // It claims new work again.
       String next = client.request("add2", "{\"op\":\"add\",\"url\":\""
           + origin.uri("/small.bin") + "\"}").get("download").get("id").asText();
-      assertEquals(OriginServer.sha256(small),
+      assertEquals(Sha256.of(small),
           client.awaitState(next, "completed").get("sha256").asText());
     }
   }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.server.cluster.ClusterSettings;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,12 +33,12 @@ class ClusterHistoryTest {
   @RegisterExtension static final LocalPostgres DATABASE = new LocalPostgres();
 
   @TempDir Path root;
-  private OriginServer origin;
+  private TestOrigin origin;
   private final List<RunningServer> nodes = new ArrayList<>();
 
   @BeforeEach
   void setUp() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
     String store = DATABASE.newDatabase();
     for (String name : List.of("node-a", "node-b")) {
       nodes.add(RunningServer.start(root.resolve(name), ServerConfig.newBuilder()
@@ -65,7 +67,7 @@ class ClusterHistoryTest {
         String id = via.request("a" + i, ApiCommandsTest.add(origin.uri("/c" + i + ".bin")))
             .get("download").get("id").asText();
         JsonNode completed = a.awaitState(id, "completed");
-        assertEquals(OriginServer.sha256(content), completed.get("sha256").asText());
+        assertEquals(Sha256.of(content), completed.get("sha256").asText());
         ids.add(id);
         done.add(completed);
       }
@@ -134,7 +136,7 @@ class ClusterHistoryTest {
       assertEquals("completed", missing.get("state").asText());
       assertTrue(!second.equals(first), "a new download: " + second);
       Path fetched = Path.of(URI.create(again.get("file").asText()));
-      assertEquals(OriginServer.sha256(content), OriginServer.sha256(Files.readAllBytes(fetched)));
+      assertEquals(Sha256.of(content), Sha256.of(Files.readAllBytes(fetched)));
       assertEquals(404, writer.get("/files/" + first).statusCode(), "the dead entry is gone");
     }
   }

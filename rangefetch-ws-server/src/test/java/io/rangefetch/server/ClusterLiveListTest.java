@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -22,11 +24,11 @@ class ClusterLiveListTest {
   private static final int SIZE = 2 * 1024 * 1024;
 
   @TempDir Path root;
-  private OriginServer origin;
+  private TestOrigin origin;
 
   @BeforeEach
   void setUp() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
   }
 
   @AfterEach
@@ -83,7 +85,7 @@ class ClusterLiveListTest {
         JsonNode done = clientOfA.awaitJson(m -> isStatus(m, id, "completed"),
             "the download completed").get("download");
         assertEquals("node-b", done.get("node").asText(), "resumed where its part file is");
-        assertEquals(OriginServer.sha256(slow), done.get("sha256").asText());
+        assertEquals(Sha256.of(slow), done.get("sha256").asText());
         assertEquals(b.port(), java.net.URI.create(done.get("fileUrl").asText()).getPort());
         assertTrue(done.get("file").asText().startsWith(root.resolve("b").toUri().toString()),
             done.toString());
@@ -122,7 +124,7 @@ class ClusterLiveListTest {
       // In A's first list if it completed before the session opened, else in a push.
       JsonNode done = a.awaitState(id, "completed");
       assertEquals("node-a", done.get("node").asText());
-      assertEquals(OriginServer.sha256(slow), done.get("sha256").asText());
+      assertEquals(Sha256.of(slow), done.get("sha256").asText());
     }
   }
 

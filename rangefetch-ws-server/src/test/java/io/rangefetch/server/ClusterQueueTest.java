@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.server.cluster.ClusterSettings;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -35,12 +37,12 @@ class ClusterQueueTest {
   private static final List<String> NODES = List.of("node-a", "node-b", "node-c");
 
   @TempDir Path root;
-  private OriginServer origin;
+  private TestOrigin origin;
   private final List<RunningServer> nodes = new ArrayList<>();
 
   @BeforeEach
   void setUp() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
     String store = DATABASE.newDatabase();
     for (String name : NODES) {
       nodes.add(startNode(root.resolve(name), store, name));
@@ -94,10 +96,10 @@ class ClusterQueueTest {
       byte[] expected = content.get(path);
       assertEquals(1, origin.requests(path).size(), path + " was fetched more than once: "
           + origin.requests(path));
-      assertEquals(OriginServer.sha256(expected), status.get("sha256").asText(), path);
+      assertEquals(Sha256.of(expected), status.get("sha256").asText(), path);
       Path file = Path.of(URI.create(status.get("file").asText()));
       assertTrue(file.startsWith(root.resolve(node)), "the file is on its node's disk: " + file);
-      assertEquals(OriginServer.sha256(expected), OriginServer.sha256(Files.readAllBytes(file)));
+      assertEquals(Sha256.of(expected), Sha256.of(Files.readAllBytes(file)));
       perNode.merge(node, 1, Integer::sum);
     }
     assertEquals(NODES, List.copyOf(perNode.keySet()), "every node took a share: " + perNode);

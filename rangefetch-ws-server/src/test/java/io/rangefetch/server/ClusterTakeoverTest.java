@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rangefetch.testing.RangeDispatcher.Exchange;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,12 +36,12 @@ class ClusterTakeoverTest {
 
   @TempDir Path root;
   private Path shared;
-  private OriginServer origin;
+  private TestOrigin origin;
 
   @BeforeEach
   void setUp() throws Exception {
     shared = Files.createDirectories(root.resolve("shared"));
-    origin = new OriginServer();
+    origin = new TestOrigin();
   }
 
   @AfterEach
@@ -101,14 +104,14 @@ class ClusterTakeoverTest {
             "the download completed on the survivor").get("download");
 
         assertEquals("survivor", done.get("node").asText());
-        assertEquals(OriginServer.sha256(big), done.get("sha256").asText());
+        assertEquals(Sha256.of(big), done.get("sha256").asText());
         assertEquals(shared.resolve("big.bin").toUri().toString(), done.get("file").asText());
-        assertEquals(OriginServer.sha256(big),
-            OriginServer.sha256(Files.readAllBytes(shared.resolve("big.bin"))));
+        assertEquals(Sha256.of(big),
+            Sha256.of(Files.readAllBytes(shared.resolve("big.bin"))));
         assertFalse(Files.exists(control), "the control file is gone once complete");
       }
     }
-    List<OriginServer.Seen> after = origin.requests("/big.bin")
+    List<Exchange> after = origin.requests("/big.bin")
         .subList(requestsBeforeKill, origin.requests("/big.bin").size());
     long recordedAtKill = onDisk.stream().mapToLong(r -> r[1] - r[0] + 1).sum();
     assertTrue(recordedAtKill >= 4L * CHUNK);

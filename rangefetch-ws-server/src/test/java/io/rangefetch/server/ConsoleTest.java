@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,13 +20,13 @@ class ConsoleTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
   private RunningServer server;
   private ProtocolClient console;
 
   @BeforeEach
   void start() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
     server = RunningServer.start(dir);
     console = ProtocolClient.connect(server.console());
     console.assertHello();
@@ -53,7 +55,7 @@ class ConsoleTest {
         + "(queued|probing|downloading|completed)") || first.startsWith("file:///"), first);
     assertTrue(again.startsWith("file:///"), again);
     Path file = Path.of(URI.create(again));
-    assertEquals(OriginServer.sha256(content), OriginServer.sha256(Files.readAllBytes(file)));
+    assertEquals(Sha256.of(content), Sha256.of(Files.readAllBytes(file)));
   }
 
   @Test

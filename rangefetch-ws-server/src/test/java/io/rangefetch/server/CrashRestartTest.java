@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rangefetch.testing.RangeDispatcher.Exchange;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -46,13 +49,13 @@ class CrashRestartTest {
   @TempDir Path root;
   private Path downloads;
   private Path work;
-  private OriginServer origin;
+  private TestOrigin origin;
 
   @BeforeEach
   void setUp() throws Exception {
     downloads = Files.createDirectories(root.resolve("downloads"));
     work = Files.createDirectories(root.resolve("work"));
-    origin = new OriginServer();
+    origin = new TestOrigin();
   }
 
   @AfterEach
@@ -111,13 +114,13 @@ class CrashRestartTest {
       JsonNode smallAfter = client.request("g", "{\"op\":\"get\",\"id\":\"" + smallId + "\"}")
           .get("download");
 
-      assertEquals(OriginServer.sha256(big), restored.get("sha256").asText());
+      assertEquals(Sha256.of(big), restored.get("sha256").asText());
       assertEquals(downloads.resolve("big.bin").toUri().toString(),
           restored.get("file").asText());
-      assertEquals(OriginServer.sha256(big), sha256(downloads.resolve("big.bin")));
+      assertEquals(Sha256.of(big), sha256(downloads.resolve("big.bin")));
       assertEquals("completed", smallAfter.get("state").asText());
       assertEquals(smallFile, smallAfter.get("file").asText());
-      assertEquals(OriginServer.sha256(small), smallAfter.get("sha256").asText());
+      assertEquals(Sha256.of(small), smallAfter.get("sha256").asText());
       assertTrue(second.err().contains("download " + bigId + ": continuing"), second.err());
       assertEquals(Set.of("big.bin", "small.bin", ".rangefetch-state.json"), names(downloads));
     }
@@ -167,9 +170,9 @@ class CrashRestartTest {
       client.request("r", "{\"op\":\"resume\",\"id\":\"" + id + "\"}");
       JsonNode done = client.awaitState(id, "completed");
 
-      assertEquals(OriginServer.sha256(big), done.get("sha256").asText());
+      assertEquals(Sha256.of(big), done.get("sha256").asText());
       assertEquals(downloads.resolve("big.bin").toUri().toString(), done.get("file").asText());
-      assertEquals(OriginServer.sha256(big), sha256(downloads.resolve("big.bin")));
+      assertEquals(Sha256.of(big), sha256(downloads.resolve("big.bin")));
       assertEquals(Set.of("big.bin", ".rangefetch-state.json"), names(downloads));
     }
     long refetched = assertOnlyMissingRangesFetched(big.length, onDisk, firstRunRequests);
@@ -209,9 +212,9 @@ class CrashRestartTest {
         ProtocolClient client = second.connectApi()) {
       JsonNode done = awaitCompleted(client, id);
 
-      assertEquals(OriginServer.sha256(big), done.get("sha256").asText());
+      assertEquals(Sha256.of(big), done.get("sha256").asText());
       assertEquals(downloads.resolve("big.bin").toUri().toString(), done.get("file").asText());
-      assertEquals(OriginServer.sha256(big), sha256(downloads.resolve("big.bin")));
+      assertEquals(Sha256.of(big), sha256(downloads.resolve("big.bin")));
       assertEquals(Set.of("big.bin", ".rangefetch-state.json"), names(downloads));
     }
   }
@@ -249,7 +252,7 @@ class CrashRestartTest {
       client.request("r", "{\"op\":\"resume\",\"id\":\"" + id + "\"}");
       JsonNode done = client.awaitState(id, "completed");
 
-      assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
+      assertEquals(Sha256.of(content), done.get("sha256").asText());
       assertEquals(downloads.resolve("p.bin").toUri().toString(), done.get("file").asText());
       assertEquals(Set.of("p.bin", ".rangefetch-state.json"), names(downloads));
     }
@@ -295,17 +298,17 @@ class CrashRestartTest {
         ProtocolClient client = second.connectApi()) {
       JsonNode done = awaitCompleted(client, id);
 
-      assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
+      assertEquals(Sha256.of(content), done.get("sha256").asText());
       assertEquals(downloads.resolve("big.bin").toUri().toString(), done.get("file").asText());
-      assertEquals(OriginServer.sha256(content), sha256(downloads.resolve("big.bin")));
+      assertEquals(Sha256.of(content), sha256(downloads.resolve("big.bin")));
       assertEquals(Set.of("big.bin", ".rangefetch-state.json"), names(downloads));
       assertTrue(second.err().lines().anyMatch(line -> line.contains("WARN")
           && line.contains(why) && line.contains("over")), second.err());
       assertFalse(second.err().contains("continuing"), second.err());
     }
-    List<OriginServer.Seen> again = origin.requests("/big.bin");
+    List<Exchange> again = origin.requests("/big.bin");
     long asked = 0;
-    for (OriginServer.Seen seen : again.subList(firstRunRequests, again.size())) {
+    for (Exchange seen : again.subList(firstRunRequests, again.size())) {
       long[] span = span(seen, content.length);
       asked += span[1] - span[0] + 1;
     }
@@ -330,18 +333,18 @@ class CrashRestartTest {
    */
   private long assertOnlyMissingRangesFetched(long size, List<long[]> onDisk,
       int firstRunRequests) {
-    List<OriginServer.Seen> all = origin.requests("/big.bin");
+    List<Exchange> all = origin.requests("/big.bin");
     long firstRun = 0;
-    for (OriginServer.Seen seen : all.subList(0, firstRunRequests)) {
+    for (Exchange seen : all.subList(0, firstRunRequests)) {
       long[] span = span(seen, size);
       firstRun += span[1] - span[0] + 1;
     }
-    List<OriginServer.Seen> secondRun = all.subList(firstRunRequests, all.size());
+    List<Exchange> secondRun = all.subList(firstRunRequests, all.size());
     long[] probe = span(secondRun.get(0), size);
     boolean probeOnDisk = covered(onDisk, probe);
     long secondRunBytes = probeOnDisk ? 0 : probe[1] - probe[0] + 1;
     long probeRefetch = probeOnDisk ? 0 : overlap(onDisk, probe);
-    for (OriginServer.Seen seen : secondRun.subList(1, secondRun.size())) {
+    for (Exchange seen : secondRun.subList(1, secondRun.size())) {
       long[] span = span(seen, size);
       assertEquals(0, overlap(onDisk, span), "the second run asked again for bytes on disk: "
           + seen.range() + "; on disk: " + describe(onDisk));
@@ -476,7 +479,7 @@ class CrashRestartTest {
   }
 
   /** The bytes a request asked for, within the file. */
-  private static long[] span(OriginServer.Seen seen, long size) {
+  private static long[] span(Exchange seen, long size) {
     var m = java.util.regex.Pattern.compile("bytes=(\\d+)-(\\d*)").matcher(seen.range());
     if (!m.matches()) {
       return new long[] {0, size - 1};
@@ -504,6 +507,6 @@ class CrashRestartTest {
   }
 
   private static String sha256(Path file) throws Exception {
-    return OriginServer.sha256(Files.readAllBytes(file));
+    return Sha256.of(Files.readAllBytes(file));
   }
 }

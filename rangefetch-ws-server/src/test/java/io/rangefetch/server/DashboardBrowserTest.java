@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.Limits;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -49,7 +51,7 @@ class DashboardBrowserTest {
 
   @TempDir Path dir;
   @TempDir Path browserProfile;
-  private OriginServer origin;
+  private TestOrigin origin;
   private RangefetchServer server;
   private ChromeDriver browser;
   private WebDriverWait wait;
@@ -67,7 +69,7 @@ class DashboardBrowserTest {
     assertTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
         "these tests need Debian's chromium and chromium-driver: apt-get install -y chromium "
             + "chromium-driver");
-    origin = new OriginServer();
+    origin = new TestOrigin();
     ChromeOptions options = new ChromeOptions();
     options.setBinary(CHROMIUM.toFile());
     options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -115,8 +117,8 @@ class DashboardBrowserTest {
     assertEquals("100.0 %", row.findElement(By.cssSelector(".percent")).getText());
     assertEquals(file.toUri().toString(),
         row.findElement(By.cssSelector(".file-uri")).getDomProperty("value"));
-    assertEquals(OriginServer.sha256(content), OriginServer.sha256(Files.readAllBytes(file)));
-    assertEquals(OriginServer.sha256(content), row.findElement(By.cssSelector(".sha256")).getText());
+    assertEquals(Sha256.of(content), Sha256.of(Files.readAllBytes(file)));
+    assertEquals(Sha256.of(content), row.findElement(By.cssSelector(".sha256")).getText());
     assertTrue(row.findElement(By.cssSelector(".col-threads")).getText().endsWith("/ 2"),
         "the threads cell shows the cap asked for in the form");
 
@@ -142,8 +144,8 @@ class DashboardBrowserTest {
     button(row, "resume").click();
     awaitState(row, "completed");
 
-    assertEquals(OriginServer.sha256(content),
-        OriginServer.sha256(Files.readAllBytes(dir.resolve("slow.bin"))));
+    assertEquals(Sha256.of(content),
+        Sha256.of(Files.readAllBytes(dir.resolve("slow.bin"))));
     assertFalse(button(row, "resume").isEnabled());
     assertFalse(button(row, "cancel").isEnabled());
   }
@@ -152,7 +154,7 @@ class DashboardBrowserTest {
   void showsEachSourceAndTakesANewUrlForAPausedDownload() throws Exception {
     startServer(ServerConfig.newBuilder(), dir, 0);
     byte[] content = origin.file("/iso.bin", 32 * CHUNK, 8 * 1024);
-    try (OriginServer mirror = new OriginServer(); OriginServer moved = new OriginServer()) {
+    try (TestOrigin mirror = new TestOrigin(); TestOrigin moved = new TestOrigin()) {
       // given a slow download with a mirror, added through the form
       mirror.file("/iso.bin", 32 * CHUNK, 8 * 1024);
       moved.file("/iso.bin", 32 * CHUNK);
@@ -177,8 +179,8 @@ class DashboardBrowserTest {
       awaitState(row, "completed");
 
       // then the file is right, and the row says the bytes on disk were kept
-      assertEquals(OriginServer.sha256(content),
-          OriginServer.sha256(Files.readAllBytes(dir.resolve("iso.bin"))));
+      assertEquals(Sha256.of(content),
+          Sha256.of(Files.readAllBytes(dir.resolve("iso.bin"))));
       wait.until(d -> row.findElements(By.cssSelector(".source-note")).get(0).getText()
           .contains("kept"));
     }
@@ -255,7 +257,7 @@ class DashboardBrowserTest {
     wait.until(d -> d.findElements(By.cssSelector("tr.download")).size() == 1
         && d.findElements(By.cssSelector("tr.download.missing")).isEmpty()
         && d.findElement(By.cssSelector("tr.download .state")).getText().equals("completed"));
-    assertEquals(OriginServer.sha256(content), OriginServer.sha256(Files.readAllBytes(file)));
+    assertEquals(Sha256.of(content), Sha256.of(Files.readAllBytes(file)));
   }
 
   @Test
@@ -334,7 +336,7 @@ class DashboardBrowserTest {
 
     HttpResponse<byte[]> file = get(link);
     assertEquals(200, file.statusCode());
-    assertEquals(OriginServer.sha256(content), OriginServer.sha256(file.body()));
+    assertEquals(Sha256.of(content), Sha256.of(file.body()));
     assertEquals(401, get(URI.create(link.toString().replaceFirst("\\?token=.*", ""))).statusCode());
   }
 

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,13 +23,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FileMissingTest {
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
   private RunningServer server;
   private ProtocolClient client;
 
   @BeforeEach
   void start() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
     server = RunningServer.start(dir);
     client = server.connectApi();
   }
@@ -77,7 +79,7 @@ class FileMissingTest {
 
     assertNotEquals(first, second);
     assertFalse(done.get("fileMissing").asBoolean());
-    assertEquals(OriginServer.sha256(content), OriginServer.sha256(Files.readAllBytes(file)));
+    assertEquals(Sha256.of(content), Sha256.of(Files.readAllBytes(file)));
     assertEquals(1, list.size(), list.toString());
     assertEquals(second, list.get(0).get("id").asText());
     assertEquals(2, origin.requests("/b.bin").stream()
@@ -108,7 +110,7 @@ class FileMissingTest {
     String second = client.request("l", "{\"op\":\"list\"}").get("downloads").get(0).get("id")
         .asText();
     client.awaitState(second, "completed");
-    assertEquals(OriginServer.sha256(content), OriginServer.sha256(Files.readAllBytes(file)));
+    assertEquals(Sha256.of(content), Sha256.of(Files.readAllBytes(file)));
   }
 
   @Test

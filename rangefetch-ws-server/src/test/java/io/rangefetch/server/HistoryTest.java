@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,13 +23,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HistoryTest {
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
   private RunningServer server;
   private ProtocolClient client;
 
   @BeforeEach
   void start() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
   }
 
   @AfterEach
@@ -65,8 +67,8 @@ class HistoryTest {
     assertEquals(List.of(ids.get(4), ids.get(3)), idsOf(list), "newest first, two kept");
     for (int i = 0; i < 5; i++) {
       Path file = dir.resolve("h" + i + ".bin");
-      assertEquals(OriginServer.sha256(contents.get(i)),
-          OriginServer.sha256(Files.readAllBytes(file)), "the file of " + file + " stays");
+      assertEquals(Sha256.of(contents.get(i)),
+          Sha256.of(Files.readAllBytes(file)), "the file of " + file + " stays");
     }
     try (Aria2RpcClient rpc = Aria2RpcClient.connect(server, "no-token-set")) {
       JsonNode stopped = rpc.result("aria2.tellStopped", 0, 100, List.of("gid"));

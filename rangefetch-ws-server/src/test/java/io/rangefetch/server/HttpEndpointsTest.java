@@ -7,14 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,12 +28,12 @@ class HttpEndpointsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
   private RunningServer server;
 
   @BeforeEach
   void start() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
     server = RunningServer.start(dir);
   }
 
@@ -104,7 +106,7 @@ class HttpEndpointsTest {
     try (ProtocolClient client = server.connectApi()) {
       String id = client.request("r", ApiCommandsTest.add(origin.uri("/r.bin")))
           .get("download").get("id").asText();
-      assertEquals(OriginServer.sha256(content),
+      assertEquals(Sha256.of(content),
           client.awaitState(id, "completed").get("sha256").asText());
 
       String text = new String(server.get("/metrics").body(), StandardCharsets.UTF_8);
@@ -122,7 +124,7 @@ class HttpEndpointsTest {
     try (ProtocolClient client = server.connectApi()) {
       String id = client.request("r", ApiCommandsTest.add(origin.uri("/s.bin")))
           .get("download").get("id").asText();
-      assertEquals(OriginServer.sha256(content),
+      assertEquals(Sha256.of(content),
           client.awaitState(id, "completed").get("sha256").asText());
 
       String text = new String(server.get("/metrics").body(), StandardCharsets.UTF_8);

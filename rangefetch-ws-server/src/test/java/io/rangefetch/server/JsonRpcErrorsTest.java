@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.Limits;
+import io.rangefetch.testing.TestOrigin;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -28,14 +29,14 @@ class JsonRpcErrorsTest {
   private static final String UI_ORIGIN = "http://ui.example:6880";
 
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
   private RunningServer server;
   private Aria2RpcClient rpc;
   private String url;
 
   @BeforeEach
   void start() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
     origin.file("/a.bin", 4096);
     url = origin.uri("/a.bin").toString();
     server = RunningServer.start(dir.resolve("downloads"), ServerConfig.newBuilder()

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -26,13 +28,13 @@ class JsonRpcOptionsTest {
 
   @TempDir Path root;
   private Path downloads;
-  private OriginServer origin;
+  private TestOrigin origin;
   private RunningServer server;
   private Aria2RpcClient rpc;
 
   @BeforeEach
   void start() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
     downloads = root.resolve("downloads");
     server = RunningServer.start(downloads, ServerConfig.newBuilder().token(SECRET));
     rpc = Aria2RpcClient.connect(server, SECRET);
@@ -59,8 +61,8 @@ class JsonRpcOptionsTest {
 
     Path fileA = downloads.resolve("music/2026/a.bin");
     Path fileB = downloads.resolve("films/b.bin");
-    assertEquals(OriginServer.sha256(a), OriginServer.sha256(Files.readAllBytes(fileA)));
-    assertEquals(OriginServer.sha256(b), OriginServer.sha256(Files.readAllBytes(fileB)));
+    assertEquals(Sha256.of(a), Sha256.of(Files.readAllBytes(fileA)));
+    assertEquals(Sha256.of(b), Sha256.of(Files.readAllBytes(fileB)));
     JsonNode status = rpc.result("aria2.tellStatus", gidA, List.of("dir", "files"));
     assertEquals(fileA.getParent().toRealPath(), Path.of(status.get("dir").asText()).toRealPath());
     assertEquals(fileA.toRealPath(),
@@ -114,8 +116,8 @@ class JsonRpcOptionsTest {
         Map.of("max-concurrent-downloads", "9", "no-such-option-anywhere", "x"));
     JsonNode changedOne = rpc.result("aria2.changeOption", gid, Map.of("max-tries", "3"));
 
-    assertEquals(OriginServer.sha256(content),
-        OriginServer.sha256(Files.readAllBytes(downloads.resolve("d.bin"))));
+    assertEquals(Sha256.of(content),
+        Sha256.of(Files.readAllBytes(downloads.resolve("d.bin"))));
     assertEquals("4", rpc.result("aria2.getOption", gid).get("split").asText());
     assertEquals("OK", changed.asText());
     assertEquals("OK", changedOne.asText());

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.Limits;
+import io.rangefetch.testing.RangeDispatcher.Exchange;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,14 +27,14 @@ class JsonRpcQueueTest {
   private static final String SECRET = "queue-secret";
 
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
   private RunningServer server;
   private Aria2RpcClient rpc;
   private final Map<String, byte[]> contents = new HashMap<>();
 
   @BeforeEach
   void start() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
     server = RunningServer.start(dir, ServerConfig.newBuilder().token(SECRET)
         .limits(Limits.newBuilder().maxConcurrentDownloads(1).build()));
     rpc = Aria2RpcClient.connect(server, SECRET);
@@ -79,12 +82,12 @@ class JsonRpcQueueTest {
     assertTrue(active.get("error").get("message").asText().contains("is not waiting"),
         active.toString());
     assertEquals(-32602, badHow.get("error").get("code").asInt(), badHow.toString());
-    List<String> started = origin.requests().stream().map(OriginServer.Seen::path).distinct()
+    List<String> started = origin.requests().stream().map(Exchange::path).distinct()
         .toList();
     assertEquals(List.of("/a.bin", "/e.bin", "/d.bin", "/c.bin", "/b.bin"), started);
     for (String name : List.of("a", "b", "c", "d", "e")) {
-      assertEquals(OriginServer.sha256(contents.get(name)),
-          OriginServer.sha256(Files.readAllBytes(dir.resolve(name + ".bin"))), name);
+      assertEquals(Sha256.of(contents.get(name)),
+          Sha256.of(Files.readAllBytes(dir.resolve(name + ".bin"))), name);
     }
   }
 
@@ -113,12 +116,12 @@ class JsonRpcQueueTest {
     }
 
     assertEquals(List.of(d, b, c), afterRestart);
-    List<String> started = origin.requests().stream().map(OriginServer.Seen::path).distinct()
+    List<String> started = origin.requests().stream().map(Exchange::path).distinct()
         .toList();
     assertEquals(List.of("/a.bin", "/d.bin", "/b.bin", "/c.bin"), started);
     for (String name : List.of("a", "b", "c", "d")) {
-      assertEquals(OriginServer.sha256(contents.get(name)),
-          OriginServer.sha256(Files.readAllBytes(dir.resolve(name + ".bin"))), name);
+      assertEquals(Sha256.of(contents.get(name)),
+          Sha256.of(Files.readAllBytes(dir.resolve(name + ".bin"))), name);
     }
   }
 

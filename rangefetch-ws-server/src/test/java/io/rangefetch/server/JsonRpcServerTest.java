@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.Limits;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,11 +30,11 @@ class JsonRpcServerTest {
   private static final int SIZE = 1 << 20;
 
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
 
   @BeforeEach
   void start() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
   }
 
   @AfterEach
@@ -69,8 +71,8 @@ class JsonRpcServerTest {
     List<String> sent = origin.testHeaders("/h.bin");
     assertTrue(before >= 1 && sent.size() > before, sent.toString());
     assertEquals(List.of("kept"), sent.stream().distinct().toList());
-    assertEquals(OriginServer.sha256(content),
-        OriginServer.sha256(Files.readAllBytes(dir.resolve("h.bin"))));
+    assertEquals(Sha256.of(content),
+        Sha256.of(Files.readAllBytes(dir.resolve("h.bin"))));
   }
 
   @Test
@@ -78,7 +80,7 @@ class JsonRpcServerTest {
     // given the same file on a slow origin and a fast one
     byte[] content = origin.file("/m.bin", SIZE);
     origin.throttle("/m.bin", 8 * 1024, java.time.Duration.ofMillis(40));
-    try (OriginServer mirror = new OriginServer();
+    try (TestOrigin mirror = new TestOrigin();
         RunningServer server = start(ServerConfig.newBuilder());
         Aria2RpcClient rpc = Aria2RpcClient.connect(server, SECRET)) {
       mirror.file("/m.bin", SIZE);
@@ -104,8 +106,8 @@ class JsonRpcServerTest {
       assertEquals(0, changed.get(0).asInt());
       assertEquals(1, changed.get(1).asInt());
       assertEquals(3, files.get(0).get("uris").size(), files.toString());
-      assertEquals(OriginServer.sha256(content),
-          OriginServer.sha256(Files.readAllBytes(dir.resolve("m.bin"))));
+      assertEquals(Sha256.of(content),
+          Sha256.of(Files.readAllBytes(dir.resolve("m.bin"))));
       assertTrue(mirror.requests("/m.bin").size() > 1, () -> mirror.requests().toString());
     }
   }
@@ -115,7 +117,7 @@ class JsonRpcServerTest {
     // given a slow download from two URIs of one file
     origin.file("/s.bin", SIZE);
     origin.throttle("/s.bin", 1024, java.time.Duration.ofMillis(100));
-    try (OriginServer mirror = new OriginServer();
+    try (TestOrigin mirror = new TestOrigin();
         RunningServer server = start(ServerConfig.newBuilder());
         Aria2RpcClient rpc = Aria2RpcClient.connect(server, SECRET);
         ProtocolClient watcher = ProtocolClient.connect(server.api(),

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.Limits;
+import io.rangefetch.testing.TestOrigin;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,13 +36,13 @@ class JsonRpcWebUiTest {
   private static final int SIZE = 1 << 20;
 
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
   private RunningServer server;
   private Aria2RpcClient ui;
 
   @BeforeEach
   void start() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
     server = RunningServer.start(dir, ServerConfig.newBuilder().token(SECRET)
         .limits(Limits.newBuilder().maxThreads(4).maxBytesPerThread(64 * 1024)
             .maxConcurrentDownloads(1).build()));

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.Limits;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,15 +26,15 @@ class MirrorsApiTest {
   private static final int CHUNK = 64 * 1024;
 
   @TempDir Path dir;
-  private OriginServer first;
-  private OriginServer second;
+  private TestOrigin first;
+  private TestOrigin second;
   private RunningServer server;
   private ProtocolClient client;
 
   @BeforeEach
   void start() throws Exception {
-    first = new OriginServer();
-    second = new OriginServer();
+    first = new TestOrigin();
+    second = new TestOrigin();
     server = RunningServer.start(dir, io.rangefetch.server.ServerConfig.newBuilder()
         .limits(Limits.newBuilder().maxThreads(4).maxBytesPerThread(CHUNK).build()));
     client = server.connectApi();
@@ -70,13 +72,8 @@ class MirrorsApiTest {
         "download " + id + " with " + atLeast + " bytes").get("download");
   }
 
-  /** Sends {@code path} in slices, so that {@link OriginServer#sentBytes} counts its bytes. */
-  private static void countSent(OriginServer origin, String path) {
-    origin.throttle(path, 32 * 1024, Duration.ofMillis(1));
-  }
-
   private static String sha256Of(JsonNode status) throws Exception {
-    return OriginServer.sha256(Files.readAllBytes(Path.of(URI.create(status.get("file").asText()))));
+    return Sha256.of(Files.readAllBytes(Path.of(URI.create(status.get("file").asText()))));
   }
 
   @Test
@@ -91,7 +88,7 @@ class MirrorsApiTest {
     JsonNode done = client.awaitState(id, "completed");
 
     // then the file is right, both served, and the status lists both with their bytes
-    assertEquals(OriginServer.sha256(content), sha256Of(done));
+    assertEquals(Sha256.of(content), sha256Of(done));
     JsonNode mirrors = done.get("mirrors");
     assertEquals(2, mirrors.size(), done.toString());
     assertEquals(first.uri("/a.bin").toString(), mirrors.get(0).get("url").asText());
@@ -122,7 +119,6 @@ class MirrorsApiTest {
     byte[] content = first.file("/a.bin", SIZE);
     first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
     second.file("/a.bin", SIZE);
-    countSent(second, "/a.bin");
     String id = addAndGetId(add(first.uri("/a.bin")));
     awaitBytes(id, CHUNK);
     client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
@@ -137,7 +133,7 @@ class MirrorsApiTest {
     // then the new URL served only what was missing
     assertEquals("ok", updated.get("type").asText(), updated.toString());
     assertEquals(second.uri("/a.bin").toString(), updated.get("download").get("url").asText());
-    assertEquals(OriginServer.sha256(content), sha256Of(done));
+    assertEquals(Sha256.of(content), sha256Of(done));
     assertTrue(second.sentBytes("/a.bin") > 0 && second.sentBytes("/a.bin") <= SIZE - kept + 1,
         () -> second.sentBytes("/a.bin") + " bytes sent after " + kept + " were kept");
     assertTrue(done.get("mirrors").get(0).get("note").asText().contains("kept"), done.toString());
@@ -149,7 +145,6 @@ class MirrorsApiTest {
     byte[] content = first.file("/a.bin", SIZE);
     first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
     second.file("/a.bin", SIZE);
-    countSent(second, "/a.bin");
     String id = addAndGetId(add(first.uri("/a.bin")));
     awaitBytes(id, 2 * CHUNK);
     first.remove("/a.bin");
@@ -163,7 +158,7 @@ class MirrorsApiTest {
     // then it ran again at once, and the new URL served only what was missing
     assertEquals("ok", updated.get("type").asText(), updated.toString());
     assertTrue(updated.get("download").get("error").isNull(), updated.toString());
-    assertEquals(OriginServer.sha256(content), sha256Of(done));
+    assertEquals(Sha256.of(content), sha256Of(done));
     assertTrue(kept > 0);
     assertTrue(second.sentBytes("/a.bin") > 0 && second.sentBytes("/a.bin") <= SIZE - kept + CHUNK,
         () -> second.sentBytes("/a.bin") + " bytes sent after " + kept + " were on disk");
@@ -175,7 +170,6 @@ class MirrorsApiTest {
     first.file("/a.bin", SIZE);
     first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
     byte[] other = second.file("/b.bin", SIZE - 1000);
-    countSent(second, "/b.bin");
     String id = addAndGetId(add(first.uri("/a.bin")));
     awaitBytes(id, 2 * CHUNK);
     first.remove("/a.bin");
@@ -187,7 +181,7 @@ class MirrorsApiTest {
     JsonNode done = client.awaitState(id, "completed");
 
     // then it holds the new file, fetched whole, and the status says why it started over
-    assertEquals(OriginServer.sha256(other), sha256Of(done));
+    assertEquals(Sha256.of(other), sha256Of(done));
     assertEquals(SIZE - 1000, second.sentBytes("/b.bin"));
     String note = done.get("mirrors").get(0).get("note").asText();
     assertTrue(note.contains("serves another file") && note.contains("started over"), note);
@@ -199,7 +193,6 @@ class MirrorsApiTest {
     first.file("/a.bin", SIZE);
     first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
     byte[] other = second.file("/b.bin", SIZE - 1000);
-    countSent(second, "/b.bin");
     String id = addAndGetId(add(first.uri("/a.bin")));
     awaitBytes(id, CHUNK);
     client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
@@ -212,7 +205,7 @@ class MirrorsApiTest {
     JsonNode done = client.awaitState(id, "completed");
 
     // then it holds the new file, and the status says why it started over
-    assertEquals(OriginServer.sha256(other), sha256Of(done));
+    assertEquals(Sha256.of(other), sha256Of(done));
     String note = done.get("mirrors").get(0).get("note").asText();
     assertTrue(note.contains("serves another file") && note.contains("started over"), note);
   }
@@ -223,7 +216,6 @@ class MirrorsApiTest {
     byte[] content = first.file("/a.bin", SIZE);
     first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
     second.file("/a.bin", SIZE);
-    countSent(second, "/a.bin");
     String id = addAndGetId(add(first.uri("/a.bin"), second.uri("/a.bin")));
     awaitBytes(id, CHUNK);
     client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
@@ -248,7 +240,7 @@ class MirrorsApiTest {
     assertEquals("paused", restored.get("state").asText());
     assertEquals(second.uri("/a.bin").toString(),
         restored.get("mirrors").get(1).get("url").asText(), restored.toString());
-    assertEquals(OriginServer.sha256(content), sha256Of(done));
+    assertEquals(Sha256.of(content), sha256Of(done));
     assertEquals(second.uri("/a.bin").toString(), done.get("url").asText());
     assertTrue(kept > 0);
     long sent = second.sentBytes("/a.bin") - sentBefore;

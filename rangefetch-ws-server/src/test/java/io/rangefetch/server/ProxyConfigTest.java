@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.testing.ProxyProcess;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.net.URI;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -17,7 +19,7 @@ class ProxyConfigTest {
 
   @Test
   void configuredProxy_carriesTheDownloads_andItsPasswordStaysOutOfTheStatus() throws Exception {
-    try (OriginServer origin = new OriginServer();
+    try (TestOrigin origin = new TestOrigin();
         ProxyProcess proxy = ProxyProcess.microsocks(proxyDir, "srv", "pw-4417");
         RunningServer server = RunningServer.start(dir, ServerConfig.newBuilder()
             .proxy(URI.create("socks5h://srv:pw-4417@127.0.0.1:" + proxy.port())));
@@ -30,7 +32,7 @@ class ProxyConfigTest {
           .get("download").get("id").asText();
       JsonNode done = client.awaitState(id, "completed");
 
-      assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
+      assertEquals(Sha256.of(content), done.get("sha256").asText());
       proxy.awaitLog("connected to localhost:" + origin.uri("/p.bin").getPort());
       client.history().forEach(frame -> assertFalse(frame.contains("pw-4417"), frame));
     }

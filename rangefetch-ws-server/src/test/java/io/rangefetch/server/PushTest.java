@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rangefetch.Limits;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,12 +23,12 @@ class PushTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
   private RunningServer server;
 
   @BeforeEach
   void start() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
     server = RunningServer.start(dir, ServerConfig.newBuilder()
         .limits(Limits.newBuilder().maxThreads(4).maxBytesPerThread(8 * 1024).build()));
   }
@@ -49,7 +51,7 @@ class PushTest {
 
       for (ProtocolClient client : List.of(adder, second, third)) {
         JsonNode done = client.awaitState(id, "completed");
-        assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
+        assertEquals(Sha256.of(content), done.get("sha256").asText());
       }
     }
   }
@@ -191,8 +193,8 @@ class PushTest {
     try (ProtocolClient later = server.connectApi()) {
       origin.release("/a.bin");
       JsonNode done = later.awaitState(id, "completed");
-      assertEquals(OriginServer.sha256(content),
-          OriginServer.sha256(Files.readAllBytes(dir.resolve("a.bin"))));
+      assertEquals(Sha256.of(content),
+          Sha256.of(Files.readAllBytes(dir.resolve("a.bin"))));
       assertEquals("completed", done.get("state").asText());
     }
   }
@@ -219,7 +221,7 @@ class PushTest {
       JsonNode done = reader.awaitState(id, "completed");
       JsonNode get = reader.request("g", "{\"op\":\"get\",\"id\":\"" + id + "\"}");
 
-      assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
+      assertEquals(Sha256.of(content), done.get("sha256").asText());
       assertEquals("completed", get.get("download").get("state").asText());
       stuck.startReading();
       assertEquals("completed", stuck.awaitState(id, "completed").get("state").asText(),

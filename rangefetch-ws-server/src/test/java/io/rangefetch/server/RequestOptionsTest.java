@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,12 +21,12 @@ class RequestOptionsTest {
   private static final String SECRET = "token-7f3a-secret";
 
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
   private RunningServer server;
 
   @BeforeEach
   void start() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
     server = RunningServer.start(dir);
   }
 
@@ -43,7 +45,7 @@ class RequestOptionsTest {
           .get("download").get("id").asText();
       JsonNode done = client.awaitState(id, "completed");
 
-      assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
+      assertEquals(Sha256.of(content), done.get("sha256").asText());
       List<String> seen = origin.testHeaders("/h.bin");
       assertFalse(seen.isEmpty());
       seen.forEach(header -> assertEquals(SECRET, header));

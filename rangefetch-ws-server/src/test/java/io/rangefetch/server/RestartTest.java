@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.server.protocol.Json;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,11 +21,11 @@ import org.junit.jupiter.api.io.TempDir;
 /** A restart with the same download directory keeps the list. */
 class RestartTest {
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
 
   @BeforeEach
   void startOrigin() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
   }
 
   @AfterEach
@@ -73,16 +75,16 @@ class RestartTest {
 
       assertEquals(3, list.size());
       assertEquals(runningId, list.get(0).get("id").asText());
-      assertEquals(OriginServer.sha256(running), restarted.get("sha256").asText());
+      assertEquals(Sha256.of(running), restarted.get("sha256").asText());
       assertEquals("paused", stillPaused.get("state").asText());
       assertEquals(pausedRequests, origin.requests("/paused.bin").size(), "paused stays paused");
       assertEquals("completed", stillDone.get("state").asText());
       assertEquals(doneFile, stillDone.get("file").asText());
-      assertEquals(OriginServer.sha256(done), stillDone.get("sha256").asText());
+      assertEquals(Sha256.of(done), stillDone.get("sha256").asText());
       assertEquals("4", nextId);
 
       client.request("r", "{\"op\":\"resume\",\"id\":\"" + pausedId + "\"}");
-      assertEquals(OriginServer.sha256(paused),
+      assertEquals(Sha256.of(paused),
           client.awaitState(pausedId, "completed").get("sha256").asText());
     }
     assertFalse(Files.exists(dir.resolve(".rangefetch-state.json.tmp")));
@@ -133,7 +135,7 @@ class RestartTest {
     byte[] named = origin.file("/named.bin", 50_000);
     origin.file("/paused.bin", 100_000);
     String options = ",\"threads\":2,\"chunkBytes\":4096,\"fileName\":\"chosen.bin\","
-        + "\"sha256\":\"" + OriginServer.sha256(named) + "\"}";
+        + "\"sha256\":\"" + Sha256.of(named) + "\"}";
     JsonNode before;
     JsonNode listBefore;
     try (RunningServer first = RunningServer.start(dir);
@@ -173,7 +175,7 @@ class RestartTest {
       assertEquals("chosen.bin", stored.get(0).get("fileName").asText());
       assertEquals(2, stored.get(0).get("threads").asInt());
       assertEquals(4096, stored.get(0).get("chunkBytes").asLong());
-      assertEquals(OriginServer.sha256(named), stored.get(0).get("expectedSha256").asText());
+      assertEquals(Sha256.of(named), stored.get(0).get("expectedSha256").asText());
       assertEquals("http_status", stored.get(1).get("status").get("error").get("code").asText());
       assertEquals("paused", stored.get(2).get("status").get("state").asText());
       assertEquals(3, stored.get(2).get("threads").asInt());
@@ -206,7 +208,7 @@ class RestartTest {
 
       assertEquals("paused", paused.get("download").get("state").asText());
       assertFalse(resumed.has("error"), resumed.toString());
-      assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
+      assertEquals(Sha256.of(content), done.get("sha256").asText());
       assertEquals(dir.resolve("probe.bin").toUri().toString(), done.get("file").asText());
     }
     assertEquals(List.of(".rangefetch-state.json", "probe.bin"), namesIn(dir));
@@ -232,7 +234,7 @@ class RestartTest {
       client.request("r", "{\"op\":\"resume\",\"id\":\"" + id + "\"}");
       JsonNode done = client.awaitState(id, "completed");
 
-      assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
+      assertEquals(Sha256.of(content), done.get("sha256").asText());
       assertEquals(dir.resolve("probe.bin").toUri().toString(), done.get("file").asText());
     }
     assertEquals(List.of(".rangefetch-state.json", "probe.bin"), namesIn(dir));

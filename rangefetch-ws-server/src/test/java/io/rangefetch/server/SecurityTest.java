@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rangefetch.testing.Sha256;
+import io.rangefetch.testing.TestOrigin;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -30,12 +32,12 @@ class SecurityTest {
   private static final String TOKEN = "s3cret-token";
 
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
   private RunningServer server;
 
   @BeforeEach
   void startOrigin() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
   }
 
   @AfterEach
@@ -233,7 +235,7 @@ class SecurityTest {
 
       assertEquals(origin.uri("/short").toString(), done.get("url").asText());
       assertEquals(origin.uri("/real.bin").toString(), done.get("finalUrl").asText());
-      assertEquals(OriginServer.sha256(content), done.get("sha256").asText());
+      assertEquals(Sha256.of(content), done.get("sha256").asText());
     }
   }
 

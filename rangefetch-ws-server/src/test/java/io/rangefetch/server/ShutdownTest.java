@@ -3,6 +3,7 @@ package io.rangefetch.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rangefetch.testing.TestOrigin;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -20,11 +21,11 @@ import org.junit.jupiter.api.io.TempDir;
 /** Stopping the server: sessions closed with 1001, downloads stopped, no half-written file. */
 class ShutdownTest {
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
 
   @BeforeEach
   void startOrigin() throws Exception {
-    origin = new OriginServer();
+    origin = new TestOrigin();
   }
 
   @AfterEach

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.Limits;
 import io.rangefetch.server.protocol.Json;
+import io.rangefetch.testing.TestOrigin;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -33,13 +34,13 @@ class TrafficLimitsTest {
   private static final int HOST_CAP = 4;
 
   @TempDir Path dir;
-  private OriginServer origin;
+  private TestOrigin origin;
   private RunningServer server;
   private ProtocolClient client;
 
   @BeforeEach
   void start() throws Exception {
-    origin = new OriginServer(SEND_BUFFER);
+    origin = new TestOrigin(SEND_BUFFER);
     server = RunningServer.start(dir, config());
     client = server.connectApi();
   }
