@@ -249,6 +249,39 @@ class MirrorsApiTest {
   }
 
   @Test
+  void aNewUrlGivenBeforeARestartStillContinuesThePartFileAfterIt() throws Exception {
+    // given a paused download given the URL of the same file elsewhere, and a restart since
+    byte[] content = first.file("/a.bin", SIZE);
+    first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
+    second.file("/a.bin", SIZE);
+    String id = addAndGetId(add(first.uri("/a.bin")));
+    awaitBytes(id, CHUNK);
+    client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
+    long kept = client.awaitState(id, "paused").get("bytesDone").asLong();
+    JsonNode updated = client.request("u", "{\"op\":\"update\",\"id\":\"" + id
+        + "\",\"url\":\"" + second.uri("/a.bin") + "\"}");
+    assertEquals("ok", updated.get("type").asText(), updated.toString());
+    client.close();
+    server.close();
+    server = RunningServer.start(dir, io.rangefetch.server.ServerConfig.newBuilder()
+        .limits(Limits.newBuilder().maxThreads(4).maxBytesPerThread(CHUNK).build()));
+    client = server.connectApi();
+
+    // when it resumes
+    client.request("r", "{\"op\":\"resume\",\"id\":\"" + id + "\"}");
+    JsonNode done = client.awaitState(id, "completed");
+
+    // then the new URL served only what was missing (give or take the chunk the pause cut
+    // short, as after any restart): the restart remembered the old URL whose part file it
+    // continues. Without it, the whole file is fetched again.
+    assertEquals(Sha256.of(content), sha256Of(done));
+    assertTrue(kept > 0);
+    assertTrue(second.sentBytes("/a.bin") > 0
+        && second.sentBytes("/a.bin") <= SIZE - kept + CHUNK,
+        () -> second.sentBytes("/a.bin") + " bytes sent after " + kept + " were kept");
+  }
+
+  @Test
   void updateOfACompletedDownloadIsAConflictAndAnEmptyOneABadRequest() throws Exception {
     first.file("/a.bin", 10_000);
     String id = addAndGetId(add(first.uri("/a.bin")));

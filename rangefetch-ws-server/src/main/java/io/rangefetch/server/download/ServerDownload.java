@@ -346,7 +346,8 @@ final class ServerDownload {
   synchronized StoredDownload stored() {
     return new StoredDownload(uri.toString(), options.threads(), options.chunkBytes(),
         options.fileName(), options.sha256(), status(), options.headers(), options.dir(),
-        limitBps == 0 ? null : limitBps, options.mirrors());
+        limitBps == 0 ? null : limitBps, options.mirrors(),
+        formerUri == null ? null : formerUri.toString());
   }
 
   /**
@@ -364,7 +365,12 @@ final class ServerDownload {
         Objects.requireNonNullElse(stored.headers(), Map.of()), stored.dir(), stored.limitBps(),
         Objects.requireNonNullElse(stored.mirrors(), List.of()));
     URI uri = URI.create(stored.url());
-    return new ServerDownload(s.id(), uri, options,
+    ServerDownload download = new ServerDownload(s.id(), uri, options,
         ShownStatus.restored(s, uri, options, limits));
+    String formerUrl = stored.formerUrl();
+    if (formerUrl != null) {
+      download.formerUri = URI.create(formerUrl); // not shared yet: no lock needed
+    }
+    return download;
   }
 }

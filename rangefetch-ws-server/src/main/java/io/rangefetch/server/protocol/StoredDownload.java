@@ -23,6 +23,9 @@ import org.jspecify.annotations.Nullable;
  * @param limitBps the download's own rate limit, as added or last updated; null for none
  * @param mirrors the mirrors asked for; empty for none (and in state files written before
  *     mirrors were kept)
+ * @param formerUrl the URL before the last {@code update} gave a new one, credentials included,
+ *     whose part file the next run continues when the new URL serves the same file; null when
+ *     the URL was never changed
  */
 public record StoredDownload(String url, @Nullable Integer threads, @Nullable Long chunkBytes,
     @Nullable String fileName, @Nullable String expectedSha256, StatusJson status,
@@ -30,7 +33,8 @@ public record StoredDownload(String url, @Nullable Integer threads, @Nullable Lo
     @JsonInclude(JsonInclude.Include.NON_EMPTY) @Nullable Map<String, String> headers,
     @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String dir,
     @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable Long limitBps,
-    @JsonInclude(JsonInclude.Include.NON_EMPTY) @Nullable List<String> mirrors) {
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) @Nullable List<String> mirrors,
+    @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String formerUrl) {
 
   /** An absent {@code headers} or {@code mirrors} (an older state file) is none. */
   public StoredDownload {
@@ -54,7 +58,7 @@ public record StoredDownload(String url, @Nullable Integer threads, @Nullable Lo
       @Nullable String fileName, @Nullable String expectedSha256, StatusJson status,
       @Nullable Map<String, String> headers) {
     this(url, threads, chunkBytes, fileName, expectedSha256, status, headers, null, null,
-        List.of());
+        List.of(), null);
   }
 
   /**
@@ -65,7 +69,7 @@ public record StoredDownload(String url, @Nullable Integer threads, @Nullable Lo
    */
   public StoredDownload withStatus(StatusJson changed) {
     return new StoredDownload(url, threads, chunkBytes, fileName, expectedSha256, changed,
-        headers, dir, limitBps, mirrors);
+        headers, dir, limitBps, mirrors, formerUrl);
   }
 
   /**
