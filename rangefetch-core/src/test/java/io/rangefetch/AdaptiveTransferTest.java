@@ -3,9 +3,9 @@ package io.rangefetch;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rangefetch.testing.Exchange;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Exchange;
 import io.rangefetch.testing.RecordingDownloadListener;
 import io.rangefetch.testing.RecordingDownloadListener.Event;
 import io.rangefetch.testing.SeededBytes;

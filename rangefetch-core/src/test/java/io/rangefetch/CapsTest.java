@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rangefetch.testing.Exchange;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Exchange;
 import io.rangefetch.testing.RecordingDownloadListener;
 import io.rangefetch.testing.RecordingDownloadListener.Event;
 import io.rangefetch.testing.SeededBytes;

@@ -7,9 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rangefetch.DownloadException.Reason;
+import io.rangefetch.testing.Fault;
+import io.rangefetch.testing.Framing;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Fault;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;
@@ -217,7 +218,7 @@ class FailuresTest {
   @Test
   void bodyGrowingPastMaxFileBytesIsCutOff() throws Exception {
     // given a chunked body without a length, larger than the ceiling
-    files.ignoreRange().wholeBodyFraming(RangeDispatcher.Framing.CHUNKED);
+    files.ignoreRange().wholeBodyFraming(Framing.CHUNKED);
 
     // when
     DownloadException failure = download(

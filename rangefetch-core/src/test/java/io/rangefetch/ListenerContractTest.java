@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rangefetch.testing.Fault;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Fault;
 import io.rangefetch.testing.RecordingDownloadListener;
 import io.rangefetch.testing.RecordingDownloadListener.Event;
 import io.rangefetch.testing.SeededBytes;

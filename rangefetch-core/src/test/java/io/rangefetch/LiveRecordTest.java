@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.rangefetch.testing.Exchange;
+import io.rangefetch.testing.Fault;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Exchange;
-import io.rangefetch.testing.RangeDispatcher.Fault;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rangefetch.testing.Exchange;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Exchange;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;
