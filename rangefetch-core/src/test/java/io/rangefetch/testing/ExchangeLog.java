@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import mockwebserver3.RecordedRequest;
 
@@ -136,19 +137,7 @@ final class ExchangeLog {
   }
 
   boolean awaitServed(long bytes, Duration timeout) throws InterruptedException {
-    long left = timeout.toNanos();
-    flightLock.lock();
-    try {
-      while (bytesServed.get() < bytes) {
-        if (left <= 0) {
-          return false;
-        }
-        left = flightChanged.awaitNanos(left);
-      }
-      return true;
-    } finally {
-      flightLock.unlock();
-    }
+    return awaitLocked(() -> bytesServed.get() >= bytes, timeout);
   }
 
   long bytesServed() {
@@ -174,10 +163,20 @@ final class ExchangeLog {
   }
 
   boolean awaitIdle(Duration timeout) throws InterruptedException {
+    return awaitLocked(() -> inFlight <= 0, timeout);
+  }
+
+  /**
+   * Waits until {@code done}, checked under {@code flightLock}, holds.
+   *
+   * @return whether that happened within {@code timeout}
+   */
+  private boolean awaitLocked(BooleanSupplier done, Duration timeout)
+      throws InterruptedException {
     long left = timeout.toNanos();
     flightLock.lock();
     try {
-      while (inFlight > 0) {
+      while (!done.getAsBoolean()) {
         if (left <= 0) {
           return false;
         }
