@@ -3,46 +3,29 @@ package io.rangefetch;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rangefetch.testing.Exchange;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Exchange;
 import io.rangefetch.testing.RecordingDownloadListener;
 import io.rangefetch.testing.RecordingDownloadListener.Event;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import mockwebserver3.MockWebServer;
-import mockwebserver3.junit5.StartStop;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The scheduler against real servers: one slow connection among fast ones, responses shorter
  * than asked, requests sent ahead, a server that keeps none of them.
  */
-class AdaptiveTransferTest {
+class AdaptiveTransferTest extends ServedFileTest {
   private static final int THREADS = 4;
   private static final long CHUNK = 128 * 1024;
-
-  @StartStop private final MockWebServer server = new MockWebServer();
-  @TempDir Path dir;
-
-  private RangeDispatcher serve(byte[] content) {
-    RangeDispatcher files = new RangeDispatcher(content);
-    server.setDispatcher(files);
-    return files;
-  }
-
-  private URI uri() {
-    return server.url("/file.bin").uri();
-  }
 
   private RangeDownloader downloader() {
     return TestDownloaders.newBuilder()

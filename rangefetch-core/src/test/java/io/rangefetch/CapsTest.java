@@ -7,41 +7,24 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rangefetch.testing.Exchange;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Exchange;
 import io.rangefetch.testing.RecordingDownloadListener;
 import io.rangefetch.testing.RecordingDownloadListener.Event;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
-import mockwebserver3.MockWebServer;
-import mockwebserver3.junit5.StartStop;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Parallel and capped, asserted from the server's side; one file written in place. */
-class CapsTest {
+class CapsTest extends ServedFileTest {
   private static final byte[] CONTENT = SeededBytes.of(640 * 1024 + 123, 2);
-
-  @StartStop private final MockWebServer server = new MockWebServer();
-  @TempDir Path dir;
-
-  private RangeDispatcher serve(byte[] content) {
-    RangeDispatcher files = new RangeDispatcher(content);
-    server.setDispatcher(files);
-    return files;
-  }
-
-  private URI uri() {
-    return server.url("/file.bin").uri();
-  }
 
   private DownloadHandle start(RangeDownloader downloader, DownloadRequest.Builder request) {
     return downloader.start(request.build());

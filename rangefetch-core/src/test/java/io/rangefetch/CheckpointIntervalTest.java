@@ -7,9 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rangefetch.testing.DirectoryWatch;
+import io.rangefetch.testing.Fault;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Fault;
 import io.rangefetch.testing.RecordingDownloadListener;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
@@ -19,13 +20,9 @@ import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.junit5.StartStop;
 import org.junit.jupiter.api.BeforeEach;
@@ -215,20 +212,7 @@ class CheckpointIntervalTest {
    * the file is replaced; false after {@link Outcome#PATIENCE}.
    */
   private static boolean awaitDone(Path control, String done) throws Exception {
-    long deadline = System.nanoTime() + Outcome.PATIENCE.toNanos();
-    try (WatchService watcher = control.getFileSystem().newWatchService()) {
-      control.getParent().register(watcher, StandardWatchEventKinds.ENTRY_CREATE,
-          StandardWatchEventKinds.ENTRY_MODIFY);
-      while (!done.equals(doneOf(control))) {
-        long left = deadline - System.nanoTime();
-        WatchKey key = left > 0 ? watcher.poll(left, TimeUnit.NANOSECONDS) : null;
-        if (key == null) {
-          return false;
-        }
-        key.pollEvents();
-        key.reset();
-      }
-      return true;
-    }
+    return DirectoryWatch.await(control.getParent(), Outcome.PATIENCE,
+        () -> done.equals(doneOf(control)));
   }
 }

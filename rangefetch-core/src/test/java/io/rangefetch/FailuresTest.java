@@ -7,57 +7,40 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rangefetch.DownloadException.Reason;
+import io.rangefetch.testing.Fault;
+import io.rangefetch.testing.Framing;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Fault;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;
 import java.net.InetAddress;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import mockwebserver3.MockWebServer;
-import mockwebserver3.junit5.StartStop;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Failures that retrying cannot fix end at once, with a message a person can act on. */
-class FailuresTest {
+class FailuresTest extends ServedFileTest {
   private static final byte[] CONTENT = SeededBytes.of(300 * 1024, 5);
 
-  @StartStop private final MockWebServer server = new MockWebServer();
-  @TempDir Path dir;
   private RangeDispatcher files;
   private Path target;
 
   @BeforeEach
   void serveContent() {
-    files = new RangeDispatcher(CONTENT);
-    server.setDispatcher(files);
+    files = serve(CONTENT);
     target = dir.resolve("file.bin");
-  }
-
-  private URI uri() {
-    return server.url("/file.bin").uri();
   }
 
   private Outcome<DownloadResult> download(RangeDownloader.Builder builder,
       DownloadRequest.Builder request) {
     try (RangeDownloader downloader = builder.build()) {
       return Outcome.of(downloader.start(request.build()));
-    }
-  }
-
-  private void assertDirectoryEmpty() throws Exception {
-    try (var listing = Files.list(dir)) {
-      List<Path> left = listing.toList();
-      assertTrue(left.isEmpty(), () -> "left behind: " + left);
     }
   }
 
@@ -217,7 +200,7 @@ class FailuresTest {
   @Test
   void bodyGrowingPastMaxFileBytesIsCutOff() throws Exception {
     // given a chunked body without a length, larger than the ceiling
-    files.ignoreRange().wholeBodyFraming(RangeDispatcher.Framing.CHUNKED);
+    files.ignoreRange().wholeBodyFraming(Framing.CHUNKED);
 
     // when
     DownloadException failure = download(

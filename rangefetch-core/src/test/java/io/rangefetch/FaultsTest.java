@@ -10,14 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rangefetch.DownloadException.Reason;
+import io.rangefetch.testing.Exchange;
+import io.rangefetch.testing.Fault;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Exchange;
-import io.rangefetch.testing.RangeDispatcher.Fault;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,32 +25,22 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Set;
-import mockwebserver3.MockWebServer;
-import mockwebserver3.junit5.StartStop;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Faults are survived, and never leave wrong bytes in a file. */
-class FaultsTest {
+class FaultsTest extends ServedFileTest {
   private static final byte[] CONTENT = SeededBytes.of(300 * 1024, 4);
   private static final long SECOND_CHUNK = CHUNK;
   private static final long THIRD_CHUNK = 2L * CHUNK;
 
-  @StartStop private final MockWebServer server = new MockWebServer();
-  @TempDir Path dir;
   private RangeDispatcher files;
   private Path target;
 
   @BeforeEach
   void serveContent() {
-    files = new RangeDispatcher(CONTENT);
-    server.setDispatcher(files);
+    files = serve(CONTENT);
     target = dir.resolve("file.bin");
-  }
-
-  private URI uri() {
-    return server.url("/file.bin").uri();
   }
 
   private Outcome<DownloadResult> download(RangeDownloader.Builder builder) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rangefetch.DownloadException.Reason;
+import io.rangefetch.testing.Fault;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
 import io.rangefetch.testing.RecordingDownloadListener;
@@ -274,7 +275,7 @@ class FileNamesTest {
   void aDownloadUnderTheLongestNameCanStillBeContinuedAfterAFailure() throws Exception {
     // given a first run under a 1000-character name that fails for good on its second chunk
     files.contentDisposition("attachment; filename=\"" + "n".repeat(1000) + ".txt\"")
-        .inject(RangeDispatcher.Fault.status(404),
+        .inject(Fault.status(404),
             RangeDispatcher.rangeStartingAt(TestDownloaders.CHUNK), 1);
     try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
       Outcome.of(downloader.start(DownloadRequest

@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rangefetch.DownloadException.Reason;
+import io.rangefetch.testing.Exchange;
+import io.rangefetch.testing.Fault;
+import io.rangefetch.testing.Framing;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Exchange;
-import io.rangefetch.testing.RangeDispatcher.Fault;
-import io.rangefetch.testing.RangeDispatcher.Framing;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;
@@ -25,26 +25,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import mockwebserver3.MockWebServer;
-import mockwebserver3.junit5.StartStop;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Hostile framing and headers end in the right file or a clear {@link DownloadException}, and
  * never hang (every wait is bounded by {@link Outcome#PATIENCE}). Credentials never leak.
  */
-class HostileServerTest {
+class HostileServerTest extends ServedFileTest {
   private static final byte[] CONTENT = SeededBytes.of(200 * 1024, 7);
   private static final long TEN_TO_THE_FIFTEEN = 1_000_000_000_000_000L;
-
-  @StartStop private final MockWebServer server = new MockWebServer();
-  @TempDir Path dir;
-
-  private RangeDispatcher serve(byte[] content) {
-    RangeDispatcher files = new RangeDispatcher(content);
-    server.setDispatcher(files);
-    return files;
-  }
 
   private Path target() {
     return dir.resolve("file.bin");
@@ -57,7 +46,7 @@ class HostileServerTest {
   }
 
   private Outcome<DownloadResult> download() {
-    return download(TestDownloaders.newBuilder(), server.url("/file.bin").uri());
+    return download(TestDownloaders.newBuilder(), uri());
   }
 
   /**
@@ -72,13 +61,6 @@ class HostileServerTest {
       DownloadException failure = outcome.failed();
       assertEquals(Reason.SERVER_MISBEHAVED, failure.reason(), failure::getMessage);
       assertFalse(Files.exists(target()), "a failed download left a file under the final name");
-    }
-  }
-
-  private void assertNothingWritten() throws Exception {
-    try (var listing = Files.list(dir)) {
-      List<Path> left = listing.toList();
-      assertTrue(left.isEmpty(), () -> "left behind: " + left);
     }
   }
 
@@ -110,7 +92,7 @@ class HostileServerTest {
 
     // then
     assertEquals(Reason.TOO_LARGE, failure.reason(), failure::getMessage);
-    assertNothingWritten();
+    assertDirectoryEmpty();
   }
 
   @Test
@@ -123,7 +105,7 @@ class HostileServerTest {
 
     // then
     assertEquals(Reason.TOO_LARGE, failure.reason(), failure::getMessage);
-    assertNothingWritten();
+    assertDirectoryEmpty();
   }
 
   @Test
@@ -305,7 +287,7 @@ class HostileServerTest {
       // when the caller adds a token and a cookie meant for the first host
       try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
         Outcome.of(downloader.start(DownloadRequest
-            .newBuilder(server.url("/file.bin").uri(), target())
+            .newBuilder(uri(), target())
             .header("Authorization", "Bearer token-for-the-first-host")
             .header("Cookie", "session=for-the-first-host")
             .header("X-Trace", "42")
@@ -331,10 +313,10 @@ class HostileServerTest {
 
     // when one downloader fetches the file twice, in several ranges each time
     try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
-      Outcome.of(downloader.start(DownloadRequest.newBuilder(server.url("/file.bin").uri(),
-          target()).build())).completed();
-      Outcome.of(downloader.start(DownloadRequest.newBuilder(server.url("/file.bin").uri(),
-          dir.resolve("again.bin")).build())).completed();
+      Outcome.of(downloader.start(DownloadRequest.newBuilder(uri(), target()).build()))
+          .completed();
+      Outcome.of(downloader.start(DownloadRequest.newBuilder(uri(), dir.resolve("again.bin"))
+          .build())).completed();
     }
 
     // then no request carried it back: cookies are the caller's, sent only as headers it adds

@@ -7,16 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rangefetch.testing.Fault;
 import io.rangefetch.testing.Outcome;
-import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Fault;
 import io.rangefetch.testing.RecordingDownloadListener;
 import io.rangefetch.testing.RecordingDownloadListener.Event;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;
 import java.lang.reflect.Proxy;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -27,26 +25,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import mockwebserver3.MockWebServer;
-import mockwebserver3.junit5.StartStop;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The order, pairing, isolation and threading that DownloadListener documents. */
-class ListenerContractTest {
+class ListenerContractTest extends ServedFileTest {
   private static final byte[] CONTENT = SeededBytes.of(300 * 1024, 10);
 
-  @StartStop private final MockWebServer server = new MockWebServer();
-  @TempDir Path dir;
-
-  private RangeDispatcher serve(byte[] content) {
-    RangeDispatcher files = new RangeDispatcher(content);
-    server.setDispatcher(files);
-    return files;
-  }
-
   private DownloadRequest.Builder request() {
-    return DownloadRequest.newBuilder(server.url("/file.bin").uri(), dir.resolve("file.bin"));
+    return DownloadRequest.newBuilder(uri(), dir.resolve("file.bin"));
   }
 
   @Test

@@ -7,10 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.rangefetch.testing.DirectoryWatch;
+import io.rangefetch.testing.Exchange;
+import io.rangefetch.testing.Fault;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Exchange;
-import io.rangefetch.testing.RangeDispatcher.Fault;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;
@@ -20,17 +21,12 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32C;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.junit5.StartStop;
@@ -97,7 +93,8 @@ class LiveRecordTest {
           .threads(1).build());
       assertNotNull(stalling.awaitRequest(rangeStartingAt(3L * CHUNK), Outcome.PATIENCE),
           stalling.exchanges()::toString);
-      assertTrue(awaitInDir(() -> THREE_CHUNKS.equals(writtenIn(liveRecord()))),
+      assertTrue(DirectoryWatch.await(dir, Outcome.PATIENCE,
+          () -> THREE_CHUNKS.equals(writtenIn(liveRecord()))),
           () -> "the live record lists " + writtenIn(liveRecord()));
       assertEquals("", done(), "no durable checkpoint within the interval");
       // The record first: the part file holds at least what it lists.
@@ -256,25 +253,6 @@ class LiveRecordTest {
   private List<String> namesInDir() throws IOException {
     try (var listing = Files.list(dir)) {
       return listing.map(p -> p.getFileName().toString()).sorted().toList();
-    }
-  }
-
-  /** Waits until {@code condition} holds, woken by every change in {@link #dir}. */
-  private boolean awaitInDir(BooleanSupplier condition) throws Exception {
-    long deadline = System.nanoTime() + Outcome.PATIENCE.toNanos();
-    try (WatchService watcher = dir.getFileSystem().newWatchService()) {
-      dir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE,
-          StandardWatchEventKinds.ENTRY_MODIFY);
-      while (!condition.getAsBoolean()) {
-        long left = deadline - System.nanoTime();
-        WatchKey key = left > 0 ? watcher.poll(left, TimeUnit.NANOSECONDS) : null;
-        if (key == null) {
-          return condition.getAsBoolean();
-        }
-        key.pollEvents();
-        key.reset();
-      }
-      return true;
     }
   }
 }

@@ -4,10 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rangefetch.testing.Exchange;
+import io.rangefetch.testing.Fault;
+import io.rangefetch.testing.FlightGauge;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Exchange;
-import io.rangefetch.testing.RangeDispatcher.Fault;
 import io.rangefetch.testing.RecordingDownloadListener;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
@@ -36,7 +37,7 @@ class MirrorsTest {
   @StartStop private final MockWebServer second = new MockWebServer();
   @TempDir Path dir;
   private final RecordingDownloadListener listener = new RecordingDownloadListener();
-  private final RangeDispatcher.FlightGauge gauge = new RangeDispatcher.FlightGauge();
+  private final FlightGauge gauge = new FlightGauge();
 
   private RangeDispatcher serve(MockWebServer server, byte[] content) {
     RangeDispatcher files = new RangeDispatcher(content).shareFlightGauge(gauge);

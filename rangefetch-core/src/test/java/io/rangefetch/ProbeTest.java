@@ -5,10 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rangefetch.testing.Exchange;
+import io.rangefetch.testing.Fault;
+import io.rangefetch.testing.Framing;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Exchange;
-import io.rangefetch.testing.RangeDispatcher.Framing;
 import io.rangefetch.testing.RecordingDownloadListener;
 import io.rangefetch.testing.RecordingDownloadListener.Event;
 import io.rangefetch.testing.SeededBytes;
@@ -242,7 +243,7 @@ class ProbeTest {
   @Test
   void probeOfAMissingFileFailsWithTheStatus() {
     // given
-    files.always(RangeDispatcher.Fault.status(404), RangeDispatcher.anyRequest());
+    files.always(Fault.status(404), RangeDispatcher.anyRequest());
 
     // when
     try (RangeDownloader downloader = TestDownloaders.newBuilder().build()) {
@@ -275,7 +276,7 @@ class ProbeTest {
   @Test
   void firstResponseWithAnotherRangeThanAskedIsReadAsOneStream() throws Exception {
     // given the first request is answered with bytes 1000 further on, labelled so
-    files.always(RangeDispatcher.Fault.shiftedContentRange(1000), RangeDispatcher.rangeStartingAt(0));
+    files.always(Fault.shiftedContentRange(1000), RangeDispatcher.rangeStartingAt(0));
     Path target = dir.resolve("file.bin");
 
     // when

@@ -4,37 +4,30 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rangefetch.DownloadException.Reason;
+import io.rangefetch.testing.Exchange;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Exchange;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import mockwebserver3.MockWebServer;
-import mockwebserver3.junit5.StartStop;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Redirects are followed once, bounded, over http(s) only; chunks go to the final URL. */
-class RedirectsTest {
+class RedirectsTest extends ServedFileTest {
   private static final byte[] CONTENT = SeededBytes.of(300 * 1024, 6);
 
-  @StartStop private final MockWebServer server = new MockWebServer();
-  @TempDir Path dir;
   private RangeDispatcher files;
   private Path target;
 
   @BeforeEach
   void serveContent() {
-    files = new RangeDispatcher(CONTENT);
-    server.setDispatcher(files);
+    files = serve(CONTENT);
     target = dir.resolve("file.bin");
   }
 
@@ -45,13 +38,6 @@ class RedirectsTest {
   private Outcome<DownloadResult> download(RangeDownloader.Builder builder, String path) {
     try (RangeDownloader downloader = builder.build()) {
       return Outcome.of(downloader.start(DownloadRequest.newBuilder(uri(path), target).build()));
-    }
-  }
-
-  private void assertDirectoryEmpty() throws Exception {
-    try (var listing = Files.list(dir)) {
-      List<Path> left = listing.toList();
-      assertTrue(left.isEmpty(), () -> "left behind: " + left);
     }
   }
 

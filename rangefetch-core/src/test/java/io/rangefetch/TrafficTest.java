@@ -5,44 +5,28 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rangefetch.testing.Exchange;
 import io.rangefetch.testing.Outcome;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Exchange;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestDownloaders;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import mockwebserver3.MockWebServer;
-import mockwebserver3.junit5.StartStop;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Traffic control seen from the origin: rate limits in bytes the server wrote over time, the
  * per-host connection cap in responses it wrote at once, 503 with Retry-After in when requests
  * came back.
  */
-class TrafficTest {
+class TrafficTest extends ServedFileTest {
   private static final long MIB = 1024 * 1024;
   private static final long SECOND = 1_000_000_000L;
   private static final int SEND_BUFFER = 32 * 1024;
-
-  @StartStop private final MockWebServer server = new MockWebServer();
-  @TempDir Path dir;
-
-  private RangeDispatcher serve(byte[] content) {
-    RangeDispatcher files = new RangeDispatcher(content);
-    server.setDispatcher(files);
-    return files;
-  }
-
-  private URI uri() {
-    return server.url("/file.bin").uri();
-  }
 
   /** Bytes per second the origin wrote between the moments it had written {@code from}, {@code to}. */
   private static double rateBetween(RangeDispatcher files, long from, long to) {

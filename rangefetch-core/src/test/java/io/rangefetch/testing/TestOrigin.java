@@ -1,8 +1,5 @@
 package io.rangefetch.testing;
 
-import io.rangefetch.testing.RangeDispatcher.Exchange;
-import io.rangefetch.testing.RangeDispatcher.Fault;
-import io.rangefetch.testing.RangeDispatcher.FlightGauge;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;

@@ -93,7 +93,7 @@ class TestOriginTest {
     assertArrayEquals(Arrays.copyOfRange(b, 100, 200), range.body());
     assertEquals(404, missing.statusCode());
     assertEquals(List.of("/a.bin", "/b.bin", "/none.bin"),
-        origin.requests().stream().map(RangeDispatcher.Exchange::path).toList());
+        origin.requests().stream().map(Exchange::path).toList());
     assertEquals(100, origin.requests("/b.bin").get(0).length());
     assertEquals(List.of("one"), origin.testHeaders("/a.bin"));
     assertCounted(5000 + 100, () -> origin.sentBytes("/a.bin") + origin.sentBytes("/b.bin"),

@@ -5,16 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.rangefetch.testing.RangeDispatcher.Exchange;
+import io.rangefetch.testing.DirectoryWatch;
+import io.rangefetch.testing.Exchange;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestOrigin;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -383,21 +381,7 @@ class CrashRestartTest {
 
   /** Waits until {@code condition} holds, woken by every change in {@code dir}; false after 90 s. */
   static boolean awaitInDir(Path downloads, BooleanSupplier condition) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-    try (WatchService watcher = downloads.getFileSystem().newWatchService()) {
-      downloads.register(watcher, StandardWatchEventKinds.ENTRY_CREATE,
-          StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE);
-      while (!condition.getAsBoolean()) {
-        long left = deadline - System.nanoTime();
-        WatchKey key = left > 0 ? watcher.poll(left, TimeUnit.NANOSECONDS) : null;
-        if (key == null) {
-          return condition.getAsBoolean();
-        }
-        key.pollEvents();
-        key.reset();
-      }
-      return true;
-    }
+    return DirectoryWatch.await(downloads, Duration.ofSeconds(WAIT_SECONDS), condition);
   }
 
   /**

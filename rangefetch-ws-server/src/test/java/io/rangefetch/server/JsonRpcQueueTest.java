@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rangefetch.Limits;
-import io.rangefetch.testing.RangeDispatcher.Exchange;
+import io.rangefetch.testing.Exchange;
 import io.rangefetch.testing.Sha256;
 import io.rangefetch.testing.TestOrigin;
 import java.nio.file.Files;

@@ -5,9 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rangefetch.testing.DirectoryWatch;
+import io.rangefetch.testing.Exchange;
+import io.rangefetch.testing.Fault;
 import io.rangefetch.testing.RangeDispatcher;
-import io.rangefetch.testing.RangeDispatcher.Exchange;
-import io.rangefetch.testing.RangeDispatcher.Fault;
 import io.rangefetch.testing.SeededBytes;
 import io.rangefetch.testing.Sha256;
 import java.io.BufferedReader;
@@ -196,21 +197,8 @@ class RangefetchCliJarIT {
    * time the control file or the live record changes; false after 60 s.
    */
   private static boolean awaitRecordedBytes(Path control, long bytes) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    try (java.nio.file.WatchService watcher = control.getFileSystem().newWatchService()) {
-      control.getParent().register(watcher, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE,
-          java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY);
-      while (recordedBytes(control) < bytes) {
-        long left = deadline - System.nanoTime();
-        java.nio.file.WatchKey key = left > 0 ? watcher.poll(left, TimeUnit.NANOSECONDS) : null;
-        if (key == null) {
-          return false;
-        }
-        key.pollEvents();
-        key.reset();
-      }
-      return true;
-    }
+    return DirectoryWatch.await(control.getParent(), Duration.ofSeconds(60),
+        () -> recordedBytes(control) >= bytes);
   }
 
   /**
