@@ -196,6 +196,45 @@ class ClusterUpdateTest {
   }
 
   @Test
+  void newUrlOfAFailedDownloadNoNodeRunsQueuesItForAnyNodeFromTheBytesOnDisk() throws Exception {
+    // given a download that failed on B when its link died, then B restarted
+    first = new TestOrigin();
+    second = new TestOrigin();
+    byte[] content = first.file("/a.bin", SIZE);
+    first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
+    second.file("/a.bin", SIZE);
+    String store = DATABASE.newDatabase();
+    Path shared = root.resolve("shared");
+    String id;
+    long kept;
+    try (RunningServer b = node(shared, store, "node-b");
+        ProtocolClient clientOfB = b.connectApi()) {
+      id = add(clientOfB, first.uri("/a.bin"), "");
+      awaitBytes(clientOfB, id, 2 * CHUNK);
+      first.remove("/a.bin");
+      kept = clientOfB.awaitState(id, "failed").get("bytesDone").asLong();
+    }
+    try (RunningServer b = node(shared, store, "node-b");
+        RunningServer a = node(shared, store, "node-a");
+        ProtocolClient clientOfA = a.connectApi()) {
+
+      // when a client of A gives it the URL of the same file elsewhere
+      JsonNode updated = clientOfA.request("u", "{\"op\":\"update\",\"id\":\"" + id
+          + "\",\"url\":\"" + second.uri("/a.bin") + "\"}");
+      JsonNode done = clientOfA.awaitState(id, "completed");
+
+      // then it went back to the queue, and a node ran it from the bytes on disk
+      assertEquals("ok", updated.get("type").asText(), updated.toString());
+      assertTrue(updated.get("download").get("error").isNull(), updated.toString());
+      assertTrue(kept > 0);
+      assertEquals(Sha256.of(content), sha256Of(done));
+      assertTrue(second.sentBytes("/a.bin") > 0
+          && second.sentBytes("/a.bin") <= SIZE - kept + CHUNK,
+          () -> second.sentBytes("/a.bin") + " bytes sent after " + kept + " were on disk");
+    }
+  }
+
+  @Test
   void refusedUpdatesGetTheSameErrorThroughAnyNode() throws Exception {
     // given a download B completed
     first = new TestOrigin();
