@@ -6,6 +6,7 @@ import io.rangefetch.server.protocol.ErrorCode;
 import io.rangefetch.server.protocol.Json;
 import io.rangefetch.server.protocol.StatusJson;
 import io.rangefetch.server.protocol.StatusJson.ErrorJson;
+import io.rangefetch.server.protocol.UpdateCommand;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -39,8 +40,10 @@ final class CommandExchange {
    * @param command the row's id
    * @param downloadId the download's id
    * @param op the command
+   * @param update the fields of an {@code update}; null for the other commands
    */
-  record Pending(long command, String downloadId, SharedStore.Op op) {}
+  record Pending(long command, String downloadId, SharedStore.Op op,
+      @Nullable UpdateCommand update) {}
 
   /**
    * What a command did, as the result column holds it.
@@ -64,15 +67,18 @@ final class CommandExchange {
    * Writes a command for {@code owner} and the notification that wakes it, in the caller's
    * transaction, which holds the download's row.
    *
+   * @param update the fields of an {@code update}, its {@code args}; null for the others
    * @return the command's row id, to {@link #await}
    */
-  long send(Connection c, SharedStore.Op op, String id, String owner) throws SQLException {
+  long send(Connection c, SharedStore.Op op, @Nullable UpdateCommand update, String id,
+      String owner) throws SQLException {
     long command;
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO rangefetch_command"
-        + " (download_id, node, op) VALUES (?, ?, ?) RETURNING id")) {
+        + " (download_id, node, op, args) VALUES (?, ?, ?, ?::jsonb) RETURNING id")) {
       ps.setLong(1, DownloadRows.number(id));
       ps.setString(2, owner);
       ps.setString(3, op.name());
+      ps.setString(4, update == null ? null : DownloadRows.json(update));
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         command = rs.getLong(1);
@@ -177,14 +183,19 @@ final class CommandExchange {
   /** @return the commands waiting for this node, oldest first */
   List<Pending> pending(Connection c) throws SQLException {
     List<Pending> pending = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT id, download_id, op FROM"
+    try (PreparedStatement ps = c.prepareStatement("SELECT id, download_id, op, args::text FROM"
         + " rangefetch_command WHERE node = ? AND done_at IS NULL ORDER BY id")) {
       ps.setString(1, node);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
+          String args = rs.getString(4);
           pending.add(new Pending(rs.getLong(1), Long.toString(rs.getLong(2)),
-              SharedStore.Op.valueOf(rs.getString(3))));
+              SharedStore.Op.valueOf(rs.getString(3)),
+              args == null ? null : Json.mapper().readValue(args, UpdateCommand.class)));
         }
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new SQLException("a command's arguments are not valid: " + e.getOriginalMessage(),
+            e);
       }
     }
     return pending;

@@ -35,6 +35,8 @@ final class DownloadRows {
   private static final String LIVE_URL = "state NOT IN ('failed', 'cancelled')";
   /** A payload must stay under PostgreSQL's 8000 bytes; a longer status is read from the table. */
   private static final int MAX_PAYLOAD = 7900;
+  /** PostgreSQL's SQLSTATE of a unique index that refused a row. */
+  private static final String UNIQUE_VIOLATION = "23505";
 
   /**
    * A download claimed by this node.
@@ -271,6 +273,8 @@ final class DownloadRows {
         yield state.equals("cancelled") ? null : "cancelled";
       }
       case REMOVE -> null;
+      case UPDATE -> throw new IllegalArgumentException("an update carries its fields;"
+          + " use applyUpdate");
     };
     if (op == SharedStore.Op.REMOVE) {
       delete(c, origin, status.id());
@@ -298,6 +302,51 @@ final class DownloadRows {
       notify(c, ClusterMessage.queue(origin));
     }
     return changed;
+  }
+
+  /**
+   * Writes the record of a download no live node holds, changed by an {@code update}
+   * ({@link SharedStore.Node#updateRecord}), and tells the nodes: the next node to claim it
+   * runs from the new URL, mirrors and limit. A failed download it queued again goes back to the
+   * queue, for any node, as a resumed one does.
+   *
+   * @param row the download's row, locked by {@link #lock}
+   * @param updated its record afterwards
+   * @return the status afterwards
+   * @throws CommandException {@code conflict} if the download would take the URL of another
+   *     download of the cluster that is not failed or cancelled
+   */
+  static StatusJson applyUpdate(Connection c, Row row, StoredDownload updated)
+      throws SQLException {
+    StatusJson status = updated.status();
+    if (updated.equals(row.stored())) {
+      return status;
+    }
+    boolean queuedAgain = status.state().equals("queued")
+        && !row.stored().status().state().equals("queued");
+    // Its own URL (of the unique index of live URLs) stays the one it was added with, as when
+    // the node that runs a download takes an update.
+    try (PreparedStatement ps = c.prepareStatement("UPDATE rangefetch_download SET record ="
+        + " ?::jsonb, state = ?, updated_at = now(),"
+        + " owner = CASE WHEN ? THEN NULL ELSE owner END WHERE id = ?")) {
+      ps.setString(1, json(updated));
+      ps.setString(2, status.state());
+      ps.setBoolean(3, queuedAgain);
+      ps.setLong(4, number(status.id()));
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+        throw new CommandException(ErrorCode.CONFLICT, "download " + status.id() + " cannot run"
+            + " again: the cluster has another download of " + row.stored().status().url()
+            + " that is not failed or cancelled; remove one of them");
+      }
+      throw e;
+    }
+    notify(c, ClusterMessage.status(ClusterMessage.TABLE, status));
+    if (queuedAgain) {
+      notify(c, ClusterMessage.queue(ClusterMessage.TABLE));
+    }
+    return status;
   }
 
   private static void refuseIf(boolean refused, StatusJson status, String op) {

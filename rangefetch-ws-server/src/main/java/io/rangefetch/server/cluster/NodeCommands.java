@@ -6,6 +6,8 @@ import io.rangefetch.server.protocol.CommandException;
 import io.rangefetch.server.protocol.ErrorCode;
 import io.rangefetch.server.protocol.StatusJson;
 import io.rangefetch.server.protocol.StatusJson.ErrorJson;
+import io.rangefetch.server.protocol.StoredDownload;
+import io.rangefetch.server.protocol.UpdateCommand;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -13,14 +15,15 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.Predicate;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The pause, resume, cancel and remove of the cluster's downloads as one node carries them out:
- * on a download it runs, at once; sent to the node that holds the download; or applied in the
- * table to a download no live node holds. The commands other nodes sent to this one go the same
- * way. Thread-safe.
+ * The pause, resume, cancel, remove and update of the cluster's downloads as one node carries
+ * them out: on a download it runs, at once; sent to the node that holds the download; or applied
+ * in the table to a download no live node holds. The commands other nodes sent to this one go
+ * the same way. Thread-safe.
  */
 final class NodeCommands {
   private static final Logger LOG = LoggerFactory.getLogger(NodeCommands.class);
@@ -58,8 +61,18 @@ final class NodeCommands {
 
   /** Carries out a command of this node's clients; see {@link SharedStore#command}. */
   StatusJson command(Op op, String id) {
+    return command(op, null, id);
+  }
+
+  /** Carries out an update of this node's clients; see {@link SharedStore#update}. */
+  StatusJson update(String id, UpdateCommand update) {
+    return command(Op.UPDATE, update, id);
+  }
+
+  /** @param update the fields of an {@code update}; null for the other commands */
+  private StatusJson command(Op op, @Nullable UpdateCommand update, String id) {
     if (settledHere.test(id)) {
-      return node.commandHere(op, id); // claimed here while the service looked
+      return here(op, update, id); // claimed here while the service looked
     }
     long sent = 0;
     long marker = 0;
@@ -71,9 +84,9 @@ final class NodeCommands {
         DownloadRows.Row row = DownloadRows.lock(c, id).orElseThrow(() -> notFound(id));
         owner = row.owner();
         if (owner != null && row.leaseLive() && !owner.equals(nodeId)) {
-          sent = exchange.send(c, op, id, owner);
+          sent = exchange.send(c, op, update, id, owner);
         } else {
-          applied = DownloadRows.applyWithoutOwner(c, op, row);
+          applied = applyWithoutOwner(c, op, update, row);
           marker = exchange.mark(c);
         }
         c.commit();
@@ -129,9 +142,9 @@ final class NodeCommands {
       try {
         StatusJson status;
         if (settledHere.test(p.downloadId())) {
-          status = node.commandHere(p.op(), p.downloadId());
+          status = here(p.op(), p.update(), p.downloadId());
         } else {
-          status = applyInDatabase(p.op(), p.downloadId());
+          status = applyInDatabase(p.op(), p.update(), p.downloadId());
           if (p.op() == Op.CANCEL) {
             afterCancel.run();
           }
@@ -159,14 +172,14 @@ final class NodeCommands {
   }
 
   /** A command for a download the database says is this node's, but which it no longer has. */
-  private StatusJson applyInDatabase(Op op, String id) {
+  private StatusJson applyInDatabase(Op op, @Nullable UpdateCommand update, String id) {
     StatusJson applied;
     try (Connection c = pool.getConnection()) {
       c.setAutoCommit(false);
       try {
         DownloadRows.Row row = DownloadRows.lock(c, id).orElseThrow(() -> notFound(id));
         // Shown by the feeds of every node, this one included, before the sender's answer.
-        applied = DownloadRows.applyWithoutOwner(c, op, row);
+        applied = applyWithoutOwner(c, op, update, row);
         c.commit();
       } catch (SQLException | RuntimeException e) {
         c.rollback();
@@ -178,6 +191,25 @@ final class NodeCommands {
       throw unreachable(e);
     }
     return applied;
+  }
+
+  /** A command on a download this node holds, as its own clients' commands are carried out. */
+  private StatusJson here(Op op, @Nullable UpdateCommand update, String id) {
+    return op == Op.UPDATE ? node.updateHere(id, requireFields(update)) : node.commandHere(op, id);
+  }
+
+  /** A command applied in the table, to a download no live node holds. */
+  private StatusJson applyWithoutOwner(Connection c, Op op, @Nullable UpdateCommand update,
+      DownloadRows.Row row) throws SQLException {
+    if (op != Op.UPDATE) {
+      return DownloadRows.applyWithoutOwner(c, op, row);
+    }
+    StoredDownload updated = node.updateRecord(row.stored(), requireFields(update));
+    return DownloadRows.applyUpdate(c, row, updated);
+  }
+
+  private static UpdateCommand requireFields(@Nullable UpdateCommand update) {
+    return Objects.requireNonNull(update, "an update without its fields");
   }
 
   private static CommandException notFound(String id) {

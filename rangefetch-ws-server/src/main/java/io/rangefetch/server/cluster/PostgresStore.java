@@ -5,6 +5,7 @@ import io.rangefetch.internal.DaemonThreads;
 import io.rangefetch.server.download.SharedStore;
 import io.rangefetch.server.protocol.StatusJson;
 import io.rangefetch.server.protocol.StoredDownload;
+import io.rangefetch.server.protocol.UpdateCommand;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -204,6 +205,11 @@ public final class PostgresStore implements SharedStore {
   @Override
   public StatusJson command(Op op, String id) {
     return require().nodeCommands().command(op, id);
+  }
+
+  @Override
+  public StatusJson update(String id, UpdateCommand update) {
+    return require().nodeCommands().update(id, update);
   }
 
   @Override

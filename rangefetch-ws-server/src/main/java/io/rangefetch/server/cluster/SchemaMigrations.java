@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 final class SchemaMigrations {
   private static final Logger LOG = LoggerFactory.getLogger(SchemaMigrations.class);
   /** The versions, in order; a file is never edited once released, a change is a new one. */
-  static final List<String> FILES = List.of("V1__downloads.sql", "V2__history.sql");
+  static final List<String> FILES = List.of("V1__downloads.sql", "V2__history.sql",
+      "V3__command_args.sql");
   /** An arbitrary key of the advisory lock, the same for every rangefetch server. */
   private static final long LOCK_KEY = 0x7261_6e67_6566_6574L; // "rangefet"
 

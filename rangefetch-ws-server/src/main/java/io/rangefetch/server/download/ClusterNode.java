@@ -6,9 +6,11 @@ import io.rangefetch.Limits;
 import io.rangefetch.server.protocol.CommandException;
 import io.rangefetch.server.protocol.StatusJson;
 import io.rangefetch.server.protocol.StoredDownload;
+import io.rangefetch.server.protocol.UpdateCommand;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +23,8 @@ final class ClusterNode implements SharedStore.Node {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
 
   private final LocalCommands local;
+  private final BiFunction<String, UpdateCommand, StatusJson> updates;
+  private final UrlPolicy policy;
   private final SharedStore shared;
   private final DownloadRegistry registry;
   private final DownloadRecords records;
@@ -30,9 +34,17 @@ final class ClusterNode implements SharedStore.Node {
   // ids of downloads paused because the database was lost (park); guarded by itself
   private final Set<String> parked = new LinkedHashSet<>();
 
-  ClusterNode(LocalCommands local, SharedStore shared, DownloadRegistry registry,
-      DownloadRecords records, CoreRuns runs, StatusPublisher publisher, Limits limits) {
+  /**
+   * @param updateHere carries out an {@code update} of a download this node holds, as for its
+   *     own clients
+   * @param policy which URLs an {@code update} of a download no node runs may give
+   */
+  ClusterNode(LocalCommands local, BiFunction<String, UpdateCommand, StatusJson> updateHere,
+      UrlPolicy policy, SharedStore shared, DownloadRegistry registry, DownloadRecords records,
+      CoreRuns runs, StatusPublisher publisher, Limits limits) {
     this.local = local;
+    this.updates = updateHere;
+    this.policy = policy;
     this.shared = shared;
     this.registry = registry;
     this.records = records;
@@ -94,7 +106,32 @@ final class ClusterNode implements SharedStore.Node {
       case RESUME -> local.resume(id);
       case CANCEL -> local.cancel(id);
       case REMOVE -> local.remove(id);
+      case UPDATE -> throw new IllegalArgumentException("an update carries its fields;"
+          + " use updateHere");
     };
+  }
+
+  @Override
+  public StatusJson updateHere(String id, UpdateCommand update) {
+    return updates.apply(id, update);
+  }
+
+  @Override
+  public StoredDownload updateRecord(StoredDownload stored, UpdateCommand update) {
+    if (!update.changesSources() && update.limitBps() == null) {
+      return stored;
+    }
+    // The same steps and checks as an update of a download this node runs, on a download
+    // restored from the record and in no registry: nothing runs, nothing is told.
+    ServerDownload download = ServerDownload.restore(stored, limits);
+    if (update.changesSources()) {
+      SourceUpdates.applyToRecord(policy, download, update);
+    }
+    Long asked = update.limitBps();
+    if (asked != null) {
+      TrafficLimits.limit(download, asked);
+    }
+    return download.stored();
   }
 
   @Override

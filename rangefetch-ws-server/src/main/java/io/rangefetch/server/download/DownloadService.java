@@ -136,8 +136,8 @@ public final class DownloadService implements AutoCloseable {
     Files.createDirectories(downloadDir);
     fileCheck.start();
     if (shared != null) {
-      shared.start(new ClusterNode(local, shared, registry, records, runs, publisher,
-          downloader.limits()));
+      shared.start(new ClusterNode(local, this::updateHere, urlPolicy, shared, registry, records,
+          runs, publisher, downloader.limits()));
       return;
     }
     StateFile state = store.load();
@@ -334,12 +334,25 @@ public final class DownloadService implements AutoCloseable {
    *     {@code conflict}
    */
   public StatusJson update(String id, UpdateCommand command) {
+    Objects.requireNonNull(command, "command");
+    if (elsewhere(id)) {
+      // A refused URL goes no further than this node; the node that holds the download checks
+      // the rest, as it would its own client's update.
+      SourceUpdates.checkUrls(urlPolicy, command);
+      return cluster().update(id, command);
+    }
+    return updateHere(id, command);
+  }
+
+  /** An update of a download this server runs (in a cluster: this node holds it). */
+  private StatusJson updateHere(String id, UpdateCommand command) {
+    ServerDownload download = find(id);
     StatusJson status = null;
     if (command.changesSources()) {
-      status = sourceUpdates.apply(elsewhere(id) ? null : find(id), id, command);
+      status = sourceUpdates.apply(download, command);
     }
     if (command.limitBps() != null || status == null) {
-      status = traffic.update(id, command);
+      status = traffic.update(download, command);
     }
     return status;
   }

@@ -371,6 +371,7 @@ final class ServerDownload {
     if (formerUrl != null) {
       download.formerUri = URI.create(formerUrl); // not shared yet: no lock needed
     }
+    download.node = s.node(); // in a cluster, until a node claims it (runsOn)
     return download;
   }
 }

@@ -2,6 +2,7 @@ package io.rangefetch.server.download;
 
 import io.rangefetch.server.protocol.StatusJson;
 import io.rangefetch.server.protocol.StoredDownload;
+import io.rangefetch.server.protocol.UpdateCommand;
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
@@ -28,7 +29,9 @@ public interface SharedStore extends AutoCloseable {
     /** {@code cancel}. */
     CANCEL,
     /** {@code remove}. */
-    REMOVE
+    REMOVE,
+    /** {@code update}, which carries its fields: {@link SharedStore#update}. */
+    UPDATE
   }
 
   /**
@@ -101,13 +104,25 @@ public interface SharedStore extends AutoCloseable {
    * Carries out a command for a download this node does not hold: on the node that holds it, or
    * in the database when no live node does.
    *
-   * @param op the command
+   * @param op the command, not {@link Op#UPDATE}
    * @param id the download's id
    * @return its status afterwards
    * @throws io.rangefetch.server.protocol.CommandException {@code not_found}, {@code conflict},
    *     or {@code internal} when the node or the database does not answer
    */
   StatusJson command(Op op, String id);
+
+  /**
+   * Carries out an {@code update} of a download this node does not hold: on the node that holds
+   * it, or on its record in the database when no live node does ({@link Node#updateRecord}).
+   *
+   * @param id the download's id
+   * @param update the fields of the {@code update}, their URLs checked by this node
+   * @return its status afterwards
+   * @throws io.rangefetch.server.protocol.CommandException as the update would locally, or
+   *     {@code internal} when the node or the database does not answer
+   */
+  StatusJson update(String id, UpdateCommand update);
 
   /**
    * Records the state of a download this node runs.
@@ -175,6 +190,28 @@ public interface SharedStore extends AutoCloseable {
      * @throws io.rangefetch.server.protocol.CommandException as the command would locally
      */
     StatusJson commandHere(Op op, String id);
+
+    /**
+     * Carries out an {@code update} sent by another node for a download of this node.
+     *
+     * @param id the download's id
+     * @param update the fields of the {@code update}
+     * @return its status afterwards
+     * @throws io.rangefetch.server.protocol.CommandException as the update would locally
+     */
+    StatusJson updateHere(String id, UpdateCommand update);
+
+    /**
+     * Applies an {@code update} to the record of a download no live node holds, with the checks
+     * of a local update: its URL (the one before kept as {@code formerUrl}), mirrors and rate
+     * limit; a failed download is queued again.
+     *
+     * @param stored the download's record
+     * @param update the fields of the {@code update}
+     * @return the record afterwards, the same if the update changes nothing
+     * @throws io.rangefetch.server.protocol.CommandException as the update would locally
+     */
+    StoredDownload updateRecord(StoredDownload stored, UpdateCommand update);
 
     /**
      * Tells whether this node has the download in its list, with a run of the core or its file.

@@ -14,7 +14,6 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,19 +64,25 @@ final class SourceUpdates {
   }
 
   /**
-   * Applies {@code update} to {@code download}, the download {@code id} of this node.
+   * The sources of an {@code update}, checked.
    *
-   * @param download the download, or null when it runs on another node of a cluster
-   * @return its status after the update
-   * @throws CommandException {@code bad_url}, {@code bad_request}, {@code conflict} if it
-   *     completed, was cancelled or runs elsewhere
+   * @param uri the download's URL afterwards
+   * @param mirrors its mirrors afterwards
    */
-  StatusJson apply(@Nullable ServerDownload download, String id, UpdateCommand update) {
-    Objects.requireNonNull(update, "update");
-    if (download == null) {
-      throw new CommandException(ErrorCode.CONFLICT, "download " + id + " runs on another node"
-          + " of the cluster, which takes no update yet; pause and remove it, then add it again");
+  record Checked(URI uri, List<URI> mirrors) {
+    List<String> mirrorUrls() {
+      return mirrors.stream().map(URI::toString).toList();
     }
+  }
+
+  /**
+   * Checks the sources of {@code update} against the policy and the download's state.
+   *
+   * @return the URL and mirrors the download takes
+   * @throws CommandException {@code bad_url}, {@code bad_request}, {@code conflict} if it
+   *     completed or was cancelled
+   */
+  static Checked check(UrlPolicy policy, ServerDownload download, UpdateCommand update) {
     URI uri = update.url() == null ? download.uri() : policy.check(update.url());
     List<String> mirrors = update.mirrors() == null ? download.options().mirrors()
         : update.mirrors();
@@ -88,8 +93,53 @@ final class SourceUpdates {
           + state.name().toLowerCase(Locale.ROOT) + ", so it takes no new URL or mirrors;"
           + " add the URL again to download it anew");
     }
-    registry.changeUrl(download, () -> download.changeSources(uri,
-        mirrorUris.stream().map(URI::toString).toList()));
+    return new Checked(uri, mirrorUris);
+  }
+
+  /**
+   * Checks, before a cluster sends the update to the node that holds the download, the URLs it
+   * gives: a refused one goes no further. That node checks it all again with {@link #check}.
+   *
+   * @throws CommandException {@code bad_url}, {@code bad_request}
+   */
+  static void checkUrls(UrlPolicy policy, UpdateCommand update) {
+    URI uri = update.url() == null ? null : policy.check(update.url());
+    List<String> mirrors = update.mirrors() == null ? List.of() : update.mirrors();
+    if (uri != null) {
+      checkMirrors(policy, uri, mirrors);
+    } else {
+      mirrors.forEach(policy::check);
+    }
+  }
+
+  /**
+   * Applies the sources of {@code update} to a download's record that no node of the cluster
+   * runs, as {@link #apply} does to a download: a failed one is queued again, for the node that
+   * claims it to continue from the bytes on disk.
+   *
+   * @param download the download restored from its record, in no registry
+   * @throws CommandException as {@link #check}
+   */
+  static void applyToRecord(UrlPolicy policy, ServerDownload download, UpdateCommand update) {
+    Checked checked = check(policy, download, update);
+    download.changeSources(checked.uri(), checked.mirrorUrls());
+    download.claimRetry();
+  }
+
+  /**
+   * Applies {@code update} to {@code download}, a download this server runs.
+   *
+   * @return its status after the update
+   * @throws CommandException {@code bad_url}, {@code bad_request}, {@code conflict} if it
+   *     completed or was cancelled
+   */
+  StatusJson apply(ServerDownload download, UpdateCommand update) {
+    Objects.requireNonNull(update, "update");
+    Checked checked = check(policy, download, update);
+    URI uri = checked.uri();
+    List<URI> mirrorUris = checked.mirrors();
+    DownloadState state = download.state();
+    registry.changeUrl(download, () -> download.changeSources(uri, checked.mirrorUrls()));
     DownloadHandle handle = download.handle();
     if (state == DownloadState.FAILED) {
       long generation = download.claimRetry();

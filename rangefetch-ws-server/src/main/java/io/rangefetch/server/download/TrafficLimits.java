@@ -78,35 +78,36 @@ public final class TrafficLimits {
   /**
    * Changes a download's own rate limit, at once for a running one; it is kept across restarts.
    *
-   * @param id the download's id
+   * @param download a download this server runs
    * @param command the fields of the {@code update}
    * @return the status afterwards
-   * @throws CommandException {@code not_found}; {@code conflict} if the download completed or was
-   *     cancelled, or runs on another node of a cluster
+   * @throws CommandException {@code conflict} if the download completed or was cancelled
    */
-  StatusJson update(String id, UpdateCommand command) {
-    if (service.elsewhere(id)) {
-      StatusJson status = service.get(id);
-      throw new CommandException(ErrorCode.CONFLICT, "download " + id + " is not run by this"
-          + " node" + (status.node() == null ? " (it waits in the cluster's queue)"
-              : " but by node " + status.node()) + ", and update does not reach across the"
-          + " cluster yet; nothing was changed; send the update to the server of that node"
-          + " once it runs the download");
-    }
-    ServerDownload download = service.find(id);
+  StatusJson update(ServerDownload download, UpdateCommand command) {
     Long asked = command.limitBps();
     if (asked == null) {
       return download.status();
     }
+    limit(download, asked);
+    service.changedByCommand(download);
+    return download.status();
+  }
+
+  /**
+   * Sets a download's own rate limit, checked against its state: of a download this server
+   * runs, or of one restored from the record of a download no node of the cluster runs.
+   *
+   * @param asked bytes per second, or 0 for none
+   * @throws CommandException {@code conflict} if the download completed or was cancelled
+   */
+  static void limit(ServerDownload download, long asked) {
     DownloadState state = download.state();
     if (state == DownloadState.COMPLETED || state == DownloadState.CANCELLED) {
-      throw new CommandException(ErrorCode.CONFLICT, "download " + id + " is "
+      throw new CommandException(ErrorCode.CONFLICT, "download " + download.id() + " is "
           + state.name().toLowerCase(Locale.ROOT) + ", so its limit cannot change; add the URL"
           + " again with \"limitBps\" to download it anew at that rate");
     }
     download.limitRate(atLeastTheMinimum(asked));
-    service.changedByCommand(download);
-    return download.status();
   }
 
   /** 0 (no limit) stays 0; a rate below the downloader's lowest becomes that. */
