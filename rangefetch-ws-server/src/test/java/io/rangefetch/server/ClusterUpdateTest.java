@@ -277,6 +277,51 @@ class ClusterUpdateTest {
   }
 
   @Test
+  void aCommandANodeCannotReadIsRefusedAndTheCommandsAfterItAreCarriedOut() throws Exception {
+    // given a download running on B, and a command row for B that B cannot read (as one from a
+    // node of a newer version would be)
+    first = new TestOrigin();
+    first.file("/a.bin", SIZE);
+    first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
+    String store = DATABASE.newDatabase();
+    try (RunningServer b = node(root.resolve("b"), store, "node-b");
+        ProtocolClient clientOfB = b.connectApi()) {
+      String id = add(clientOfB, first.uri("/a.bin"), "");
+      awaitBytes(clientOfB, id, CHUNK);
+      long unreadable;
+      try (Connection c = LocalPostgres.connect(store);
+          PreparedStatement ps = c.prepareStatement("INSERT INTO rangefetch_command"
+              + " (download_id, node, op) VALUES (?, 'node-b', 'FROM_THE_FUTURE') RETURNING id")) {
+        ps.setLong(1, Long.parseLong(id));
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          unreadable = rs.getLong(1);
+        }
+      }
+      try (RunningServer a = node(root.resolve("a"), store, "node-a");
+          ProtocolClient clientOfA = a.connectApi()) {
+
+        // when a client of A pauses the download
+        JsonNode paused = clientOfA.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
+
+        // then B carried out the pause, and answered the row it could not read as refused
+        assertEquals("ok", paused.get("type").asText(), paused.toString());
+        clientOfB.awaitState(id, "paused");
+        try (Connection c = LocalPostgres.connect(store);
+            PreparedStatement ps = c.prepareStatement("SELECT done_at IS NOT NULL,"
+                + " result->'error'->>'code' FROM rangefetch_command WHERE id = ?")) {
+          ps.setLong(1, unreadable);
+          try (ResultSet rs = ps.executeQuery()) {
+            assertTrue(rs.next());
+            assertTrue(rs.getBoolean(1), "the unreadable command is answered");
+            assertEquals("bad_request", rs.getString(2));
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void aria2ChangeOptionThroughANodeLimitsADownloadOfAnother() throws Exception {
     // given a download running on B, its response held by the origin
     first = new TestOrigin();

@@ -24,6 +24,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Commands for a download that runs on another node, table {@code rangefetch_command}: the
@@ -31,6 +33,7 @@ import org.jspecify.annotations.Nullable;
  * sender waits for that. Thread-safe.
  */
 final class CommandExchange {
+  private static final Logger LOG = LoggerFactory.getLogger(CommandExchange.class);
   /** How long a sender waits for the node that runs the download. */
   static final Duration ANSWER_WAIT = Duration.ofSeconds(20);
 
@@ -183,35 +186,61 @@ final class CommandExchange {
   /** @return the commands waiting for this node, oldest first */
   List<Pending> pending(Connection c) throws SQLException {
     List<Pending> pending = new ArrayList<>();
+    List<Long> unreadable = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement("SELECT id, download_id, op, args::text FROM"
         + " rangefetch_command WHERE node = ? AND done_at IS NULL ORDER BY id")) {
       ps.setString(1, node);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          String args = rs.getString(4);
-          pending.add(new Pending(rs.getLong(1), Long.toString(rs.getLong(2)),
-              SharedStore.Op.valueOf(rs.getString(3)),
-              args == null ? null : Json.mapper().readValue(args, UpdateCommand.class)));
+          Optional<Pending> one = read(rs.getLong(1), rs.getLong(2), rs.getString(3),
+              rs.getString(4));
+          if (one.isPresent()) {
+            pending.add(one.get());
+          } else {
+            unreadable.add(rs.getLong(1));
+          }
         }
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-        throw new SQLException("a command's arguments are not valid: " + e.getOriginalMessage(),
-            e);
       }
+    }
+    // Answered at once, so that one command this node cannot read (from a newer node, during
+    // an upgrade) does not hold up the others, nor leave its sender waiting.
+    for (long command : unreadable) {
+      finish(c, command, new Result(null, new ErrorJson(ErrorCode.BAD_REQUEST.code(), "node "
+          + node + " cannot read this command (sent by a node of a newer version?); upgrade"
+          + " every node of the cluster to the same version")));
     }
     return pending;
   }
 
+  private Optional<Pending> read(long command, long downloadId, String op,
+      @Nullable String args) {
+    try {
+      return Optional.of(new Pending(command, Long.toString(downloadId),
+          SharedStore.Op.valueOf(op),
+          args == null ? null : Json.mapper().readValue(args, UpdateCommand.class)));
+    } catch (IllegalArgumentException | java.io.IOException e) {
+      // Not the arguments: a URL in them may carry a password.
+      LOG.warn("command {} for download {}: cannot read its op {} or its arguments ({});"
+          + " answered as refused", command, downloadId, op, e.getClass().getSimpleName());
+      return Optional.empty();
+    }
+  }
+
   /** Writes a command's result and notifies its sender, in one transaction. */
   void finish(Connection c, Pending pending, Result result) throws SQLException {
+    finish(c, pending.command(), result);
+  }
+
+  private void finish(Connection c, long command, Result result) throws SQLException {
     c.setAutoCommit(false);
     try {
       try (PreparedStatement ps = c.prepareStatement("UPDATE rangefetch_command SET done_at ="
           + " now(), result = ?::jsonb WHERE id = ?")) {
         ps.setString(1, DownloadRows.json(result));
-        ps.setLong(2, pending.command());
+        ps.setLong(2, command);
         ps.executeUpdate();
       }
-      DownloadRows.notify(c, ClusterMessage.done(node, pending.command()));
+      DownloadRows.notify(c, ClusterMessage.done(node, command));
       c.commit();
     } catch (SQLException | RuntimeException e) {
       c.rollback();
