@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What rangefetch takes as the URL of a download, and how it shows one. The library, the
@@ -14,6 +16,7 @@ import java.util.Objects;
  */
 public final class DownloadUrls {
   private static final String HOW = "; write it as https://host/path";
+  private static final Pattern USER_INFO = Pattern.compile("//[^/?#]*@");
 
   private DownloadUrls() {}
 
@@ -32,8 +35,10 @@ public final class DownloadUrls {
     try {
       uri = new URI(text.strip());
     } catch (URISyntaxException e) {
-      throw new IllegalArgumentException("\"" + text + "\" is not a URL: " + e.getReason()
-          + " at index " + e.getIndex() + "; percent-encode spaces and special characters", e);
+      // Not chained: the cause's message quotes the text whole, password included.
+      throw new IllegalArgumentException("\"" + withoutUserInfo(text) + "\" is not a URL: "
+          + e.getReason() + " at index " + e.getIndex()
+          + "; percent-encode spaces and special characters");
     }
     return check(uri);
   }
@@ -72,12 +77,13 @@ public final class DownloadUrls {
    * Checks the mirrors of a download of {@code uri}: each one a URL rangefetch downloads, none
    * given twice nor the download's own.
    *
-   * @param uri the download's URL
+   * @param uri the download's URL, or null to check the mirrors only among themselves (a
+   *     running download whose new URL is not taken yet may keep its old one as a mirror)
    * @param mirrors its mirrors, in order
    * @return the mirrors, in order
    * @throws IllegalArgumentException naming the first one refused
    */
-  public static List<URI> checkMirrors(URI uri, List<URI> mirrors) {
+  public static List<URI> checkMirrors(@Nullable URI uri, List<URI> mirrors) {
     List<URI> checked = new ArrayList<>();
     for (URI mirror : Objects.requireNonNull(mirrors, "mirrors")) {
       URI one = check(Objects.requireNonNull(mirror, "mirror"));
@@ -118,6 +124,12 @@ public final class DownloadUrls {
       s.append('#').append(uri.getRawFragment());
     }
     return URI.create(s.toString());
+  }
+
+  // For text that does not parse as a URI: whatever stands between "//" and an "@" before the
+  // path.
+  private static String withoutUserInfo(String text) {
+    return USER_INFO.matcher(text).replaceFirst("//");
   }
 
   private static boolean isHttp(URI uri) {

@@ -26,6 +26,15 @@ class DownloadUrlsTest {
   }
 
   @Test
+  void aUrlThatDoesNotParseIsQuotedWithoutItsPassword() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> DownloadUrls.parse("https://user:s3cret@exa mple.org/a?b=c@d"));
+    assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+    assertTrue(e.getMessage().contains("exa mple.org/a?b=c@d"), e.getMessage());
+    assertEquals(null, e.getCause(), "the cause would quote the text whole");
+  }
+
+  @Test
   void checkRefusesOtherSchemesRelativeUrlsAndMissingHostsWithoutShowingThePassword() {
     for (String url : List.of("ftp://user:secret@example.org/a", "/a.iso", "file:///etc/passwd",
         "http:///a.iso", "https://user:secret@/a")) {
@@ -61,5 +70,8 @@ class DownloadUrlsTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> DownloadUrls.checkMirrors(main, List.of(main)));
     assertTrue(e.getMessage().contains("given twice"), e.getMessage());
+    // Without the download's URL (a running download's new one may not be taken yet): the old
+    // URL may stay as a mirror.
+    assertEquals(List.of(main, mirror), DownloadUrls.checkMirrors(null, List.of(main, mirror)));
   }
 }

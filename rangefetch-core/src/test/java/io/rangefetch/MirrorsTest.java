@@ -240,6 +240,28 @@ class MirrorsTest {
   }
 
   @Test
+  void aRunningDownloadGivenANewUrlMayKeepItsOldOneAsAMirror() throws Exception {
+    // given a running download
+    serve(first, CONTENT).throttle(8 * 1024, Duration.ofMillis(20));
+    serve(second, CONTENT);
+    Path target = dir.resolve("file.bin");
+    try (RangeDownloader downloader = downloader()) {
+      DownloadHandle download = downloader.start(DownloadRequest
+          .newBuilder(at(first, "/file.bin"), target).listener(listener).build());
+      listener.await("chunkEnd", Outcome.PATIENCE);
+
+      // when given a new URL and, at once, its old one as a mirror (aria2's changeUri at
+      // position 0 does this), before the workers take the new URL
+      download.replaceUri(at(second, "/file.bin"));
+      download.replaceMirrors(List.of(at(first, "/file.bin")));
+
+      // then both are taken, and the file is right
+      Outcome.of(download).completed();
+    }
+    assertEquals(Sha256.of(CONTENT), Sha256.of(target));
+  }
+
+  @Test
   void newUrlOfAnotherFileStartsOverAndSaysWhy() throws Exception {
     // given a paused download
     serve(first, CONTENT).throttle(8 * 1024, Duration.ofMillis(20));

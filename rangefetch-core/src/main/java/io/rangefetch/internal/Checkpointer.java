@@ -126,6 +126,9 @@ final class Checkpointer {
     if (saved) {
       live.discard();
     }
+    // The next checkpoint one interval from now. Before the chunks finished meanwhile are
+    // looked at: one whose ask joined the checkpoint dropped here is seen below.
+    checkpoints.ranNow();
     boolean more;
     synchronized (lock) {
       if (saved) {
@@ -135,7 +138,6 @@ final class Checkpointer {
       lock.notifyAll();
       more = !closed && !pending.isEmpty();
     }
-    checkpoints.ranNow(); // the next checkpoint one interval from now
     if (more) {
       checkpoints.request();
     }

@@ -150,7 +150,9 @@ final class DownloadTask implements DownloadHandle {
 
   @Override
   public void replaceMirrors(List<URI> mirrors) {
-    List<URI> checked = DownloadUrls.checkMirrors(sources.main().uri(), mirrors);
+    // Among themselves only: a new URL given just before may not be taken yet, and the old one
+    // may stay as a mirror.
+    List<URI> checked = DownloadUrls.checkMirrors(null, mirrors);
     if (lifecycle.isTerminal()) {
       throw new IllegalStateException("download " + id + " is " + lifecycle.state()
           + "; mirrors apply to a running, paused or queued download only");

@@ -113,6 +113,31 @@ class JsonRpcServerTest {
   }
 
   @Test
+  void uriWithBlanksAroundIt_isKeptAsChecked_andTheDownloadStaysReadable() throws Exception {
+    // given the same file on two origins
+    byte[] content = origin.file("/w.bin", SIZE);
+    try (TestOrigin mirror = new TestOrigin();
+        RunningServer server = start(ServerConfig.newBuilder());
+        Aria2RpcClient rpc = Aria2RpcClient.connect(server, SECRET)) {
+      mirror.file("/w.bin", SIZE);
+      String second = mirror.uri("/w.bin").toString();
+
+      // when added with blanks around the URIs, as a hand-written call may have them
+      String gid = rpc.result("aria2.addUri",
+          List.of(" " + origin.uri("/w.bin") + "\n", "  " + second)).asText();
+      rpc.awaitNotification("aria2.onDownloadComplete", gid);
+
+      // then the URIs are kept as checked, without the blanks, and the download is listed
+      JsonNode uris = rpc.result("aria2.getUris", gid);
+      assertEquals(origin.uri("/w.bin").toString(), uris.get(0).get("uri").asText());
+      assertEquals(second, uris.get(1).get("uri").asText(), uris.toString());
+      assertEquals("complete", rpc.result("aria2.tellStatus", gid, List.of("status"))
+          .get("status").asText());
+      assertEquals(Sha256.of(content), Sha256.of(Files.readAllBytes(dir.resolve("w.bin"))));
+    }
+  }
+
+  @Test
   void getServers_listsEachSourceFetchedFrom() throws Exception {
     // given a slow download from two URIs of one file
     origin.file("/s.bin", SIZE);

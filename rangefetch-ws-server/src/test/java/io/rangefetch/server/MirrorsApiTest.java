@@ -282,6 +282,44 @@ class MirrorsApiTest {
   }
 
   @Test
+  void twoNewUrlsAndARestartBeforeTheResumeStillContinueThePartFileOfTheFirst() throws Exception {
+    // given a paused download with bytes on disk, and the same file at two other URLs
+    byte[] content = first.file("/a.bin", SIZE);
+    first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
+    second.file("/a.bin", SIZE);
+    try (TestOrigin third = new TestOrigin()) {
+      third.file("/a.bin", SIZE);
+      String id = addAndGetId(add(first.uri("/a.bin")));
+      awaitBytes(id, CHUNK);
+      client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
+      long kept = client.awaitState(id, "paused").get("bytesDone").asLong();
+
+      // when given one new URL, then another, and resumed after a restart (a new run of the
+      // core, which knows only what the server kept)
+      client.request("u1", "{\"op\":\"update\",\"id\":\"" + id
+          + "\",\"url\":\"" + second.uri("/a.bin") + "\"}");
+      client.request("u2", "{\"op\":\"update\",\"id\":\"" + id
+          + "\",\"url\":\"" + third.uri("/a.bin") + "\"}");
+      client.close();
+      server.close();
+      server = RunningServer.start(dir, io.rangefetch.server.ServerConfig.newBuilder()
+          .limits(Limits.newBuilder().maxThreads(4).maxBytesPerThread(CHUNK).build()));
+      client = server.connectApi();
+      client.request("r", "{\"op\":\"resume\",\"id\":\"" + id + "\"}");
+      JsonNode done = client.awaitState(id, "completed");
+
+      // then the last URL served only what was missing (give or take the chunk the pause cut
+      // short, as after any restart): the part file was the first URL's
+      assertEquals(Sha256.of(content), sha256Of(done));
+      assertEquals(third.uri("/a.bin").toString(), done.get("url").asText());
+      assertTrue(third.sentBytes("/a.bin") > 0
+          && third.sentBytes("/a.bin") <= SIZE - kept + CHUNK,
+          () -> third.sentBytes("/a.bin") + " bytes sent after " + kept + " were kept");
+      assertEquals(0, second.sentBytes("/a.bin"), "the second URL was never fetched");
+    }
+  }
+
+  @Test
   void updateOfACompletedDownloadIsAConflictAndAnEmptyOneABadRequest() throws Exception {
     first.file("/a.bin", 10_000);
     String id = addAndGetId(add(first.uri("/a.bin")));

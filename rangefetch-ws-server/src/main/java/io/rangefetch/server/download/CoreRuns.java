@@ -82,7 +82,7 @@ final class CoreRuns {
     }
     options.headers().forEach(request::header);
     options.mirrors().forEach(mirror -> request.mirror(URI.create(mirror)));
-    download.formerUri().ifPresent(request::formerUri);
+    download.takeFormerUri().ifPresent(request::formerUri);
     DownloadHandle handle;
     try {
       handle = downloader.start(request.build());

@@ -175,9 +175,11 @@ public final class DownloadService implements AutoCloseable {
    *     {@code limit} when the server keeps too many downloads
    */
   public StatusJson add(AddCommand command) {
-    Objects.requireNonNull(command, "command");
-    URI uri = urlPolicy.check(command.url());
-    SourceUpdates.checkMirrors(urlPolicy, uri, command.mirrors());
+    URI uri = urlPolicy.check(Objects.requireNonNull(command, "command").url());
+    List<URI> mirrors = SourceUpdates.checkMirrors(urlPolicy, uri, command.mirrors());
+    // The URLs as checked, not as typed: what is kept and shown must parse again as it is.
+    command = command.withSources(uri.toString(),
+        mirrors.stream().map(URI::toString).toList());
     FileNames.target(downloadDir, command.fileName());
     registry.findReusable(uri.toString()).ifPresent(fileCheck::checkNow);
     if (shared != null) {

@@ -29,11 +29,13 @@ import org.jspecify.annotations.Nullable;
  */
 final class ServerDownload {
   private final String id;
-  // Guarded by this: an update replaces them; formerUri is the URL before the last update
-  // (for the next run to continue its part file).
+  // Guarded by this: an update replaces them; formerUri is the URL whose part file the next
+  // run may continue (the one before the first update since a run last took it).
   private URI uri;
   private AddCommand options;
   private @Nullable URI formerUri;
+  // guarded by this: a run has been given formerUri since it was set
+  private boolean formerTaken;
 
   // guarded by this: the core's download, null while none runs (restored, paused or ended)
   private @Nullable DownloadHandle handle;
@@ -75,15 +77,24 @@ final class ServerDownload {
     return uri;
   }
 
-  /** The URL before the last {@code update}, whose part file the next run may continue. */
-  synchronized Optional<URI> formerUri() {
+  /**
+   * The URL whose part file the next run may continue: the one before the first
+   * {@code update} since a run last took it. Taking it marks it taken, so that a later update
+   * names the URL that run wrote under.
+   */
+  synchronized Optional<URI> takeFormerUri() {
+    formerTaken = formerUri != null;
     return Optional.ofNullable(formerUri);
   }
 
   /** Takes the sources of an {@code update}: {@code newUri} (or the same) and {@code mirrors}. */
   synchronized void changeSources(URI newUri, List<String> mirrors) {
     if (!newUri.equals(uri)) {
-      formerUri = uri;
+      // Two updates before a run: the part file is still the first URL's.
+      if (formerUri == null || formerTaken) {
+        formerUri = uri;
+        formerTaken = false;
+      }
       uri = newUri;
     }
     options = options.withSources(newUri.toString(), mirrors);

@@ -3,6 +3,7 @@ package io.rangefetch.server.download;
 import io.rangefetch.DownloadResult;
 import io.rangefetch.DownloadState;
 import io.rangefetch.DownloadStatus;
+import io.rangefetch.DownloadUrls;
 import io.rangefetch.Limits;
 import io.rangefetch.RangeSupport;
 import io.rangefetch.SourceStatus;
@@ -79,7 +80,7 @@ final class ShownStatus {
     shown.updatedAt = Instant.parse(kept.updatedAt());
     Boolean ranged = kept.rangesSupported();
     shown.core = new DownloadStatus(shown.state,
-        kept.finalUrl() == null ? uri : URI.create(kept.finalUrl()),
+        kept.finalUrl() == null ? DownloadUrls.redact(uri) : URI.create(kept.finalUrl()),
         kept.size() == null ? -1 : kept.size(), ranged == null ? RangeSupport.UNKNOWN
             : ranged ? RangeSupport.SUPPORTED : RangeSupport.NOT_SUPPORTED,
         0, shown.core.maxThreads(), shown.core.chunkBytes(), kept.bytesDone(), 0,
