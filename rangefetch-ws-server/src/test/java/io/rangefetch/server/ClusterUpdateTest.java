@@ -322,6 +322,51 @@ class ClusterUpdateTest {
   }
 
   @Test
+  void aCommandItsSenderGaveUpOnIsLeftForNoNodeToCarryOutLater() throws Exception {
+    // given a download paused on B, B stopped, and its row naming a node with a live lease
+    // that does not answer (as one overloaded, or cut off from its work, would not)
+    first = new TestOrigin();
+    first.file("/a.bin", SIZE);
+    first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
+    String store = DATABASE.newDatabase();
+    String id;
+    try (RunningServer b = node(root.resolve("b"), store, "node-b");
+        ProtocolClient clientOfB = b.connectApi()) {
+      id = add(clientOfB, first.uri("/a.bin"), "");
+      awaitBytes(clientOfB, id, CHUNK);
+      clientOfB.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
+      clientOfB.awaitState(id, "paused");
+    }
+    try (Connection c = LocalPostgres.connect(store);
+        PreparedStatement ps = c.prepareStatement("UPDATE rangefetch_download SET owner ="
+            + " 'node-ghost', lease_until = now() + interval '1 hour' WHERE id = ?")) {
+      ps.setLong(1, Long.parseLong(id));
+      assertEquals(1, ps.executeUpdate());
+    }
+    try (RunningServer a = node(root.resolve("a"), store, "node-a");
+        ProtocolClient clientOfA = a.connectApi()) {
+
+      // when a client of A resumes it, and its node does not take the command in time
+      JsonNode resumed = clientOfA.request("r", "{\"op\":\"resume\",\"id\":\"" + id + "\"}");
+
+      // then the client is told, and the command is marked as answered: a node-ghost that
+      // comes back finds nothing to carry out (it takes only commands without done_at)
+      assertEquals("error", resumed.get("type").asText(), resumed.toString());
+      assertEquals("internal", resumed.get("code").asText(), resumed.toString());
+      assertTrue(resumed.get("message").asText().contains("nothing was changed"),
+          resumed.toString());
+      try (Connection c = LocalPostgres.connect(store);
+          ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FILTER (WHERE done_at"
+              + " IS NULL), count(*) FILTER (WHERE result->'error'->>'code' = 'internal')"
+              + " FROM rangefetch_command WHERE node = 'node-ghost'")) {
+        assertTrue(rs.next());
+        assertEquals(0, rs.getLong(1), "a command left for node-ghost to carry out");
+        assertEquals(1, rs.getLong(2), "the resume, answered as failed");
+      }
+    }
+  }
+
+  @Test
   void aria2ChangeOptionThroughANodeLimitsADownloadOfAnother() throws Exception {
     // given a download running on B, its response held by the origin
     first = new TestOrigin();

@@ -113,15 +113,18 @@ final class CommandExchange {
     }
     Optional<Result> result;
     try (Connection c = connections.get()) {
+      // Too late from now on: a node that gets to the command later must not carry it out,
+      // as its sender is told it failed. A node that took it already answers below, or not.
+      expire(c, command);
       result = result(c, command);
     } catch (SQLException e) {
       throw new CommandException(ErrorCode.INTERNAL, "the database did not answer ("
           + DownloadRows.why(e) + "); try again once it is back");
     }
     Result r = result.orElseThrow(() -> new CommandException(ErrorCode.INTERNAL, "node "
-        + owner + ", which runs this download, did not answer within "
-        + ANSWER_WAIT.toSeconds() + " s; it may be overloaded or cut off from the database;"
-        + " try again, or wait until its lease lapses and another node takes the download over"));
+        + owner + ", which runs this download, took the command but did not answer within "
+        + ANSWER_WAIT.toSeconds() + " s; it may still be carried out: look at the download's"
+        + " status before you try again"));
     if (r.error() != null) {
       throw new CommandException(errorCode(r.error().code()), r.error().message());
     }
@@ -226,6 +229,34 @@ final class CommandExchange {
     }
   }
 
+  /**
+   * Takes a command before carrying it out, so that it is carried out once at most: not after
+   * its sender gave up on it, and not again when its result could not be written.
+   *
+   * @return false if it was taken already, or expired
+   */
+  boolean claim(Connection c, long command) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE rangefetch_command SET done_at ="
+        + " now() WHERE id = ? AND done_at IS NULL")) {
+      ps.setLong(1, command);
+      return ps.executeUpdate() == 1;
+    }
+  }
+
+  // Answers a command no node has taken yet as failed, for its node not to take it any more.
+  private void expire(Connection c, long command) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE rangefetch_command SET done_at ="
+        + " now(), result = ?::jsonb WHERE id = ? AND done_at IS NULL")) {
+      ps.setString(1, DownloadRows.json(new Result(null, new ErrorJson(
+          ErrorCode.INTERNAL.code(), "the node that runs this download did not take the"
+              + " command within " + ANSWER_WAIT.toSeconds() + " s; nothing was changed; it"
+              + " may be overloaded or cut off from the database; try again, or wait until its"
+              + " lease lapses and another node takes the download over"))));
+      ps.setLong(2, command);
+      ps.executeUpdate();
+    }
+  }
+
   /** Writes a command's result and notifies its sender, in one transaction. */
   void finish(Connection c, Pending pending, Result result) throws SQLException {
     finish(c, pending.command(), result);
@@ -260,7 +291,7 @@ final class CommandExchange {
 
   private static Optional<Result> result(Connection c, long command) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT result::text FROM rangefetch_command"
-        + " WHERE id = ? AND done_at IS NOT NULL")) {
+        + " WHERE id = ? AND result IS NOT NULL")) {
       ps.setLong(1, command);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {

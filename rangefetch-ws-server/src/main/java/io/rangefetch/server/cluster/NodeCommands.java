@@ -138,6 +138,13 @@ final class NodeCommands {
       return; // the next renewal looks again
     }
     for (CommandExchange.Pending p : pending) {
+      try (Connection c = pool.getConnection()) {
+        if (!exchange.claim(c, p.command())) {
+          continue; // its sender gave up waiting: too late to carry it out
+        }
+      } catch (SQLException e) {
+        return; // the next renewal looks again
+      }
       CommandExchange.Result result;
       try {
         StatusJson status;
