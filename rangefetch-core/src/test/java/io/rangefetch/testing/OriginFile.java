@@ -2,9 +2,11 @@ package io.rangefetch.testing;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -23,6 +25,8 @@ final class OriginFile implements BodyHooks {
   private final AtomicReference<Hold> hold = new AtomicReference<>(); // empty: none
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong completed = new AtomicLong();
+  // notified when completed grows
+  private final Object completions = new Object();
   // guarded by itself: {bytes sent in all, System.nanoTime()} after each slice
   private final List<long[]> timeline = new ArrayList<>();
   private volatile Threshold sentLatch; // null: none
@@ -81,6 +85,21 @@ final class OriginFile implements BodyHooks {
 
   long completedBytes() {
     return completed.get();
+  }
+
+  /** Waits until the completed bodies sum to at least {@code bytes}; false after the timeout. */
+  boolean awaitCompleted(long bytes, Duration timeout) throws InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    synchronized (completions) {
+      while (completed.get() < bytes) {
+        long left = end - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        TimeUnit.NANOSECONDS.timedWait(completions, left);
+      }
+      return true;
+    }
   }
 
   long sentBytes() {
@@ -179,9 +198,15 @@ final class OriginFile implements BodyHooks {
       freeze.freeze();
       sentThreshold.reached().countDown();
     }
-    if (completedLength > 0 && completed.addAndGet(completedLength) >= freezeAfterCompleted) {
-      freezeAfterCompleted = Long.MAX_VALUE;
-      freeze.freeze();
+    if (completedLength > 0) {
+      long done = completed.addAndGet(completedLength);
+      synchronized (completions) {
+        completions.notifyAll();
+      }
+      if (done >= freezeAfterCompleted) {
+        freezeAfterCompleted = Long.MAX_VALUE;
+        freeze.freeze();
+      }
     }
   }
 }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
@@ -169,6 +170,27 @@ public final class TestOrigin implements AutoCloseable {
    */
   public long completedBytes(String path) {
     return body(path).completedBytes();
+  }
+
+  /**
+   * Waits until the bodies of {@code path} sent whole sum to at least {@code bytes}: the count
+   * follows the client's last read by a moment.
+   *
+   * @return false if they did not within {@code timeout}
+   */
+  public boolean awaitCompleted(String path, long bytes, Duration timeout)
+      throws InterruptedException {
+    return body(path).awaitCompleted(bytes, timeout);
+  }
+
+  /**
+   * Waits for a request for {@code path} that matches.
+   *
+   * @return the request, or null if none came within {@code timeout}
+   */
+  public Exchange awaitRequest(String path, Predicate<Exchange> matching, Duration timeout)
+      throws InterruptedException {
+    return served(path).dispatcher().awaitRequest(matching, timeout);
   }
 
   /** Sums the body bytes of {@code path} handed to the connection. */

@@ -3,6 +3,7 @@ package io.rangefetch.testing;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,8 +17,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,22 +59,11 @@ class TestOriginTest {
     assertTrue(latch.await(WAIT_SECONDS, TimeUnit.SECONDS), what);
   }
 
-  private static boolean eventually(BooleanSupplier condition) throws InterruptedException {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        return false;
-      }
-      Thread.sleep(5);
-    }
-    return true;
-  }
-
-  /** The origin counts a slice just after the client may have read it: wait for the count. */
-  private static void assertCounted(long expected, LongSupplier actual, String what)
-      throws InterruptedException {
-    assertTrue(eventually(() -> actual.getAsLong() == expected),
-        () -> what + ": " + actual.getAsLong() + ", expected " + expected);
+  /** The origin counts a body just after the client may have read it: wait for the count. */
+  private void assertCompleted(String path, long expected) throws InterruptedException {
+    assertTrue(origin.awaitCompleted(path, expected, Duration.ofSeconds(WAIT_SECONDS)),
+        () -> "bytes completed: " + origin.completedBytes(path) + ", expected " + expected);
+    assertEquals(expected, origin.completedBytes(path), "bytes completed");
   }
 
   @Test
@@ -96,9 +84,11 @@ class TestOriginTest {
         origin.requests().stream().map(Exchange::path).toList());
     assertEquals(100, origin.requests("/b.bin").get(0).length());
     assertEquals(List.of("one"), origin.testHeaders("/a.bin"));
-    assertCounted(5000 + 100, () -> origin.sentBytes("/a.bin") + origin.sentBytes("/b.bin"),
+    await(origin.whenSent("/a.bin", 5000), "the bytes of /a.bin counted");
+    await(origin.whenSent("/b.bin", 100), "the bytes of /b.bin counted");
+    assertEquals(5000 + 100, origin.sentBytes("/a.bin") + origin.sentBytes("/b.bin"),
         "bytes sent");
-    assertCounted(5000, () -> origin.completedBytes("/a.bin"), "bytes completed");
+    assertCompleted("/a.bin", 5000);
   }
 
   /**
@@ -116,7 +106,7 @@ class TestOriginTest {
     assertFalse(response.isDone());
     release.run();
     assertArrayEquals(content, done(response).body());
-    assertCounted(content.length, () -> origin.completedBytes(path), "bytes completed");
+    assertCompleted(path, content.length);
   }
 
   @Test
@@ -151,7 +141,7 @@ class TestOriginTest {
     assertFalse(response.isDone());
     origin.thaw();
     assertArrayEquals(content, done(response).body());
-    assertCounted(content.length, () -> origin.completedBytes("/f.bin"), "bytes completed");
+    assertCompleted("/f.bin", content.length);
     assertTrue(origin.rateBetween("/f.bin", 0, content.length) > 0);
   }
 
@@ -164,14 +154,16 @@ class TestOriginTest {
     CompletableFuture<HttpResponse<byte[]>> first = get("/c.bin", "Range", "bytes=0-10239");
     assertEquals(206, done(first).statusCode());
     CompletableFuture<HttpResponse<byte[]>> second = get("/c.bin", "Range", "bytes=10240-");
-    assertTrue(eventually(() -> origin.requests("/c.bin").size() == 2), "no second request");
+    assertNotNull(origin.awaitRequest("/c.bin", r -> "bytes=10240-".equals(r.range()),
+        Duration.ofSeconds(WAIT_SECONDS)), "no second request");
+    assertEquals(2, origin.requests("/c.bin").size());
     origin.freeze();
 
     assertEquals(10 * 1024, origin.sentBytes("/c.bin"), "frozen before the second's first slice");
     assertFalse(second.isDone());
     origin.thaw();
     assertEquals(30 * 1024, done(second).body().length);
-    assertCounted(40 * 1024, () -> origin.completedBytes("/c.bin"), "bytes completed");
+    assertCompleted("/c.bin", 40 * 1024);
   }
 
   @Test
