@@ -53,6 +53,16 @@ class ClusterUpdateTest {
     }
   }
 
+  /** The same file on {@link #first}, slow, and on {@link #second}. */
+  private byte[] sameFileOnASlowAndAFastOrigin() throws Exception {
+    first = new TestOrigin();
+    second = new TestOrigin();
+    byte[] content = first.file("/a.bin", SIZE);
+    first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
+    second.file("/a.bin", SIZE);
+    return content;
+  }
+
   private static RunningServer node(Path dir, String store, String name) throws Exception {
     return RunningServer.start(dir, ServerConfig.newBuilder()
         .limits(Limits.newBuilder().maxConcurrentDownloads(4).maxThreads(4)
@@ -102,11 +112,7 @@ class ClusterUpdateTest {
   @Test
   void newUrlFromAClientOfANodeOnAPausedDownloadOfAnotherKeepsItsBytes() throws Exception {
     // given a download paused on B with bytes on disk, and the same file elsewhere
-    first = new TestOrigin();
-    second = new TestOrigin();
-    byte[] content = first.file("/a.bin", SIZE);
-    first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
-    second.file("/a.bin", SIZE);
+    byte[] content = sameFileOnASlowAndAFastOrigin();
     String store = DATABASE.newDatabase();
     try (RunningServer b = node(root.resolve("b"), store, "node-b");
         ProtocolClient clientOfB = b.connectApi()) {
@@ -144,11 +150,7 @@ class ClusterUpdateTest {
   @Test
   void newUrlOfADownloadNoNodeRunsIsKeptInItsRecordAndContinuesItsPartFile() throws Exception {
     // given a download paused on B, then B restarted: B holds its row, but runs nothing of it
-    first = new TestOrigin();
-    second = new TestOrigin();
-    byte[] content = first.file("/a.bin", SIZE);
-    first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
-    second.file("/a.bin", SIZE);
+    byte[] content = sameFileOnASlowAndAFastOrigin();
     String store = DATABASE.newDatabase();
     Path shared = root.resolve("shared"); // the part file is there for whichever node claims it
     String id;
@@ -198,11 +200,7 @@ class ClusterUpdateTest {
   @Test
   void newUrlOfAFailedDownloadNoNodeRunsQueuesItForAnyNodeFromTheBytesOnDisk() throws Exception {
     // given a download that failed on B when its link died, then B restarted
-    first = new TestOrigin();
-    second = new TestOrigin();
-    byte[] content = first.file("/a.bin", SIZE);
-    first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
-    second.file("/a.bin", SIZE);
+    byte[] content = sameFileOnASlowAndAFastOrigin();
     String store = DATABASE.newDatabase();
     Path shared = root.resolve("shared");
     String id;

@@ -35,9 +35,20 @@ class MirrorsApiTest {
   void start() throws Exception {
     first = new TestOrigin();
     second = new TestOrigin();
+    startServer();
+  }
+
+  private void startServer() throws Exception {
     server = RunningServer.start(dir, io.rangefetch.server.ServerConfig.newBuilder()
         .limits(Limits.newBuilder().maxThreads(4).maxBytesPerThread(CHUNK).build()));
     client = server.connectApi();
+  }
+
+  /** Stops the server and starts it again on the same download directory. */
+  private void restartServer() throws Exception {
+    client.close();
+    server.close();
+    startServer();
   }
 
   @AfterEach
@@ -220,11 +231,7 @@ class MirrorsApiTest {
     awaitBytes(id, CHUNK);
     client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
     client.awaitState(id, "paused");
-    client.close();
-    server.close();
-    server = RunningServer.start(dir, io.rangefetch.server.ServerConfig.newBuilder()
-        .limits(Limits.newBuilder().maxThreads(4).maxBytesPerThread(CHUNK).build()));
-    client = server.connectApi();
+    restartServer();
     JsonNode restored = client.request("g", "{\"op\":\"get\",\"id\":\"" + id + "\"}")
         .get("download");
     long kept = restored.get("bytesDone").asLong();
@@ -261,11 +268,7 @@ class MirrorsApiTest {
     JsonNode updated = client.request("u", "{\"op\":\"update\",\"id\":\"" + id
         + "\",\"url\":\"" + second.uri("/a.bin") + "\"}");
     assertEquals("ok", updated.get("type").asText(), updated.toString());
-    client.close();
-    server.close();
-    server = RunningServer.start(dir, io.rangefetch.server.ServerConfig.newBuilder()
-        .limits(Limits.newBuilder().maxThreads(4).maxBytesPerThread(CHUNK).build()));
-    client = server.connectApi();
+    restartServer();
 
     // when it resumes
     client.request("r", "{\"op\":\"resume\",\"id\":\"" + id + "\"}");
@@ -300,11 +303,7 @@ class MirrorsApiTest {
           + "\",\"url\":\"" + second.uri("/a.bin") + "\"}");
       client.request("u2", "{\"op\":\"update\",\"id\":\"" + id
           + "\",\"url\":\"" + third.uri("/a.bin") + "\"}");
-      client.close();
-      server.close();
-      server = RunningServer.start(dir, io.rangefetch.server.ServerConfig.newBuilder()
-          .limits(Limits.newBuilder().maxThreads(4).maxBytesPerThread(CHUNK).build()));
-      client = server.connectApi();
+      restartServer();
       client.request("r", "{\"op\":\"resume\",\"id\":\"" + id + "\"}");
       JsonNode done = client.awaitState(id, "completed");
 

@@ -263,22 +263,15 @@ final class CommandExchange {
   }
 
   private void finish(Connection c, long command, Result result) throws SQLException {
-    c.setAutoCommit(false);
-    try {
-      try (PreparedStatement ps = c.prepareStatement("UPDATE rangefetch_command SET done_at ="
+    Transactions.run(c, tx -> {
+      try (PreparedStatement ps = tx.prepareStatement("UPDATE rangefetch_command SET done_at ="
           + " now(), result = ?::jsonb WHERE id = ?")) {
         ps.setString(1, DownloadRows.json(result));
         ps.setLong(2, command);
         ps.executeUpdate();
       }
-      DownloadRows.notify(c, ClusterMessage.done(node, command));
-      c.commit();
-    } catch (SQLException | RuntimeException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(true);
-    }
+      DownloadRows.notify(tx, ClusterMessage.done(node, command));
+    });
   }
 
   /** Deletes the commands done more than an hour ago. */

@@ -28,11 +28,10 @@ final class FinishedRows {
    * @return the ids deleted
    */
   static List<String> trim(Connection c, int maxFinished) throws SQLException {
-    List<String> deleted = new ArrayList<>();
-    c.setAutoCommit(false);
-    try {
-      try (PreparedStatement ps = c.prepareStatement("DELETE FROM rangefetch_download WHERE id IN"
-          + " (SELECT id FROM rangefetch_download WHERE state IN " + FINISHED
+    return Transactions.inTransaction(c, tx -> {
+      List<String> deleted = new ArrayList<>();
+      try (PreparedStatement ps = tx.prepareStatement("DELETE FROM rangefetch_download WHERE id"
+          + " IN (SELECT id FROM rangefetch_download WHERE state IN " + FINISHED
           + " ORDER BY updated_at DESC, id DESC OFFSET ?) RETURNING id")) {
         ps.setInt(1, maxFinished);
         try (ResultSet rs = ps.executeQuery()) {
@@ -42,17 +41,11 @@ final class FinishedRows {
         }
       }
       if (!deleted.isEmpty()) {
-        DownloadRows.notifyAll(c, deleted.stream()
+        DownloadRows.notifyAll(tx, deleted.stream()
             .map(id -> ClusterMessage.removed(ClusterMessage.TABLE, id)).toList());
       }
-      c.commit();
       return deleted;
-    } catch (SQLException | RuntimeException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(true);
-    }
+    });
   }
 
   /**

@@ -180,24 +180,13 @@ final class NodeCommands {
 
   /** A command for a download the database says is this node's, but which it no longer has. */
   private StatusJson applyInDatabase(Op op, @Nullable UpdateCommand update, String id) {
-    StatusJson applied;
     try (Connection c = pool.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        DownloadRows.Row row = DownloadRows.lock(c, id).orElseThrow(() -> notFound(id));
-        // Shown by the feeds of every node, this one included, before the sender's answer.
-        applied = applyWithoutOwner(c, op, update, row);
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
+      // Shown by the feeds of every node, this one included, before the sender's answer.
+      return Transactions.inTransaction(c, tx -> applyWithoutOwner(tx, op, update,
+          DownloadRows.lock(tx, id).orElseThrow(() -> notFound(id))));
     } catch (SQLException e) {
       throw unreachable(e);
     }
-    return applied;
   }
 
   /** A command on a download this node holds, as its own clients' commands are carried out. */
