@@ -44,6 +44,17 @@ class MirrorsApiTest {
     client = server.connectApi();
   }
 
+  /** A paused download: its id, and the bytes it had on disk. */
+  private record Paused(String id, long kept) {}
+
+  /** Adds {@code url}, and pauses the download once it has a chunk on disk. */
+  private Paused pausedWithBytes(URI url) throws Exception {
+    String id = addAndGetId(add(url));
+    awaitBytes(id, CHUNK);
+    client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
+    return new Paused(id, client.awaitState(id, "paused").get("bytesDone").asLong());
+  }
+
   /** Stops the server and starts it again on the same download directory. */
   private void restartServer() throws Exception {
     client.close();
@@ -130,10 +141,9 @@ class MirrorsApiTest {
     byte[] content = first.file("/a.bin", SIZE);
     first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
     second.file("/a.bin", SIZE);
-    String id = addAndGetId(add(first.uri("/a.bin")));
-    awaitBytes(id, CHUNK);
-    client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
-    long kept = client.awaitState(id, "paused").get("bytesDone").asLong();
+    Paused paused = pausedWithBytes(first.uri("/a.bin"));
+    String id = paused.id();
+    long kept = paused.kept();
 
     // when given the URL of the same file elsewhere, and resumed
     JsonNode updated = client.request("u", "{\"op\":\"update\",\"id\":\"" + id
@@ -261,10 +271,9 @@ class MirrorsApiTest {
     byte[] content = first.file("/a.bin", SIZE);
     first.throttle("/a.bin", 8 * 1024, Duration.ofMillis(40));
     second.file("/a.bin", SIZE);
-    String id = addAndGetId(add(first.uri("/a.bin")));
-    awaitBytes(id, CHUNK);
-    client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
-    long kept = client.awaitState(id, "paused").get("bytesDone").asLong();
+    Paused paused = pausedWithBytes(first.uri("/a.bin"));
+    String id = paused.id();
+    long kept = paused.kept();
     JsonNode updated = client.request("u", "{\"op\":\"update\",\"id\":\"" + id
         + "\",\"url\":\"" + second.uri("/a.bin") + "\"}");
     assertEquals("ok", updated.get("type").asText(), updated.toString());
@@ -292,10 +301,9 @@ class MirrorsApiTest {
     second.file("/a.bin", SIZE);
     try (TestOrigin third = new TestOrigin()) {
       third.file("/a.bin", SIZE);
-      String id = addAndGetId(add(first.uri("/a.bin")));
-      awaitBytes(id, CHUNK);
-      client.request("p", "{\"op\":\"pause\",\"id\":\"" + id + "\"}");
-      long kept = client.awaitState(id, "paused").get("bytesDone").asLong();
+      Paused paused = pausedWithBytes(first.uri("/a.bin"));
+      String id = paused.id();
+      long kept = paused.kept();
 
       // when given one new URL, then another, and resumed after a restart (a new run of the
       // core, which knows only what the server kept)
